@@ -1,0 +1,1 @@
+//! Benchmarks and the load generator for Pappus (under construction).

@@ -1,0 +1,1 @@
+//! pappus-dsl (under construction).

@@ -1,0 +1,1 @@
+//! pappus-engine (under construction).

@@ -1,0 +1,1 @@
+//! pappus-io (under construction).

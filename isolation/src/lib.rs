@@ -1,0 +1,1 @@
+//! pappus-isolation (under construction).
