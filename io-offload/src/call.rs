@@ -1,0 +1,73 @@
+//! The calls the runtime accepts, one per built-in communication function.
+
+use crate::Item;
+
+/// One invocation of a built-in communication function with its input sets.
+///
+/// Every call answers exactly one output set (the `Vec<Item>` handed to the
+/// completion), whose items keep the name and key of the input item they answer.
+/// The item formats are described in `docs/io.md`.
+#[derive(Clone, Debug)]
+pub enum Call {
+    /// `http (request) => (response)`: one HTTP request per item (JSON request
+    /// format); one response item per request. A non-2xx status is data.
+    Http {
+        /// The `request` set.
+        requests: Vec<Item>,
+    },
+    /// `fetch (uris) => (objects)`: each item's data is a URI (`file://`,
+    /// `http://`, `s3://bucket/key`); each output item holds the object's bytes.
+    Fetch {
+        /// The `uris` set.
+        uris: Vec<Item>,
+    },
+    /// `store (objects, uris) => (receipts)`: writes each object to the URI of the
+    /// item with the same key; one JSON receipt per object.
+    Store {
+        /// The `objects` set.
+        objects: Vec<Item>,
+        /// The `uris` set, paired with `objects` by key.
+        uris: Vec<Item>,
+    },
+    /// `kv_get (keys) => (values)`: each item's data is a Redis key; each present
+    /// key answers an item with its value, a missing key answers no item.
+    KvGet {
+        /// The `keys` set.
+        keys: Vec<Item>,
+    },
+    /// `kv_put (pairs) => (receipts)`: each item's name is a Redis key and its data
+    /// the value to set; one JSON receipt per pair.
+    KvPut {
+        /// The `pairs` set.
+        pairs: Vec<Item>,
+    },
+}
+
+impl Call {
+    /// The built-in's name as written in compositions (`"http"`, `"fetch"`, ...).
+    pub fn builtin_name(&self) -> &'static str {
+        match self {
+            Call::Http { .. } => "http",
+            Call::Fetch { .. } => "fetch",
+            Call::Store { .. } => "store",
+            Call::KvGet { .. } => "kv_get",
+            Call::KvPut { .. } => "kv_put",
+        }
+    }
+
+    /// Number of input items across the call's sets.
+    pub fn len(&self) -> usize {
+        match self {
+            Call::Http { requests } => requests.len(),
+            Call::Fetch { uris } => uris.len(),
+            Call::Store { objects, uris } => objects.len() + uris.len(),
+            Call::KvGet { keys } => keys.len(),
+            Call::KvPut { pairs } => pairs.len(),
+        }
+    }
+
+    /// True when the call has no input items (it then answers an empty set).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,171 @@
+//! Runtime configuration: [`RingConfig`] and [`S3Config`].
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::{Error, Result};
+
+/// Where `s3://bucket/key` URIs go and how requests to it are signed.
+///
+/// Requests are path-style (`{endpoint}/{bucket}/{key}`) and signed with AWS
+/// Signature V4 for `region`, so any S3-compatible store works (AWS S3, Garage,
+/// MinIO, Ceph RGW) as long as `endpoint` is `http://` (TLS is not supported).
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// Base URL of the S3 API, e.g. `http://127.0.0.1:3900`.
+    pub endpoint: String,
+    /// Region name the store expects in signatures (Garage: `s3_region` in its config).
+    pub region: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key (never printed by `Debug`).
+    pub secret_key: String,
+}
+
+impl fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Configuration of an [`IoRuntime`](crate::IoRuntime).
+///
+/// Setters take `&mut self` and return `&mut Self` so they chain; nothing is
+/// checked until [`IoRuntime::start`](crate::IoRuntime::start), which validates
+/// the whole configuration and reports an [`Error::Config`].
+///
+/// ```
+/// use std::time::Duration;
+/// let mut config = pappus_io::RingConfig::new();
+/// config.io_threads(2).timeout(Duration::from_secs(5)).retries(1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct RingConfig {
+    pub(crate) io_threads: usize,
+    pub(crate) timeout: Duration,
+    pub(crate) max_object_bytes: u64,
+    pub(crate) retries: u32,
+    pub(crate) ring_entries: u32,
+    pub(crate) max_in_flight: usize,
+    pub(crate) s3: Option<S3Config>,
+    pub(crate) redis: Option<String>,
+}
+
+impl Default for RingConfig {
+    fn default() -> Self {
+        RingConfig {
+            io_threads: 1,
+            timeout: Duration::from_secs(30),
+            max_object_bytes: 256 * 1024 * 1024,
+            retries: 3,
+            ring_entries: 256,
+            max_in_flight: 64,
+            s3: None,
+            redis: None,
+        }
+    }
+}
+
+impl RingConfig {
+    /// The default configuration: one I/O thread, 30 s timeout, 256 MiB objects,
+    /// 3 retries, no S3 store and no Redis server.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of dedicated I/O threads, each driving its own io_uring instance.
+    /// Calls are spread over them round-robin. Default 1; must be at least 1.
+    pub fn io_threads(&mut self, threads: usize) -> &mut Self {
+        self.io_threads = threads;
+        self
+    }
+
+    /// Deadline for a whole call, retries and backoff included, counted from
+    /// the moment the call starts on its I/O thread. Every socket and file
+    /// operation carries a linked io_uring timeout for the time left, so a
+    /// stalled peer fails the call with [`Error::Timeout`]. Default 30 s.
+    pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Largest object (file, HTTP body, S3 object, Redis value) a call may read,
+    /// and largest object `store` may write. Larger ones fail with
+    /// [`Error::TooLarge`] before their bytes are read when the size is known up
+    /// front. Default 256 MiB.
+    pub fn max_object_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.max_object_bytes = bytes;
+        self
+    }
+
+    /// How many times an idempotent request (GET, HEAD, PUT of a whole object,
+    /// Redis GET/SET) is retried after a connection error or a 5xx answer, with
+    /// exponential backoff from 50 ms, within the call's deadline. Default 3.
+    pub fn retries(&mut self, retries: u32) -> &mut Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Submission queue size of each ring. Default 256; a power of two from 8 to 32768.
+    pub fn ring_entries(&mut self, entries: u32) -> &mut Self {
+        self.ring_entries = entries;
+        self
+    }
+
+    /// Most items of one call processed at once on its I/O thread. Default 64;
+    /// must be at least 1.
+    pub fn max_in_flight(&mut self, items: usize) -> &mut Self {
+        self.max_in_flight = items;
+        self
+    }
+
+    /// The S3-compatible store used for `s3://` URIs. Default none: `s3://` URIs
+    /// then fail with [`Error::NotConfigured`].
+    pub fn s3(&mut self, s3: S3Config) -> &mut Self {
+        self.s3 = Some(s3);
+        self
+    }
+
+    /// The Redis server used by `kv_get` and `kv_put`, as
+    /// `redis://[:password@]host:port[/db]`. Default none: the kv calls then fail
+    /// with [`Error::NotConfigured`].
+    pub fn redis(&mut self, url: impl Into<String>) -> &mut Self {
+        self.redis = Some(url.into());
+        self
+    }
+
+    /// The call deadline set by [`timeout`](Self::timeout).
+    pub fn get_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The object size limit set by [`max_object_bytes`](Self::max_object_bytes).
+    pub fn get_max_object_bytes(&self) -> u64 {
+        self.max_object_bytes
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        let bad = |reason: String| Err(Error::Config { reason });
+        if self.io_threads == 0 {
+            return bad("io_threads must be at least 1".into());
+        }
+        if self.timeout.is_zero() {
+            return bad("timeout must be greater than zero".into());
+        }
+        if self.max_in_flight == 0 {
+            return bad("max_in_flight must be at least 1".into());
+        }
+        if !(8..=32768).contains(&self.ring_entries) || !self.ring_entries.is_power_of_two() {
+            return bad(format!(
+                "ring_entries must be a power of two from 8 to 32768, not {}",
+                self.ring_entries
+            ));
+        }
+        Ok(())
+    }
+}
