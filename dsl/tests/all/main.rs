@@ -1,0 +1,3 @@
+//! Integration tests of pappus-dsl, one module per feature.
+
+mod smoke;
