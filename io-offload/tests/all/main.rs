@@ -1,0 +1,14 @@
+//! Integration tests for pappus-io against real servers (nginx, Redis,
+//! Garage) started by the tests on loopback ports.
+
+#![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
+
+mod faults;
+mod fetch_http;
+mod file;
+mod http;
+mod kv;
+mod runtime;
+mod s3;
+mod store;
+mod support;
