@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the example guest functions into examples/functions/wasm/<name>.wasm with
+# the guest toolchain (Debian's rustc/cargo with the wasm32 standard library, and
+# clang/lld for the C one). Idempotent: cargo and the timestamp checks below make a
+# run with nothing to do take well under a second.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="$here/wasm"
+functions=(identity upper split_words count concat merge matmul noop trap spin grow liar)
+
+missing=()
+[ -x /usr/bin/rustc ] || missing+=("/usr/bin/rustc (Debian rustc)")
+[ -x /usr/bin/cargo ] || missing+=("/usr/bin/cargo (Debian cargo)")
+[ -d /usr/lib/rustlib/wasm32-unknown-unknown ] || missing+=("the wasm32 standard library (libstd-rust-dev-wasm32)")
+command -v clang >/dev/null 2>&1 || missing+=("clang")
+command -v wasm-ld >/dev/null 2>&1 || missing+=("wasm-ld (lld)")
+if [ ${#missing[@]} -ne 0 ]; then
+    echo "error: the guest toolchain is missing: ${missing[*]}" >&2
+    echo "       run ./setup.sh at the repository root to install it." >&2
+    exit 1
+fi
+
+mkdir -p "$out"
+
+# Rust functions: one package, one cdylib example target per function.
+# Debian's cargo must drive Debian's rustc (rustup's come first on PATH).
+(
+    cd "$here"
+    RUSTC=/usr/bin/rustc /usr/bin/cargo build --quiet --release \
+        --target wasm32-unknown-unknown --examples
+)
+built="$here/target/wasm32-unknown-unknown/release/examples"
+for f in "${functions[@]}"; do
+    if ! cmp -s "$built/$f.wasm" "$out/$f.wasm"; then
+        cp "$built/$f.wasm" "$out/$f.wasm.tmp.$$"
+        mv "$out/$f.wasm.tmp.$$" "$out/$f.wasm"
+    fi
+done
+
+# C function: --allow-undefined turns the undefined host function into an import.
+c_src="$here/imports_something.c"
+c_out="$out/imports_something.wasm"
+header="$here/../../sdk/include/pappus.h"
+if [ ! -f "$c_out" ] || [ "$c_src" -nt "$c_out" ] || [ "$header" -nt "$c_out" ]; then
+    clang --target=wasm32 -O2 -nostdlib -ffreestanding -I "$here/../../sdk/include" \
+        -Wl,--no-entry -Wl,--strip-all -Wl,--allow-undefined \
+        -o "$c_out.tmp.$$" "$c_src"
+    mv "$c_out.tmp.$$" "$c_out"
+fi

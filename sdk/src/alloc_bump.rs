@@ -1,0 +1,136 @@
+//! A bump allocator over fresh pages from `memory.grow`.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
+
+const PAGE: usize = 65536;
+
+/// A bump allocator: every allocation comes from pages obtained with
+/// `memory.grow`, which lie above the host's input region; nothing is freed (each
+/// call runs in a fresh instance, so the memory goes away with it).
+///
+/// Installed as the `#[global_allocator]` by the default `global-allocator`
+/// feature. [`alloc_bytes`] and [`alloc_slice`] use the same arena.
+pub struct BumpAllocator {
+    state: UnsafeCell<Arena>,
+}
+
+#[derive(Clone, Copy)]
+struct Arena {
+    next: usize,
+    end: usize,
+}
+
+// SAFETY: wasm32 guests are single-threaded; there is no concurrent access.
+unsafe impl Sync for BumpAllocator {}
+
+impl BumpAllocator {
+    /// An empty allocator; it grows memory on first use.
+    pub const fn new() -> Self {
+        BumpAllocator {
+            state: UnsafeCell::new(Arena { next: 0, end: 0 }),
+        }
+    }
+
+    /// Returns `size` bytes aligned to `align` (a power of two), or null if memory
+    /// cannot grow.
+    fn bump(&self, size: usize, align: usize) -> *mut u8 {
+        // SAFETY: single-threaded (see `Sync` above) and never re-entered.
+        let arena = unsafe { &mut *self.state.get() };
+        let start = match arena.next.checked_add(align - 1) {
+            Some(v) => v & !(align - 1),
+            None => return core::ptr::null_mut(),
+        };
+        let end = match start.checked_add(size) {
+            Some(v) => v,
+            None => return core::ptr::null_mut(),
+        };
+        if end <= arena.end && arena.end != 0 {
+            arena.next = end;
+            return start as *mut u8;
+        }
+        // Grow by enough pages for this request (at least 4 to amortise the calls).
+        let want = size.saturating_add(align) / PAGE + 1;
+        let pages = if want < 4 { 4 } else { want };
+        let old = grow(pages);
+        if old == usize::MAX {
+            return core::ptr::null_mut();
+        }
+        let fresh = old * PAGE;
+        let fresh_end = fresh + pages * PAGE;
+        // Continue the current chunk if the new pages are contiguous with it.
+        let base = if fresh == arena.end && arena.end != 0 {
+            start
+        } else {
+            (fresh + align - 1) & !(align - 1)
+        };
+        arena.next = base + size;
+        arena.end = fresh_end;
+        base as *mut u8
+    }
+}
+
+impl Default for BumpAllocator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn grow(pages: usize) -> usize {
+    core::arch::wasm32::memory_grow(0, pages)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn grow(_pages: usize) -> usize {
+    usize::MAX
+}
+
+// SAFETY: `bump` returns distinct, suitably aligned blocks that are never reused.
+unsafe impl GlobalAlloc for BumpAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.bump(layout.size(), layout.align())
+    }
+
+    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
+}
+
+static ARENA: BumpAllocator = BumpAllocator::new();
+
+/// `len` zeroed bytes from the arena that live until the call ends.
+///
+/// Traps if memory cannot grow (the host reports the function's memory limit).
+pub fn alloc_bytes(len: usize) -> &'static mut [u8] {
+    alloc_slice(len, 0u8)
+}
+
+/// `len` copies of `init` from the arena, living until the call ends.
+///
+/// Traps if memory cannot grow (the host reports the function's memory limit).
+pub fn alloc_slice<T: Copy>(len: usize, init: T) -> &'static mut [T] {
+    let size = match core::mem::size_of::<T>().checked_mul(len) {
+        Some(s) => s,
+        None => trap(),
+    };
+    let ptr = ARENA.bump(size, core::mem::align_of::<T>()) as *mut T;
+    if ptr.is_null() {
+        trap();
+    }
+    // SAFETY: `ptr` is a fresh, aligned block of `len` `T`s that nothing else refers
+    // to (the arena never hands out the same bytes twice); every element is written
+    // before the slice is created.
+    unsafe {
+        for i in 0..len {
+            ptr.add(i).write(init);
+        }
+        core::slice::from_raw_parts_mut(ptr, len)
+    }
+}
+
+/// Stops the guest with a trap.
+pub(crate) fn trap() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    panic!("out of guest memory")
+}

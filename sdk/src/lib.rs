@@ -1,0 +1,147 @@
+//! Write Pappus guest functions in Rust.
+//!
+//! A Pappus function is a WebAssembly module that imports nothing: the host writes
+//! its input sets into linear memory, calls its entry, and reads back the output
+//! sets it reports (guest ABI v1, `docs/abi.md` in the Pappus repository). This
+//! crate is the guest side of that contract: [`entry!`] exports the entry, [`Inputs`]
+//! iterates input sets and items (name, key, bytes) without copying, [`Outputs`]
+//! collects output items by set name, and [`BumpAllocator`] hands out memory from
+//! fresh pages obtained with `memory.grow`, so it never overlaps the region the host
+//! placed. Each call runs in a fresh instance, so nothing is ever freed.
+//!
+//! It is `no_std` and builds with Rust 1.63 for `wasm32-unknown-unknown`.
+//!
+//! # Example
+//!
+//! ```ignore
+//! #![no_std]
+//! use pappus_guest::{entry, Inputs, Outputs, Result};
+//!
+//! // `upper (in) => (out)`: every item's data ASCII-uppercased.
+//! fn upper(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
+//!     let set = out.set("out");
+//!     for item in inputs.items("in") {
+//!         let data = out.push_with(set, item.name, item.key, item.data.len());
+//!         data.copy_from_slice(item.data);
+//!         data.make_ascii_uppercase();
+//!     }
+//!     Ok(())
+//! }
+//! entry!(upper);
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+mod alloc_bump;
+mod input;
+mod output;
+
+pub use alloc_bump::{alloc_bytes, alloc_slice, BumpAllocator};
+pub use input::{InputSet, Inputs, Item, ItemIter, SetIter};
+pub use output::{Outputs, SetId};
+
+/// The ABI version this crate implements.
+pub const ABI_VERSION: u32 = 1;
+/// The region header's magic number (`b"PPUS"` little-endian).
+pub const ABI_MAGIC: u32 = 0x5355_5050;
+
+/// Status: success.
+pub const STATUS_OK: u32 = 0;
+/// Status: generic failure.
+pub const STATUS_FAILED: u32 = 1;
+/// Status: the inputs could not be understood.
+pub const STATUS_BAD_INPUT: u32 = 2;
+/// Status: the host speaks an ABI version this crate does not.
+pub const STATUS_UNSUPPORTED_ABI: u32 = 3;
+
+/// A failure a function reports to the host: a non-zero status and a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// The status returned to the host (never 0).
+    pub status: u32,
+    /// The message shown to the host.
+    pub message: &'static str,
+}
+
+impl Error {
+    /// A generic failure ([`STATUS_FAILED`]).
+    pub const fn failed(message: &'static str) -> Self {
+        Error {
+            status: STATUS_FAILED,
+            message,
+        }
+    }
+
+    /// The inputs could not be understood ([`STATUS_BAD_INPUT`]).
+    pub const fn bad_input(message: &'static str) -> Self {
+        Error {
+            status: STATUS_BAD_INPUT,
+            message,
+        }
+    }
+
+    /// A failure with its own status (0 is turned into [`STATUS_FAILED`]).
+    pub const fn new(status: u32, message: &'static str) -> Self {
+        Error {
+            status: if status == 0 { STATUS_FAILED } else { status },
+            message,
+        }
+    }
+}
+
+/// The result a function returns.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Exports `pappus_entry`, calling `f(&Inputs, &mut Outputs) -> Result<()>`.
+///
+/// ```ignore
+/// fn noop(_: &pappus_guest::Inputs, _: &mut pappus_guest::Outputs) -> pappus_guest::Result<()> {
+///     Ok(())
+/// }
+/// pappus_guest::entry!(noop);
+/// ```
+#[macro_export]
+macro_rules! entry {
+    ($f:path) => {
+        #[no_mangle]
+        pub extern "C" fn pappus_entry(region: u32) -> u32 {
+            $crate::run(region, $f)
+        }
+    };
+}
+
+/// Runs `f` for the input region at `region` and reports its outcome to the host.
+/// [`entry!`] calls this; call it yourself only to write the entry by hand.
+pub fn run(region: u32, f: fn(&Inputs, &mut Outputs) -> Result<()>) -> u32 {
+    let inputs = match Inputs::from_region(region) {
+        Some(inputs) => inputs,
+        None => return STATUS_UNSUPPORTED_ABI,
+    };
+    let mut outputs = Outputs::new();
+    let status = match f(&inputs, &mut outputs) {
+        Ok(()) => {
+            outputs.publish(&inputs, None);
+            STATUS_OK
+        }
+        Err(e) => {
+            outputs.publish(&inputs, Some(e.message));
+            if e.status == 0 {
+                STATUS_FAILED
+            } else {
+                e.status
+            }
+        }
+    };
+    status
+}
+
+#[cfg(all(feature = "panic-handler", target_arch = "wasm32"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(all(feature = "global-allocator", target_arch = "wasm32"))]
+#[global_allocator]
+static GLOBAL: BumpAllocator = BumpAllocator::new();
