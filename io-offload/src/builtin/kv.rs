@@ -8,6 +8,9 @@ use crate::{redis, retry, Item, Result};
 /// Each key item's data is a Redis key; present keys answer an item with the
 /// key item's name and key and the value as data; missing keys answer none.
 pub(crate) async fn get(ctx: &Ctx, keys: Vec<Item>) -> Result<Vec<Item>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
     let deadline = ctx.deadline();
     let names: Vec<Bytes> = keys.iter().map(|k| k.data.clone()).collect();
     let values = retry::retry(
@@ -34,6 +37,9 @@ pub(crate) async fn get(ctx: &Ctx, keys: Vec<Item>) -> Result<Vec<Item>> {
 /// Each pair item's name is the Redis key and its data the value; each
 /// answers a JSON receipt `{"key", "size"}` with the pair's name and key.
 pub(crate) async fn put(ctx: &Ctx, pairs: Vec<Item>) -> Result<Vec<Item>> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
     let deadline = ctx.deadline();
     let kv: Vec<(Bytes, Bytes)> = pairs
         .iter()
