@@ -104,3 +104,62 @@ fn fetch_resolves_localhost() {
     let uri = format!("http://localhost:{}/named.txt", nginx.port);
     assert_eq!(fetch_one(&rt, &uri), b"by name");
 }
+
+#[test]
+fn fetch_resolves_names_through_the_system_resolver() {
+    // The machine's own host name goes through getaddrinfo on a helper thread.
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let name = name.trim();
+    let loopback = std::net::ToSocketAddrs::to_socket_addrs(&(name, 80))
+        .map(|mut addrs| addrs.any(|a| a.ip().is_loopback() && a.is_ipv4()))
+        .unwrap_or(false);
+    let nginx = nginx();
+    put_file(&nginx.root, "named.txt", b"resolved");
+    let rt = runtime_with(|c| {
+        c.retries(0);
+    });
+    let uri = format!("http://{name}:{}/named.txt", nginx.port);
+    if loopback {
+        assert_eq!(fetch_one(&rt, &uri), b"resolved");
+    } else {
+        // Resolves elsewhere or not at all: a clear error naming the URI.
+        let e = fetch(&rt, &[&uri]).unwrap_err();
+        assert!(e.to_string().contains(&uri), "{e}");
+    }
+    let unknown = "http://no-such-host.invalid/x";
+    assert_error(fetch(&rt, &[unknown]), "connect", unknown);
+}
+
+#[test]
+fn keep_alive_connections_are_reused_and_close_is_honoured() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    let addr = tcp_server(move |mut stream| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let head = read_head(&mut stream);
+            if head.is_empty() {
+                return;
+            }
+            let close = String::from_utf8_lossy(&head).contains("GET /close ");
+            let answer: &[u8] = if close {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbye"
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+            };
+            if stream.write_all(answer).is_err() || close {
+                return;
+            }
+        }
+    });
+    let rt = runtime();
+    for _ in 0..10 {
+        assert_eq!(fetch_one(&rt, &format!("http://{addr}/keep")), b"hi");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(fetch_one(&rt, &format!("http://{addr}/close")), b"bye");
+    assert_eq!(fetch_one(&rt, &format!("http://{addr}/keep")), b"hi");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
