@@ -44,6 +44,9 @@
 //! # Ok::<(), pappus_io::Error>(())
 //! ```
 
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
 mod builtin;
 mod call;
 mod config;
