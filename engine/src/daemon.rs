@@ -1,0 +1,186 @@
+//! The node daemon behind `pappus serve`: an HTTP/1.1 API around an [`Engine`].
+//!
+//! Clients register functions (wasm or wat) and compositions (language text) and
+//! invoke compositions with JSON or raw bodies; the daemon adds what a shared
+//! node needs on top of the engine: tenants behind bearer tokens, a maximum body
+//! size, `429` when the engine's admission queue is full, Prometheus metrics,
+//! one log line per invocation, and a bounded drain on SIGTERM/SIGINT.
+//! Persistence is the engine's: with a data directory, every acknowledged
+//! registration is on disk before the `201` is sent.
+//!
+//! The API reference (with curl examples) is `docs/daemon.md`.
+//!
+//! Compute never runs on the HTTP threads: invocations go through
+//! [`Engine::invoke_async`], and registrations (which compile and fsync) through
+//! `spawn_blocking`.
+
+mod auth;
+mod config;
+mod drain;
+mod errors;
+mod metrics;
+mod routes;
+
+use std::future::{Future, IntoFuture};
+use std::io::{IsTerminal as _, Write as _};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use auth::Tokens;
+pub use config::{Config, LogFormat, Settings};
+
+use crate::{Engine, Limits};
+use drain::Drain;
+use metrics::Metrics;
+
+/// Shared by every request handler.
+#[derive(Clone)]
+struct AppState {
+    engine: Engine,
+    /// `None`: authentication off, every request is the default tenant's.
+    tokens: Option<Arc<Tokens>>,
+    metrics: Arc<Metrics>,
+    drain: Arc<Drain>,
+    max_body_bytes: usize,
+    default_limits: Limits,
+    max_memory_bytes: Option<u64>,
+}
+
+/// Sets up logging to stderr at `info` (or as `RUST_LOG` says) in `format`.
+/// Does nothing if a global subscriber is already installed.
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    // An error only means a subscriber exists already (e.g. set by an embedder).
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Builds the engine `config` describes (loading the registry from the data
+/// directory, if any).
+///
+/// # Errors
+/// The engine refuses the settings or cannot load the data directory.
+pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
+    let mut builder = Engine::builder()
+        .queue_bound(config.queue_bound)
+        .default_limits(config.default_limits);
+    if let Some(n) = config.max_in_flight {
+        builder = builder.max_in_flight(n);
+    }
+    if let Some(n) = config.compute_threads {
+        builder = builder.compute_threads(n);
+    }
+    if let Some(n) = config.io_threads {
+        builder = builder.io_threads(n);
+    }
+    if let Some(bytes) = config.max_memory_bytes {
+        builder = builder.max_memory_bytes(bytes);
+    }
+    if let Some(dir) = &config.data_dir {
+        builder = builder.data_dir(dir.clone());
+    }
+    match &config.data_dir {
+        Some(dir) => builder
+            .build()
+            .with_context(|| format!("starting the engine on data directory {}", dir.display())),
+        None => builder.build().context("starting the engine"),
+    }
+}
+
+/// Runs the daemon until SIGTERM or SIGINT, then drains and returns.
+///
+/// Builds the engine and a tokio runtime with `config.http_threads` workers,
+/// binds `config.listen`, prints `listening on ADDR` on stdout (so that callers
+/// that asked for port 0 learn the port) and serves.
+///
+/// # Errors
+/// The engine cannot start, the address cannot be bound, or the server fails.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    if config.data_dir.is_none() {
+        tracing::warn!("no data directory: registrations are kept in memory only");
+    }
+    let engine = build_engine(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.http_threads)
+        .thread_name("pappus-http")
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let shutdown = async {
+            drain::signal().await;
+            // A second signal means "now": give up on the drain.
+            tokio::spawn(async {
+                drain::signal().await;
+                tracing::warn!("second signal: exiting without finishing the drain");
+                std::process::exit(1);
+            });
+        };
+        serve(engine, config, listener, shutdown).await
+    })
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then drains: new
+/// requests get `503`, the engine stops admitting and finishes in-flight
+/// invocations (at most `config.drain_timeout`), the listener closes and open
+/// responses are written.
+///
+/// # Errors
+/// The listener's address cannot be read or the server fails.
+pub async fn serve(
+    engine: Engine,
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let addr: SocketAddr = listener.local_addr().context("reading the bound address")?;
+    let drain = Arc::new(Drain::default());
+    let state = AppState {
+        engine: engine.clone(),
+        tokens: config.tokens.clone().map(Arc::new),
+        metrics: Arc::new(Metrics::default()),
+        drain: drain.clone(),
+        max_body_bytes: config.max_body_bytes,
+        default_limits: config.default_limits,
+        max_memory_bytes: config.max_memory_bytes,
+    };
+    let app = routes::router(state);
+    let stop = drain.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        stop.finished().await;
+    });
+    let mut server = tokio::spawn(server.into_future());
+
+    tracing::info!(
+        %addr,
+        auth = config.tokens.is_some(),
+        tenants = config.tokens.as_ref().map_or(1, Tokens::tenant_count),
+        data_dir = ?config.data_dir,
+        queue_bound = config.queue_bound,
+        max_body_bytes = config.max_body_bytes,
+        "listening"
+    );
+    // A plain line on stdout for scripts and tests; logs go to stderr.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on {addr}");
+    let _ = stdout.flush();
+
+    tokio::select! {
+        () = shutdown => {}
+        result = &mut server => return drain::server_result(result),
+    }
+    drain::drain(engine, &drain, server, config.drain_timeout).await
+}

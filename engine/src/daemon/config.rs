@@ -1,0 +1,302 @@
+//! Daemon settings: one [`Settings`] type read from flags, the environment and an
+//! optional TOML file, merged (flags > environment > file > defaults) and resolved
+//! into a validated [`Config`].
+//!
+//! Flags and environment variables come from the same clap definition, so clap
+//! already applies "flag beats environment"; the file is the layer below that.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+use super::auth::Tokens;
+use crate::Limits;
+
+const MIB: u64 = 1024 * 1024;
+
+/// The default listen address, 127.0.0.1:8080: loopback only, so a fresh
+/// `pappus serve` is never reachable from the network without an explicit decision.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(
+    IpAddr::V4(Ipv4Addr::LOCALHOST),
+    8080,
+);
+/// Default maximum request body: 16 MiB, enough for large modules and inputs.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * MIB;
+/// Default bound on the time SIGTERM waits for in-flight work: 30 s.
+pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 30_000;
+/// Default invocation queue bound, the engine's own default.
+pub const DEFAULT_QUEUE_BOUND: usize = 1024;
+/// Default number of HTTP worker threads. The HTTP side only parses, routes and
+/// awaits; compute runs on the engine's own threads, so two are plenty.
+pub const DEFAULT_HTTP_THREADS: usize = 2;
+
+/// One source of settings; every field is optional so that sources can be layered.
+///
+/// The same struct is the clap argument group of `pappus serve` (each flag also read
+/// from its `PAPPUS_*` environment variable) and the schema of the `--config` TOML
+/// file (keys are the flag names with `_` for `-`).
+#[derive(Clone, Debug, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port.
+    #[arg(long, env = "PAPPUS_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Directory holding registered functions, compositions and compiled code;
+    /// without it the registry lives in memory and is lost on exit.
+    #[arg(long, env = "PAPPUS_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Threads serving HTTP [default: 2].
+    #[arg(long, env = "PAPPUS_HTTP_THREADS", value_name = "N")]
+    pub http_threads: Option<usize>,
+    /// Threads running compute shards [default: one per core].
+    #[arg(long, env = "PAPPUS_COMPUTE_THREADS", value_name = "N")]
+    pub compute_threads: Option<usize>,
+    /// Threads running I/O functions [default: 1].
+    #[arg(long, env = "PAPPUS_IO_THREADS", value_name = "N")]
+    pub io_threads: Option<usize>,
+    /// Invocations executing at once [default: 64].
+    #[arg(long, env = "PAPPUS_MAX_IN_FLIGHT", value_name = "N")]
+    pub max_in_flight: Option<usize>,
+    /// Invocations that may wait for an execution slot; beyond it requests get
+    /// 429 at once (0: none wait) [default: 1024].
+    #[arg(long, env = "PAPPUS_QUEUE_BOUND", value_name = "N")]
+    pub queue_bound: Option<usize>,
+    /// Largest request body in bytes; larger ones get 413 [default: 16 MiB].
+    #[arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<u64>,
+    /// How long SIGTERM waits for in-flight work before exiting [default: 30000].
+    #[arg(long, env = "PAPPUS_DRAIN_TIMEOUT_MS", value_name = "MS")]
+    pub drain_timeout_ms: Option<u64>,
+    /// Memory limit of a function registered without `memory_mib` [default: 64].
+    #[arg(long, env = "PAPPUS_FUNCTION_MEMORY_MIB", value_name = "MIB")]
+    pub function_memory_mib: Option<u64>,
+    /// Deadline of a function registered without `timeout_ms` [default: 5000].
+    #[arg(long, env = "PAPPUS_FUNCTION_TIMEOUT_MS", value_name = "MS")]
+    pub function_timeout_ms: Option<u64>,
+    /// Output limit of a function registered without `max_output_mib` [default: 16].
+    #[arg(long, env = "PAPPUS_FUNCTION_MAX_OUTPUT_MIB", value_name = "MIB")]
+    pub function_max_output_mib: Option<u64>,
+    /// Largest memory limit a registration may ask for [default: the engine's].
+    #[arg(long, env = "PAPPUS_MAX_MEMORY_MIB", value_name = "MIB")]
+    pub max_memory_mib: Option<u64>,
+    /// TOML file mapping bearer tokens to tenants; turns authentication on.
+    #[arg(long, env = "PAPPUS_TOKENS", value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// Allow a non-loopback listen address without a tokens file.
+    #[arg(long, env = "PAPPUS_INSECURE_NO_AUTH")]
+    #[serde(default)]
+    pub insecure_no_auth: bool,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "PAPPUS_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl Settings {
+    /// Reads a TOML settings file.
+    ///
+    /// # Errors
+    /// The file cannot be read, is not TOML, or has an unknown key.
+    pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+
+    /// Fills every setting missing here from `lower` (a lower-priority source).
+    /// `insecure_no_auth` is on if either source turns it on.
+    pub fn or(self, lower: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(lower.listen),
+            data_dir: self.data_dir.or(lower.data_dir),
+            http_threads: self.http_threads.or(lower.http_threads),
+            compute_threads: self.compute_threads.or(lower.compute_threads),
+            io_threads: self.io_threads.or(lower.io_threads),
+            max_in_flight: self.max_in_flight.or(lower.max_in_flight),
+            queue_bound: self.queue_bound.or(lower.queue_bound),
+            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            drain_timeout_ms: self.drain_timeout_ms.or(lower.drain_timeout_ms),
+            function_memory_mib: self.function_memory_mib.or(lower.function_memory_mib),
+            function_timeout_ms: self.function_timeout_ms.or(lower.function_timeout_ms),
+            function_max_output_mib: self
+                .function_max_output_mib
+                .or(lower.function_max_output_mib),
+            max_memory_mib: self.max_memory_mib.or(lower.max_memory_mib),
+            tokens: self.tokens.or(lower.tokens),
+            insecure_no_auth: self.insecure_no_auth || lower.insecure_no_auth,
+            log_format: self.log_format.or(lower.log_format),
+        }
+    }
+}
+
+/// The resolved, validated daemon configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to bind.
+    pub listen: SocketAddr,
+    /// Registry directory; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// HTTP worker threads.
+    pub http_threads: usize,
+    /// Compute threads; `None` leaves the engine default.
+    pub compute_threads: Option<usize>,
+    /// I/O threads; `None` leaves the engine default.
+    pub io_threads: Option<usize>,
+    /// Invocations executing at once; `None` leaves the engine default.
+    pub max_in_flight: Option<usize>,
+    /// Invocations that may wait beyond `max_in_flight`; more get `429`.
+    pub queue_bound: usize,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Bound on the drain after SIGTERM/SIGINT.
+    pub drain_timeout: Duration,
+    /// Limits of a function registered without explicit ones.
+    pub default_limits: Limits,
+    /// Cap on a function's memory limit; `None` leaves the engine default.
+    pub max_memory_bytes: Option<u64>,
+    /// Bearer tokens; `None` means authentication is off (single default tenant).
+    pub tokens: Option<Tokens>,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Merges `settings` (flags and environment) over the file at `file`, if any,
+    /// over the defaults, loads the tokens file and validates the result.
+    ///
+    /// # Errors
+    /// An unreadable or invalid config or tokens file, a zero thread count or
+    /// bound, or a non-loopback listen address without a tokens file and without
+    /// `insecure_no_auth`.
+    pub fn load(settings: Settings, file: Option<&Path>) -> anyhow::Result<Config> {
+        let settings = match file {
+            Some(path) => settings.or(Settings::from_file(path)?),
+            None => settings,
+        };
+        Config::resolve(settings)
+    }
+
+    /// Applies defaults to `settings` and validates them (see [`Config::load`]).
+    ///
+    /// # Errors
+    /// As [`Config::load`], minus the config file.
+    pub fn resolve(settings: Settings) -> anyhow::Result<Config> {
+        let listen = settings.listen.unwrap_or(DEFAULT_LISTEN);
+        let tokens = match &settings.tokens {
+            Some(path) => Some(Tokens::load(path)?),
+            None => None,
+        };
+        if tokens.is_none() && !listen.ip().is_loopback() && !settings.insecure_no_auth {
+            bail!(
+                "refusing to listen on {listen} without authentication: \
+                 give a tokens file (--tokens FILE) or pass --insecure-no-auth"
+            );
+        }
+        let defaults = Limits::default();
+        let default_limits = Limits {
+            memory_bytes: mib(settings.function_memory_mib, "function_memory_mib")?
+                .unwrap_or(defaults.memory_bytes),
+            timeout: settings
+                .function_timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(defaults.timeout),
+            max_output_bytes: mib(settings.function_max_output_mib, "function_max_output_mib")?
+                .unwrap_or(defaults.max_output_bytes),
+        };
+        let config = Config {
+            listen,
+            data_dir: settings.data_dir,
+            http_threads: positive(settings.http_threads, "http_threads")?
+                .unwrap_or(DEFAULT_HTTP_THREADS),
+            compute_threads: positive(settings.compute_threads, "compute_threads")?,
+            io_threads: positive(settings.io_threads, "io_threads")?,
+            max_in_flight: positive(settings.max_in_flight, "max_in_flight")?,
+            queue_bound: settings.queue_bound.unwrap_or(DEFAULT_QUEUE_BOUND),
+            max_body_bytes: usize::try_from(
+                settings.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            )
+            .context("max_body_bytes does not fit in memory")?,
+            drain_timeout: Duration::from_millis(
+                settings.drain_timeout_ms.unwrap_or(DEFAULT_DRAIN_TIMEOUT_MS),
+            ),
+            default_limits,
+            max_memory_bytes: mib(settings.max_memory_mib, "max_memory_mib")?,
+            tokens,
+            log_format: settings.log_format.unwrap_or_default(),
+        };
+        Ok(config)
+    }
+}
+
+/// Converts an optional MiB count to bytes, refusing overflow.
+fn mib(value: Option<u64>, what: &str) -> anyhow::Result<Option<u64>> {
+    value
+        .map(|v| {
+            v.checked_mul(MIB)
+                .with_context(|| format!("{what} = {v} is too large"))
+        })
+        .transpose()
+}
+
+/// Refuses an explicit zero, which would make the daemon unable to do anything.
+fn positive(value: Option<usize>, what: &str) -> anyhow::Result<Option<usize>> {
+    match value {
+        Some(0) => bail!("{what} must be at least 1"),
+        other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn higher_source_wins_and_defaults_fill_the_rest() {
+        let flags = Settings {
+            queue_bound: Some(7),
+            ..Settings::default()
+        };
+        let file: Settings = toml::from_str(
+            "queue_bound = 99\nmax_body_bytes = 1000\nlisten = \"127.0.0.1:0\"",
+        )
+        .unwrap_or_default();
+        let config = Config::resolve(flags.or(file)).ok();
+        let config = config.as_ref();
+        assert_eq!(config.map(|c| c.queue_bound), Some(7));
+        assert_eq!(config.map(|c| c.max_body_bytes), Some(1000));
+        assert_eq!(config.map(|c| c.listen.port()), Some(0));
+        assert_eq!(config.map(|c| c.http_threads), Some(DEFAULT_HTTP_THREADS));
+    }
+
+    #[test]
+    fn non_loopback_needs_tokens_or_explicit_opt_out() {
+        let open = Settings {
+            listen: "0.0.0.0:8080".parse().ok(),
+            ..Settings::default()
+        };
+        assert!(Config::resolve(open.clone()).is_err());
+        let opted_out = Settings {
+            insecure_no_auth: true,
+            ..open
+        };
+        assert!(Config::resolve(opted_out).is_ok());
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<Settings>("listne = \"127.0.0.1:1\"").is_err());
+    }
+}

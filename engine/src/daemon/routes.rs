@@ -1,0 +1,193 @@
+//! The HTTP routes and the request plumbing they share: name and query
+//! extraction, bounded body reading, running blocking engine calls off the
+//! reactor, and JSON answers.
+
+mod compositions;
+mod functions;
+mod invoke;
+mod system;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::auth::{self, TenantName};
+use super::errors::ApiError;
+use super::AppState;
+use crate::Error as EngineError;
+
+/// Longest function or composition name accepted.
+const MAX_NAME_LEN: usize = 128;
+
+/// Builds the router: `/v1` (authenticated, refused while draining), `/healthz`
+/// and `/metrics` (open, so probes and scrapers need no token), and JSON answers
+/// for unknown routes and methods.
+pub(super) fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route(
+            "/v1/functions",
+            get(functions::list).delete(functions::delete_all),
+        )
+        .route(
+            "/v1/functions/{name}",
+            put(functions::put)
+                .get(functions::get)
+                .delete(functions::delete),
+        )
+        .route(
+            "/v1/compositions",
+            put(compositions::put)
+                .get(compositions::list)
+                .delete(compositions::delete_all),
+        )
+        .route(
+            "/v1/compositions/{name}",
+            get(compositions::get).delete(compositions::delete),
+        )
+        .route("/v1/compositions/{name}/invoke", post(invoke::invoke))
+        // Layers added later run first: draining is checked before credentials.
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(from_fn_with_state(state.clone(), refuse_while_draining));
+    Router::new()
+        .merge(v1)
+        .route("/healthz", get(system::healthz))
+        .route("/metrics", get(system::metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// Answers `503` to API requests once the daemon is draining.
+async fn refuse_while_draining(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.drain.is_draining() {
+        return ApiError::draining().into_response();
+    }
+    next.run(request).await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no_route", "no such route; see docs/daemon.md for the API")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not support the method",
+    )
+}
+
+/// A function or composition name from the path, shaped like a composition-language
+/// identifier (`[A-Za-z_][A-Za-z0-9_]*`, at most 128 bytes) because that is the
+/// only way compositions can refer to it; this also keeps names safe as file names.
+pub(super) struct Name(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Name {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Name, ApiError> {
+        let Path(name) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_name", e.body_text()))?;
+        let mut bytes = name.bytes();
+        let first_ok = bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+        let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !first_ok || !rest_ok || name.len() > MAX_NAME_LEN {
+            return Err(ApiError::bad_request(
+                "invalid_name",
+                format!(
+                    "name {name:?} must be an identifier: a letter or '_', then letters, \
+                     digits or '_', at most {MAX_NAME_LEN} bytes"
+                ),
+            ));
+        }
+        Ok(Name(name))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TenantName {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<TenantName, ApiError> {
+        // Always present on `/v1` routes: `auth::authenticate` inserts it.
+        parts.extensions.get::<TenantName>().cloned().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "request reached a handler without a tenant",
+            )
+        })
+    }
+}
+
+/// Unwraps query parameters, answering `400` for malformed or unknown ones.
+fn query<T>(params: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    params
+        .map(|Query(p)| p)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+}
+
+/// Reads the whole body, answering `413` past `limit` bytes: at once when the
+/// declared `Content-Length` is too large, otherwise as soon as the bytes read
+/// exceed it (chunked bodies), so an oversized body is never buffered.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(ApiError::payload_too_large(limit))
+        }
+        Err(error) => Err(ApiError::bad_request(
+            "bad_body",
+            format!("reading the request body: {error}"),
+        )),
+    }
+}
+
+/// Runs a blocking engine call (compiling, fsync) on tokio's blocking pool so the
+/// HTTP threads keep serving.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(error) => {
+            tracing::error!(%error, "blocking engine call panicked");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the operation failed unexpectedly",
+            ))
+        }
+    }
+}
+
+/// A JSON answer (with a trailing newline, for terminals).
+fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        format!("{value}\n"),
+    )
+        .into_response()
+}

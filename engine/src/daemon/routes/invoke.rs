@@ -1,0 +1,187 @@
+//! `POST /v1/compositions/{name}/invoke`: run a composition.
+//!
+//! Two body forms: JSON in the engine's set schema (the default; the answer is the
+//! outputs in the same schema, exactly what `pappus run` prints), or a raw body
+//! with `?set=NAME` (optionally `&name=ITEM&key=N`), which becomes that set's only
+//! item; a raw call whose outputs hold exactly one item gets that item's bytes back
+//! as `application/octet-stream` (unless it asked for `Accept: application/json`).
+
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{query, read_body, Name};
+use crate::daemon::auth::TenantName;
+use crate::daemon::errors::ApiError;
+use crate::daemon::AppState;
+use crate::{Invocation, Item, Sets};
+
+/// Header naming the output set of a raw answer's item.
+const SET_HEADER: HeaderName = HeaderName::from_static("x-pappus-set");
+/// Header carrying a raw answer's item name (when it is a valid header value).
+const ITEM_NAME_HEADER: HeaderName = HeaderName::from_static("x-pappus-item-name");
+/// Header carrying a raw answer's item key.
+const ITEM_KEY_HEADER: HeaderName = HeaderName::from_static("x-pappus-item-key");
+
+/// Query parameters of an invocation; all three only with a raw body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InvokeParams {
+    /// The input set the raw body becomes an item of.
+    set: Option<String>,
+    /// The raw item's name [default: ""].
+    name: Option<String>,
+    /// The raw item's key [default: 0].
+    key: Option<u64>,
+}
+
+fn media_type(headers: &HeaderMap, name: HeaderName) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Turns the body into the composition's input sets.
+fn inputs(params: InvokeParams, headers: &HeaderMap, body: Bytes) -> Result<Sets, ApiError> {
+    let content_type = media_type(headers, CONTENT_TYPE);
+    match params.set {
+        Some(set) => {
+            if content_type.starts_with("application/json") {
+                return Err(ApiError::bad_request(
+                    "invalid_input",
+                    "?set= takes a raw body; send JSON inputs without ?set=",
+                ));
+            }
+            let item = Item::new(params.name.unwrap_or_default(), params.key.unwrap_or(0), body);
+            Ok(Sets::from([(set, vec![item])]))
+        }
+        None => {
+            if content_type.starts_with("application/octet-stream") {
+                return Err(ApiError::bad_request(
+                    "invalid_input",
+                    "a raw body needs ?set=NAME naming the input set it belongs to",
+                ));
+            }
+            if params.name.is_some() || params.key.is_some() {
+                return Err(ApiError::bad_request(
+                    "invalid_input",
+                    "?name= and ?key= describe a raw item and need ?set=NAME",
+                ));
+            }
+            crate::json::parse_sets(&body).map_err(ApiError::from)
+        }
+    }
+}
+
+/// Runs the composition for the caller's tenant and answers with its outputs.
+pub(super) async fn invoke(
+    State(state): State<AppState>,
+    tenant: TenantName,
+    Name(composition): Name,
+    params: Result<Query<InvokeParams>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let raw = params.set.is_some();
+    let body = read_body(&headers, body, state.max_body_bytes).await?;
+    let inputs = inputs(params, &headers, body)?;
+
+    let started = Instant::now();
+    let result = state
+        .engine
+        .tenant(&tenant.0)
+        .invoke_async(&composition, inputs)
+        .await;
+    let elapsed = started.elapsed();
+
+    match result {
+        Ok(invocation) => {
+            let t = &invocation.timings;
+            tracing::info!(
+                tenant = %tenant.0,
+                composition = %composition,
+                outcome = "ok",
+                queued_us = t.queued.as_micros(),
+                fetching_us = t.fetching.as_micros(),
+                sandbox_us = t.sandbox.as_micros(),
+                compute_us = t.compute.as_micros(),
+                storing_us = t.storing.as_micros(),
+                total_us = t.total.as_micros(),
+                "invocation"
+            );
+            state
+                .metrics
+                .record(&tenant.0, &composition, "ok", elapsed, Some(t));
+            let wants_json = media_type(&headers, ACCEPT).contains("application/json");
+            Ok(answer(invocation, raw && !wants_json))
+        }
+        Err(error) => {
+            let kind = error.kind();
+            // Unknown names are not recorded under their own label: a client could
+            // otherwise grow the metrics without bound by inventing names.
+            let label = match error {
+                crate::Error::UnknownComposition { .. } => "",
+                _ => composition.as_str(),
+            };
+            tracing::info!(
+                tenant = %tenant.0,
+                composition = %composition,
+                outcome = kind,
+                total_us = elapsed.as_micros(),
+                error = %error,
+                "invocation"
+            );
+            state.metrics.record(&tenant.0, label, kind, elapsed, None);
+            Err(error.into())
+        }
+    }
+}
+
+/// The outputs as JSON, or, for a raw call with exactly one output item, its bytes.
+fn answer(invocation: Invocation, raw: bool) -> Response {
+    if raw {
+        let mut items = invocation
+            .outputs
+            .iter()
+            .flat_map(|(set, items)| items.iter().map(move |item| (set, item)));
+        if let (Some((set, item)), None) = (items.next(), items.next()) {
+            let mut response = (
+                StatusCode::OK,
+                [(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                )],
+                item.data.clone(),
+            )
+                .into_response();
+            let headers = response.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(set) {
+                headers.insert(SET_HEADER, value);
+            }
+            if let Ok(value) = HeaderValue::from_str(&item.name) {
+                headers.insert(ITEM_NAME_HEADER, value);
+            }
+            headers.insert(ITEM_KEY_HEADER, HeaderValue::from(item.key));
+            return response;
+        }
+    }
+    let mut text = crate::json::render_sets(&invocation.outputs);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        text,
+    )
+        .into_response()
+}

@@ -1,0 +1,51 @@
+//! `/healthz` and `/metrics`: unauthenticated, for probes and scrapers.
+//!
+//! `/metrics` names tenants and compositions in its labels: expose it only to the
+//! operator's scraper (for example by listening on loopback behind a proxy).
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::json;
+use crate::daemon::metrics::EngineFigures;
+use crate::daemon::AppState;
+
+/// `200 {"status":"ok"}`, or `503 {"status":"draining"}` once draining, so that a
+/// load balancer stops sending work here.
+pub(super) async fn healthz(State(state): State<AppState>) -> Response {
+    if state.drain.is_draining() {
+        json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "draining" }),
+        )
+    } else {
+        json(StatusCode::OK, &json!({ "status": "ok" }))
+    }
+}
+
+/// Prometheus text format, version 0.0.4.
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+    let snapshot = state.engine.metrics();
+    let figures = EngineFigures {
+        sandboxes_created: snapshot.sandboxes_created,
+        queue_depth: snapshot.queue_depth,
+        in_flight: snapshot.in_flight,
+        compute_queue_depth: snapshot.compute_queue_depth,
+        shards: snapshot.shards,
+        bytes_fetched: snapshot.bytes_fetched,
+        bytes_stored: snapshot.bytes_stored,
+    };
+    let text = state.metrics.render(figures, state.drain.is_draining());
+    (
+        StatusCode::OK,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}

@@ -1,0 +1,20 @@
+//! Integration tests of `pappus serve`: each test starts the real binary on an
+//! ephemeral loopback port with its own data directory, drives the HTTP API and
+//! stops it (a guard kills it if a test fails half-way).
+
+mod api;
+mod auth;
+mod backpressure;
+mod config;
+mod errors;
+mod lifecycle;
+mod support;
+
+/// Composition text shared by several tests: `Shout` uppercases each item of
+/// `Text` into `Loud`; `Echo` copies `In` to `Out` and `Split` to `Words`.
+pub const SHOUT: &str = "\
+function upper (in) => (out);
+composition Shout (Text) => (Loud) {
+    upper (in = each Text) => (Loud = out);
+}
+";

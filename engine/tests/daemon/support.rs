@@ -1,0 +1,339 @@
+//! Shared plumbing: guest modules, a daemon process guard and a small HTTP client.
+//!
+//! The client is a plain `TcpStream` writer with `httparse` reading the answer, so
+//! a test controls every byte it sends (oversized bodies, odd headers).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+static BUILD: Mutex<bool> = Mutex::new(false);
+
+fn functions_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/functions")
+}
+
+/// The bytes of `examples/functions/wasm/<name>.wasm`, running
+/// `examples/functions/build.sh` first if the file is missing (once per process).
+pub fn wasm(name: &str) -> Vec<u8> {
+    let path = functions_dir().join("wasm").join(format!("{name}.wasm"));
+    if !path.exists() {
+        let mut built = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        if !*built {
+            let out = Command::new("bash")
+                .arg(functions_dir().join("build.sh"))
+                .output()
+                .expect("cannot run examples/functions/build.sh");
+            assert!(
+                out.status.success(),
+                "examples/functions/build.sh failed (is the guest toolchain installed? run ./setup.sh):\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            *built = true;
+        }
+    }
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Path of an example guest module (built if missing).
+pub fn wasm_path(name: &str) -> PathBuf {
+    wasm(name);
+    functions_dir().join("wasm").join(format!("{name}.wasm"))
+}
+
+/// A running `pappus serve`; killed (SIGKILL) when dropped.
+pub struct Daemon {
+    child: Option<Child>,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `pappus serve --listen 127.0.0.1:0 --data-dir DIR/data ARGS...` and
+    /// waits for its `listening on ADDR` line. Logs go to `DIR/daemon.log`.
+    pub fn start(dir: &Path, args: &[&str]) -> Daemon {
+        Daemon::start_with_env(dir, args, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables.
+    pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let log = dir.join("daemon.log");
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("open daemon log");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pappus"));
+        command
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file));
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn pappus serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(addr) => addr.parse().expect("listening address"),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "pappus serve did not print its address; log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+        };
+        Daemon {
+            child: Some(child),
+            addr,
+            log,
+        }
+    }
+
+    /// What the daemon logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        let child = self.child.as_ref().expect("daemon running");
+        let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+        // SAFETY: sending a signal to our own child process; no memory is involved.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill({pid}, {signal}) failed");
+    }
+
+    /// Sends SIGTERM.
+    pub fn sigterm(&self) {
+        self.signal(libc::SIGTERM);
+    }
+
+    /// Kills the daemon with SIGKILL and reaps it.
+    pub fn kill9(mut self) {
+        self.signal(libc::SIGKILL);
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits (at most `timeout`) for the daemon to exit and returns its status.
+    pub fn wait_exit(mut self, timeout: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("daemon did not exit within {timeout:?}; log:\n{}", self.log());
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends a request and reads the whole answer.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        request(self.addr, method, path, headers, body)
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Response {
+        self.request("GET", path, &[], b"")
+    }
+
+    /// `PUT path` with `body`.
+    pub fn put(&self, path: &str, body: &[u8]) -> Response {
+        self.request("PUT", path, &[], body)
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post_json(&self, path: &str, body: &str) -> Response {
+        self.request("POST", path, &[("content-type", "application/json")], body.as_bytes())
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str) -> Response {
+        self.request("DELETE", path, &[], b"")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {}", self.text()))
+    }
+
+    /// `error.kind` of an error answer.
+    pub fn error_kind(&self) -> String {
+        self.json()["error"]["kind"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Asserts the status, showing the body if it differs.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Response {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.text());
+        self
+    }
+}
+
+/// Sends one request on a fresh connection (`Connection: close`) and reads the answer.
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect to daemon");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("read timeout");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write request head");
+    // The server may answer (e.g. 413) before reading the whole body; a failed
+    // write then is expected, and the answer is still there to read.
+    let _ = stream.write_all(body);
+    read_response(&mut stream)
+}
+
+fn read_response(stream: &mut TcpStream) -> Response {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            // A reset after the answer arrived (unread request body): keep what we have.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !buf.is_empty() => break,
+            Err(e) => panic!("reading the answer: {e}"),
+        }
+    }
+    let mut header_buf = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Response::new(&mut header_buf);
+    let head_len = match parsed.parse(&buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        other => panic!("incomplete answer ({other:?}): {}", String::from_utf8_lossy(&buf)),
+    };
+    let status = parsed.code.expect("status code");
+    let headers: Vec<(String, String)> = parsed
+        .headers
+        .iter()
+        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+        .collect();
+    let raw_body = &buf[head_len..];
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        dechunk(raw_body)
+    } else {
+        raw_body.to_vec()
+    };
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size line");
+        let size_text = std::str::from_utf8(&data[..line_end]).expect("chunk size");
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .expect("hex chunk size");
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// Registers the example function `name` (with optional query string) and
+/// checks for `201`.
+pub fn register(daemon: &Daemon, name: &str, query: &str) {
+    daemon
+        .put(&format!("/v1/functions/{name}{query}"), &wasm(name))
+        .expect(201);
+}
+
+/// Polls `/metrics` until `line` appears (at most 30 s).
+pub fn wait_for_metric(daemon: &Daemon, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if daemon.get("/metrics").text().lines().any(|l| l == line) {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    panic!("metric line {line:?} never appeared");
+}
