@@ -182,7 +182,9 @@ impl File {
                         if let Some(j) = &mut app.join {
                             j.span = Span::default();
                             j.first.span = Span::default();
-                            j.rest.iter_mut().for_each(|(_, s)| s.span = Span::default());
+                            j.rest
+                                .iter_mut()
+                                .for_each(|(_, s)| s.span = Span::default());
                         }
                     }
                 }

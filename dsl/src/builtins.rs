@@ -52,7 +52,14 @@ impl Builtin {
         TABLE.iter().find(|e| e.1 == name).map(|e| e.0)
     }
 
-    fn entry(self) -> &'static (Builtin, &'static str, &'static [&'static str], &'static [&'static str]) {
+    fn entry(
+        self,
+    ) -> &'static (
+        Builtin,
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+    ) {
         // The table has one row per variant, in variant order.
         &TABLE[self as usize]
     }

@@ -6,7 +6,9 @@
 
 mod graph;
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::ast::{self, Application, Composition, Ident, Item};
@@ -16,6 +18,65 @@ use crate::{
     Producer, SetDef, SetId, Signature,
 };
 use graph::Graph;
+
+/// FxHash: the checker hashes many short names; SipHash's DoS resistance buys
+/// nothing here (a hostile file can only slow its own check) and costs a lot.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits (the bucket index) weak: mix them.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+}
+
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Names seen so far in one small list (parameters of one application): a linear
+/// scan while short, a hash set beyond that so huge lists stay linear.
+#[derive(Default)]
+struct Seen<'a> {
+    few: Vec<&'a str>,
+    many: HashMap<&'a str, ()>,
+}
+
+impl<'a> Seen<'a> {
+    /// Records `name`; returns whether it was already there.
+    fn insert(&mut self, name: &'a str) -> bool {
+        if self.few.len() < 16 {
+            if self.few.contains(&name) {
+                return true;
+            }
+            self.few.push(name);
+            return false;
+        }
+        if self.few.contains(&name) {
+            return true;
+        }
+        self.many.insert(name, ()).is_some()
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.few.contains(&name) || self.many.contains_key(name)
+    }
+}
 
 /// Checks a parsed file against `env` (registered functions and compositions; the
 /// builtins are always known), reporting every error and warning at once.
@@ -28,8 +89,8 @@ pub fn check(file: &ast::File, env: &Env) -> Checked {
         file,
         env,
         diags: Vec::new(),
-        functions: HashMap::new(),
-        compositions: HashMap::new(),
+        functions: HashMap::default(),
+        compositions: HashMap::default(),
     };
     cx.definitions();
     let comps: Vec<&Composition> = file
@@ -79,18 +140,26 @@ fn list(names: &[String]) -> String {
     format!("({})", names.join(", "))
 }
 
-/// What a callee name resolved to.
-enum Resolved {
+/// What a callee name resolved to, with its signature (shared, as one callee is
+/// typically applied many times).
+#[derive(Clone)]
+struct Resolved {
+    kind: Kind,
+    sig: Rc<Signature>,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
     Builtin(Builtin),
-    Function(Signature),
-    Composition(Signature),
+    Function,
+    Composition,
 }
 
 impl Resolved {
-    fn signature(&self) -> Signature {
-        match self {
-            Resolved::Builtin(b) => b.signature(),
-            Resolved::Function(s) | Resolved::Composition(s) => s.clone(),
+    fn new(kind: Kind, sig: Signature) -> Self {
+        Resolved {
+            kind,
+            sig: Rc::new(sig),
         }
     }
 }
@@ -130,7 +199,7 @@ impl<'a> Checker<'a> {
     /// Duplicate definitions, builtin shadowing and duplicate names in signatures.
     fn definitions(&mut self) {
         let file = self.file;
-        let mut seen: HashMap<&str, &str> = HashMap::new();
+        let mut seen: HashMap<&str, &str> = HashMap::default();
         let mut comp_index = 0;
         for item in &file.items {
             let (name, kind, inputs, outputs) = match item {
@@ -175,9 +244,12 @@ impl<'a> Checker<'a> {
                 ["input", "output"]
             };
             for (ids, what) in [(inputs, what[0]), (outputs, what[1])] {
-                let mut names: HashMap<&str, ()> = HashMap::new();
+                // name -> whether a repetition was already reported (once per name)
+                let mut names: HashMap<&str, bool> = HashMap::default();
                 for id in ids.iter() {
-                    if names.insert(&id.name, ()).is_some() {
+                    let first = !names.contains_key(id.name.as_str());
+                    let reported = names.entry(&id.name).or_insert(false);
+                    if !first && !std::mem::replace(reported, true) {
                         self.error(
                             id.span,
                             format!("{what} `{}` of `{}` is declared twice", id.name, name.name),
@@ -214,7 +286,7 @@ impl<'a> Checker<'a> {
     ) -> Option<Resolved> {
         let name = app.callee.name.as_str();
         if let Some(b) = Builtin::from_name(name) {
-            return Some(Resolved::Builtin(b));
+            return Some(Resolved::new(Kind::Builtin(b), b.signature()));
         }
         if let Some(&j) = self.compositions.get(name) {
             let callee = comps[j];
@@ -257,19 +329,19 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-            return Some(Resolved::Composition(signature(
-                &callee.inputs,
-                &callee.outputs,
-            )));
+            return Some(Resolved::new(
+                Kind::Composition,
+                signature(&callee.inputs, &callee.outputs),
+            ));
         }
         if let Some(sig) = self.functions.get(name) {
-            return Some(Resolved::Function(sig.clone()));
+            return Some(Resolved::new(Kind::Function, sig.clone()));
         }
         if let Some(plan) = self.env.composition(name) {
-            return Some(Resolved::Composition(plan.signature()));
+            return Some(Resolved::new(Kind::Composition, plan.signature()));
         }
         if let Some(sig) = self.env.function(name) {
-            return Some(Resolved::Function(sig.clone()));
+            return Some(Resolved::new(Kind::Function, sig.clone()));
         }
         self.error(app.callee.span, format!("unknown function `{name}`"))
             .notes
@@ -290,7 +362,7 @@ impl<'a> Checker<'a> {
         let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
         let cname = comp.name.name.as_str();
         let mut sets: Vec<SetInfo<'a>> = Vec::new();
-        let mut by_name: HashMap<&'a str, usize> = HashMap::new();
+        let mut by_name: HashMap<&'a str, usize> = HashMap::default();
 
         // Sets written by the composition inputs and by every application.
         for (i, id) in comp.inputs.iter().enumerate() {
@@ -336,12 +408,25 @@ impl<'a> Checker<'a> {
         // Applications: callee, parameters, outputs, joins; dataflow edges.
         let mut flow = Graph::new(comp.body.len());
         let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(comp.body.len());
+        // Clean resolutions per callee name; failed ones are redone so every
+        // offending application gets its diagnostic.
+        let mut cache: HashMap<&'a str, Resolved> = HashMap::default();
         for (a, app) in comp.body.iter().enumerate() {
-            let callee = self.resolve(index, comp, app, calls, comps);
-            let sig = callee.as_ref().map(Resolved::signature);
+            let callee = match cache.get(app.callee.name.as_str()) {
+                Some(r) => Some(r.clone()),
+                None => {
+                    let before = self.diags.len();
+                    let r = self.resolve(index, comp, app, calls, comps);
+                    if let (Some(r), true) = (&r, self.diags.len() == before) {
+                        cache.insert(&app.callee.name, r.clone());
+                    }
+                    r
+                }
+            };
+            let sig = callee.as_ref().map(|r| Rc::clone(&r.sig));
             let fname = app.callee.name.as_str();
 
-            let mut bound: HashMap<&str, ()> = HashMap::new();
+            let mut bound = Seen::default();
             for b in &app.inputs {
                 if let Some(sig) = &sig {
                     if !sig.inputs.contains(&b.param.name) {
@@ -353,7 +438,7 @@ impl<'a> Checker<'a> {
                         .push(format!("`{fname}` takes {}", list(&sig.inputs)));
                     }
                 }
-                if bound.insert(&b.param.name, ()).is_some() {
+                if bound.insert(&b.param.name) {
                     self.error(
                         b.param.span,
                         format!("parameter `{}` is bound twice", b.param.name),
@@ -380,7 +465,7 @@ impl<'a> Checker<'a> {
             }
             if let Some(sig) = &sig {
                 for param in &sig.inputs {
-                    if !bound.contains_key(param.as_str()) {
+                    if !bound.contains(param) {
                         self.error(
                             app.callee.span,
                             format!("missing input `{param}` of `{fname}`"),
@@ -391,7 +476,7 @@ impl<'a> Checker<'a> {
                 }
             }
 
-            let mut outs: HashMap<&str, ()> = HashMap::new();
+            let mut outs = Seen::default();
             for b in &app.outputs {
                 if let Some(sig) = &sig {
                     if !sig.outputs.contains(&b.output.name) {
@@ -403,7 +488,7 @@ impl<'a> Checker<'a> {
                         .push(format!("`{fname}` outputs {}", list(&sig.outputs)));
                     }
                 }
-                if outs.insert(&b.output.name, ()).is_some() {
+                if outs.insert(&b.output.name) {
                     self.error(
                         b.output.span,
                         format!("output `{}` is bound twice", b.output.name),
@@ -412,18 +497,15 @@ impl<'a> Checker<'a> {
             }
 
             if let Some(join) = &app.join {
-                let mut named: HashMap<&str, ()> = HashMap::new();
+                let mut named = Seen::default();
                 for id in join.sets() {
                     let keyed = app
                         .inputs
                         .iter()
                         .filter(|b| b.set.name == id.name && b.mode == Mode::Keyed)
                         .count();
-                    if named.insert(&id.name, ()).is_some() {
-                        self.error(
-                            id.span,
-                            format!("set `{}` appears twice in `by`", id.name),
-                        );
+                    if named.insert(&id.name) {
+                        self.error(id.span, format!("set `{}` appears twice in `by`", id.name));
                     } else if keyed == 0 {
                         let d = self.error(
                             id.span,
@@ -511,13 +593,12 @@ impl<'a> Checker<'a> {
                     set.def.span,
                     format!("input `{}` of `{cname}` is never used", set.name),
                 ),
-                Writer::App(_) => Diagnostic::warning(
-                    set.def.span,
-                    format!("set `{}` is never used", set.name),
-                )
-                .with_note(format!(
-                    "no application reads it and it is not an output of `{cname}`"
-                )),
+                Writer::App(_) => {
+                    Diagnostic::warning(set.def.span, format!("set `{}` is never used", set.name))
+                        .with_note(format!(
+                            "no application reads it and it is not an output of `{cname}`"
+                        ))
+                }
             };
             self.diags.push(d);
         }
@@ -555,13 +636,17 @@ fn build(
     let mut nodes = Vec::with_capacity(comp.body.len());
     for (a, (app, callee)) in comp.body.iter().zip(resolved).enumerate() {
         let node_id = NodeId(a);
+        let empty = Signature::default();
         let (callee, sig) = match callee {
-            Some(Resolved::Builtin(b)) => (Callee::Builtin(*b), b.signature()),
-            Some(Resolved::Function(s)) => (Callee::Function(app.callee.name.clone()), s.clone()),
-            Some(Resolved::Composition(s)) => {
-                (Callee::Composition(app.callee.name.clone()), s.clone())
-            }
-            None => (Callee::Function(app.callee.name.clone()), Signature::default()),
+            Some(r) => (
+                match r.kind {
+                    Kind::Builtin(b) => Callee::Builtin(b),
+                    Kind::Function => Callee::Function(app.callee.name.clone()),
+                    Kind::Composition => Callee::Composition(app.callee.name.clone()),
+                },
+                &*r.sig,
+            ),
+            None => (Callee::Function(app.callee.name.clone()), &empty),
         };
         let position = |names: &[String], n: &str| names.iter().position(|p| p == n);
         let mut ins: Vec<&ast::InputBinding> = app.inputs.iter().collect();

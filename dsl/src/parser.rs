@@ -394,19 +394,14 @@ impl<'s> P<'s> {
         let (i, by) = self.keyword(i, "by")?;
         let (mut i, first) = self.ident(i, "a set name")?;
         let mut rest = Vec::new();
-        loop {
-            let Some(kind) = self.peek_word(i).and_then(Self::join_kind) else {
-                break;
-            };
+        while let Some(kind) = self.peek_word(i).and_then(Self::join_kind) {
             let (r, _) = self.keyword(i, kind.keyword())?;
             let (r, set) = self.ident(r, "a set name")?;
             rest.push((kind, set));
             i = r;
         }
         let Some(last) = rest.last().map(|(_, s)| s.span) else {
-            return Err(
-                self.expected(ws(i), "a join (`inner`, `left`, `right`, `outer`, `cross`)")
-            );
+            return Err(self.expected(ws(i), "a join (`inner`, `left`, `right`, `outer`, `cross`)"));
         };
         Ok((
             i,

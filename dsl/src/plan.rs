@@ -210,3 +210,80 @@ impl JoinKind {
         }
     }
 }
+
+/// A readable dump, one line per set and node, used by golden tests and tools:
+///
+/// ```text
+/// plan Words (Text) => (Words)
+///   set s0 Text <- input 0 -> n0.0
+///   set s1 Words <- n0.0 -> output 0
+///   node n0 function Split (text = each s0) => (words -> s1)
+///   order n0
+/// ```
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "plan {} ({}) => ({})",
+            self.name,
+            self.inputs.join(", "),
+            self.outputs.join(", ")
+        )?;
+        for (i, set) in self.sets.iter().enumerate() {
+            write!(f, "  set s{i} {} <- ", set.name)?;
+            match set.producer {
+                Producer::Input(k) => write!(f, "input {k}")?,
+                Producer::Node { node, output } => write!(f, "n{}.{output}", node.0)?,
+            }
+            for (node, input) in &set.consumers {
+                write!(f, " -> n{}.{input}", node.0)?;
+            }
+            for (k, _) in self
+                .output_sets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.0 == i)
+            {
+                write!(f, " -> output {k}")?;
+            }
+            writeln!(f)?;
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            let kind = match node.callee {
+                Callee::Function(_) => "function",
+                Callee::Composition(_) => "composition",
+                Callee::Builtin(_) => "builtin",
+            };
+            write!(f, "  node n{i} {kind} {} (", node.callee.name())?;
+            for (k, input) in node.inputs.iter().enumerate() {
+                let sep = if k > 0 { ", " } else { "" };
+                let optional = if input.optional { "optional " } else { "" };
+                write!(
+                    f,
+                    "{sep}{} = {optional}{} s{}",
+                    input.param,
+                    input.mode.keyword(),
+                    input.set.0
+                )?;
+            }
+            write!(f, ") => (")?;
+            for (k, output) in node.outputs.iter().enumerate() {
+                let sep = if k > 0 { ", " } else { "" };
+                write!(f, "{sep}{} -> s{}", output.param, output.set.0)?;
+            }
+            write!(f, ")")?;
+            if let Some(join) = &node.join {
+                write!(f, " by #{}", join.first)?;
+                for (kind, k) in &join.rest {
+                    write!(f, " {} #{k}", kind.keyword())?;
+                }
+            }
+            writeln!(f)?;
+        }
+        write!(f, "  order")?;
+        for id in &self.order {
+            write!(f, " n{}", id.0)?;
+        }
+        writeln!(f)
+    }
+}

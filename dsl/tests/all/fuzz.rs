@@ -1,0 +1,271 @@
+//! A stable-toolchain stand-in for the cargo-fuzz target: the same body
+//! (`fuzz/body.rs`) over arbitrary strings, token soup and mutated golden files.
+//! `fuzz_for_a_while` is ignored by default; run it with
+//! `PAPPUS_FUZZ_SECS=300 cargo test -p pappus-dsl --release --test all -- --ignored fuzz_for_a_while`.
+
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+#[allow(dead_code, reason = "shared with the cargo-fuzz target")]
+mod body {
+    include!("../../fuzz/body.rs");
+}
+use body::fuzz_one;
+
+const TOKENS: &[&str] = &[
+    "function",
+    "composition",
+    "all",
+    "each",
+    "keyed",
+    "optional",
+    "by",
+    "inner",
+    "left",
+    "right",
+    "outer",
+    "cross",
+    "http",
+    "fetch",
+    "store",
+    "kv_get",
+    "kv_put",
+    "F",
+    "G",
+    "A",
+    "B",
+    "x",
+    "y",
+    "eachX",
+    "_1",
+    "(",
+    ")",
+    "{",
+    "}",
+    "=>",
+    "=",
+    ",",
+    ";",
+    "#",
+    "# c\n",
+    " ",
+    "\n",
+    "\t",
+    "é",
+    "\u{0}",
+    ">",
+    "-",
+];
+
+fn soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(TOKENS), 0..120).prop_map(|t| t.join(" "))
+}
+
+/// Token soup biased towards almost-valid programs.
+fn near_valid() -> impl Strategy<Value = String> {
+    let app = (
+        prop::sample::select(&["F", "G", "http", "C", "Nope"][..]),
+        prop::sample::select(&["x", "request", "z"][..]),
+        prop::sample::select(&["all", "each", "keyed", "optional keyed"][..]),
+        prop::sample::select(&["A", "B", "M", "N"][..]),
+        prop::sample::select(&["A", "B", "M", "N"][..]),
+        prop::sample::select(&["y", "response"][..]),
+        prop::sample::select(&["", " by A inner B", " by M cross N left A", " by"][..]),
+    )
+        .prop_map(|(f, p, m, s, o, out, by)| format!("{f} ({p} = {m} {s}) => ({o} = {out}){by};"));
+    prop::collection::vec(app, 0..8).prop_map(|apps| {
+        format!(
+            "function F (x) => (y);\nfunction G (x, z) => (y);\ncomposition C (A) => (B) {{\n{}\n}}\ncomposition D (A, M) => (B, N) {{\n{}\n}}\n",
+            apps.join("\n"),
+            apps.join("\n")
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_strings_do_not_panic(s in ".*") {
+        fuzz_one(s.as_bytes());
+    }
+
+    #[test]
+    fn arbitrary_bytes_do_not_panic(b in prop::collection::vec(any::<u8>(), 0..256)) {
+        fuzz_one(&b);
+    }
+
+    #[test]
+    fn token_soup_does_not_panic(s in soup()) {
+        fuzz_one(s.as_bytes());
+    }
+
+    #[test]
+    fn near_valid_programs_do_not_panic(s in near_valid()) {
+        fuzz_one(s.as_bytes());
+    }
+}
+
+/// xorshift64*: a tiny deterministic generator, so runs are reproducible by seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
+    let rounds = 1 + rng.below(8);
+    for _ in 0..rounds {
+        let len = input.len();
+        match rng.below(7) {
+            0 => {
+                let t = TOKENS[rng.below(TOKENS.len())].as_bytes();
+                let at = rng.below(len + 1);
+                input.splice(at..at, t.iter().copied());
+            }
+            1 if len > 0 => {
+                let at = rng.below(len);
+                let n = 1 + rng.below((len - at).min(16));
+                input.drain(at..at + n);
+            }
+            2 if len > 0 => {
+                let at = rng.below(len);
+                input[at] = rng.next() as u8;
+            }
+            3 if len > 0 => {
+                let at = rng.below(len);
+                let n = 1 + rng.below((len - at).min(64));
+                let chunk: Vec<u8> = input[at..at + n].to_vec();
+                let to = rng.below(len + 1);
+                input.splice(to..to, chunk);
+            }
+            4 => {
+                let other = &seeds[rng.below(seeds.len())];
+                let from = rng.below(other.len() + 1);
+                let to = from + rng.below(other.len() - from + 1);
+                let at = rng.below(len + 1);
+                input.splice(at..at, other[from..to].iter().copied());
+            }
+            5 if len > 1 => {
+                let a = rng.below(len);
+                let b = rng.below(len);
+                input.swap(a, b);
+            }
+            _ => {
+                let at = rng.below(len + 1);
+                input.truncate(at);
+            }
+        }
+        if input.len() > 64 * 1024 {
+            input.truncate(64 * 1024);
+        }
+    }
+}
+
+fn seeds() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pap"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    seeds.sort();
+    seeds
+}
+
+fn run_mutations(duration: Duration, seed: u64) -> u64 {
+    let seeds = seeds();
+    let mut rng = Rng(seed | 1);
+    let start = Instant::now();
+    let mut runs = 0u64;
+    while start.elapsed() < duration {
+        let mut input = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..16 {
+            mutate(&mut rng, &mut input, &seeds);
+            let result = std::panic::catch_unwind(|| fuzz_one(&input));
+            if result.is_err() {
+                panic!(
+                    "fuzz_one panicked (seed {seed}, run {runs}) on input:\n{:?}",
+                    String::from_utf8_lossy(&input)
+                );
+            }
+            runs += 1;
+        }
+    }
+    runs
+}
+
+/// A short mutation run on every test invocation.
+#[test]
+fn mutated_goldens_do_not_panic() {
+    let runs = run_mutations(Duration::from_secs(2), 0x5eed);
+    assert!(runs > 0);
+}
+
+/// The long run: `PAPPUS_FUZZ_SECS` seconds (default 60), seed `PAPPUS_FUZZ_SEED`.
+#[test]
+#[ignore = "long-running; run explicitly"]
+fn fuzz_for_a_while() {
+    let secs = std::env::var("PAPPUS_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let seed = std::env::var("PAPPUS_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    let runs = run_mutations(Duration::from_secs(secs), seed);
+    println!("fuzz_for_a_while: {runs} inputs in {secs} s (seed {seed}), no panic");
+}
+
+/// Huge and pathological inputs: no stack overflow, reasonable time.
+#[test]
+fn huge_inputs_do_not_overflow() {
+    let mut big = String::from("function F (x) => (y);\ncomposition C (S0) => (S30000) {\n");
+    for i in 0..30_000 {
+        big.push_str(&format!("F (x = each S{i}) => (S{} = y);\n", i + 1));
+    }
+    big.push_str("}\n");
+    fuzz_one(big.as_bytes());
+    let checked = pappus_dsl::check(&pappus_dsl::parse(&big).unwrap(), &pappus_dsl::Env::new());
+    assert!(!checked.has_errors());
+    assert_eq!(checked.plans[0].order.len(), 30_000);
+
+    // A 30,000-long cycle: found without recursion.
+    let cyc = big.replace("F (x = each S0)", "F (x = each S30000)");
+    let checked = pappus_dsl::check(&pappus_dsl::parse(&cyc).unwrap(), &pappus_dsl::Env::new());
+    assert!(checked
+        .diagnostics
+        .iter()
+        .any(|d| d.message.starts_with("cycle")));
+
+    for junk in [
+        "(".repeat(1_000_000),
+        "{".repeat(1_000_000),
+        format!("composition C () => () {{{}}}", ";".repeat(1_000_000)),
+        format!("function F ({}) => ();", "x, ".repeat(200_000)),
+        "#".repeat(1_000_000),
+        "a".repeat(1_000_000),
+    ] {
+        fuzz_one(junk.as_bytes());
+    }
+}
