@@ -1,1 +1,63 @@
-//! pappus-engine (under construction).
+//! The Pappus engine: a registry of functions and compositions, and the
+//! executor that runs compositions end to end.
+//!
+//! Functions are WebAssembly modules run in a fresh sandbox per call
+//! (`pappus-isolation`); compositions are DAGs of applications written in the
+//! composition language (`pappus-dsl`); builtins such as `fetch` and `http`
+//! run on I/O threads (`pappus-io`). This crate binds them: it keeps a
+//! registry per tenant (persisted under a data directory if one is set),
+//! shards every application's inputs (`all`, `each`, `keyed`, `by` joins),
+//! runs the shards on a pool of compute threads with pipelining between
+//! applications, and answers every output set of the composition. The
+//! `pappus` command (`pappus check`, `pappus run`) is built on it.
+//!
+//! Items are `{name, key, data}` ([`Item`]); sets are passed by name
+//! ([`Sets`]). Their JSON form is in [`json`].
+//!
+//! ```no_run
+//! use pappus_engine::{Engine, Item, Limits, Sets};
+//!
+//! let engine = Engine::builder().build()?;
+//! let wasm = std::fs::read("examples/functions/wasm/upper.wasm").expect("built by build.sh");
+//! engine.register_function("upper", &wasm, Limits::default())?;
+//! engine.register_compositions(
+//!     "function upper (in) => (out);
+//!      composition Shout (Text) => (Loud) {
+//!          upper (in = each Text) => (Loud = out);
+//!      }",
+//! )?;
+//! let mut inputs = Sets::new();
+//! inputs.insert("Text".into(), vec![Item::new("greeting", 0, "hello")]);
+//! let answer = engine.invoke("Shout", inputs)?;
+//! assert_eq!(&answer.outputs["Loud"][0].data[..], b"HELLO");
+//! # Ok::<(), pappus_engine::Error>(())
+//! ```
+//!
+//! See `examples/embed.rs` for a complete, commented program.
+
+pub mod daemon;
+mod engine;
+mod error;
+mod executor;
+pub mod json;
+mod metrics;
+mod oneshot;
+mod registry;
+
+pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
+pub use error::{DiagnosticInfo, Error, Result};
+pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
+pub use pappus_isolation::{Bytes, Item, Limits};
+pub use registry::{CompositionInfo, FunctionInfo};
+
+/// Sets by name: the inputs and outputs of an invocation.
+pub type Sets = std::collections::BTreeMap<String, Vec<Item>>;
+
+/// The answer of a successful invocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Every output set of the composition, empty ones included.
+    pub outputs: Sets,
+    /// Where the time went.
+    pub timings: Timings,
+}

@@ -88,14 +88,19 @@ pub async fn drain(
     tracing::info!(timeout_ms = timeout.as_millis(), "draining: new requests get 503");
     // `Engine::drain` blocks until the admitted invocations finish (or time out),
     // so it must not run on an HTTP thread.
-    let waited = tokio::task::spawn_blocking(move || engine.drain(timeout)).await;
-    if let Err(error) = waited {
-        tracing::warn!(%error, "engine drain did not complete");
+    match tokio::task::spawn_blocking(move || engine.drain(timeout)).await {
+        Ok(true) => tracing::info!("in-flight invocations finished"),
+        Ok(false) => tracing::warn!("drain timeout passed with invocations still running"),
+        Err(error) => tracing::warn!(%error, "engine drain did not complete"),
     }
     drain.finished.send_replace(true);
     let remaining = deadline.saturating_duration_since(Instant::now()) + WRITE_GRACE;
     match tokio::time::timeout(remaining, server).await {
-        Ok(result) => server_result(result),
+        Ok(result) => {
+            server_result(result)?;
+            tracing::info!("drained; exiting");
+            Ok(())
+        }
         Err(_) => {
             tracing::warn!("drain timed out with requests still open; exiting anyway");
             Ok(())

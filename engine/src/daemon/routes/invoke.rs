@@ -174,10 +174,8 @@ fn answer(invocation: Invocation, raw: bool) -> Response {
             return response;
         }
     }
-    let mut text = crate::json::render_sets(&invocation.outputs);
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
+    // Byte for byte what `pappus run` prints.
+    let text = crate::json::render_sets(&invocation.outputs);
     (
         StatusCode::OK,
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],

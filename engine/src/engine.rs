@@ -1,0 +1,499 @@
+//! [`Engine`], [`EngineBuilder`] and [`Tenant`]: the embedding API.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::executor::builtins::Io;
+use crate::executor::pool::Pool;
+use crate::executor::{Admission, Core};
+use crate::metrics::{Counters, EventHook};
+use crate::oneshot::Receiver;
+use crate::registry::store::Store;
+use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registry};
+use crate::{Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets};
+
+/// The name of the tenant used by the [`Engine`]'s own registration and
+/// invocation methods.
+pub const DEFAULT_TENANT: &str = "default";
+
+struct Inner {
+    core: Arc<Core>,
+    registry: Registry,
+    default_limits: Limits,
+    // Dropped with the engine: lets the compute threads finish and exit.
+    _pool: Pool,
+}
+
+/// The engine: a registry of functions and compositions per tenant and the
+/// executor that runs compositions.
+///
+/// Cheap to clone (an `Arc` inside); every method may be called from any
+/// thread. Dropping the last clone stops the compute threads once the
+/// invocations still running have answered.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// Configures and builds an [`Engine`]; see [`Engine::builder`].
+#[must_use]
+pub struct EngineBuilder {
+    compute_threads: Option<usize>,
+    io_threads: usize,
+    queue_bound: usize,
+    max_in_flight: usize,
+    data_dir: Option<PathBuf>,
+    default_limits: Limits,
+    max_memory_bytes: Option<u64>,
+    io_config: Option<pappus_io::RingConfig>,
+    on_event: Option<EventHook>,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            compute_threads: None,
+            io_threads: 1,
+            queue_bound: 1024,
+            max_in_flight: 64,
+            data_dir: None,
+            default_limits: Limits::default(),
+            max_memory_bytes: None,
+            io_config: None,
+            on_event: None,
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Compute threads running sandboxes. Default: one per core.
+    pub fn compute_threads(mut self, threads: usize) -> Self {
+        self.compute_threads = Some(threads);
+        self
+    }
+
+    /// I/O threads running builtins (overrides the I/O config's setting).
+    /// Default: 1.
+    pub fn io_threads(mut self, threads: usize) -> Self {
+        self.io_threads = threads;
+        self
+    }
+
+    /// Invocations that may wait for admission; beyond it
+    /// [`Engine::invoke`] answers [`Error::Overloaded`] at once. Default: 1024.
+    pub fn queue_bound(mut self, bound: usize) -> Self {
+        self.queue_bound = bound;
+        self
+    }
+
+    /// Invocations executing at once; further ones wait in the queue.
+    /// Default: 64.
+    pub fn max_in_flight(mut self, invocations: usize) -> Self {
+        self.max_in_flight = invocations;
+        self
+    }
+
+    /// Persist the registry (and cache precompiled code) under `dir`, and
+    /// reload it on [`build`](Self::build). Default: none (in memory only).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Limits suggested for functions registered without explicit ones (see
+    /// [`Engine::default_limits`]). Default: [`Limits::default`].
+    pub fn default_limits(mut self, limits: Limits) -> Self {
+        self.default_limits = limits;
+        self
+    }
+
+    /// The largest linear memory any function may ask for. Default: the
+    /// isolation crate's default.
+    pub fn max_memory_bytes(mut self, bytes: u64) -> Self {
+        self.max_memory_bytes = Some(bytes);
+        self
+    }
+
+    /// Configuration of the I/O runtime that runs builtins (started on first
+    /// use). Default: [`pappus_io::RingConfig::new`].
+    pub fn io_config(mut self, config: pappus_io::RingConfig) -> Self {
+        self.io_config = Some(config);
+        self
+    }
+
+    /// A hook called for every shard start and finish (tracing, tests).
+    /// Called synchronously on engine threads: keep it short.
+    pub fn on_event(mut self, hook: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.on_event = Some(Arc::new(hook));
+        self
+    }
+
+    /// Builds the engine: starts the compute threads and, with a data
+    /// directory, reloads the persisted registry (compiling from the cache).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid setting or a sandbox runtime that
+    /// cannot start; [`Error::Storage`] if the data directory cannot be read.
+    /// Persisted entries that no longer load are skipped with a warning.
+    pub fn build(self) -> Result<Engine> {
+        let threads = self
+            .compute_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if threads == 0 {
+            return Err(Error::Config {
+                reason: "compute_threads must be at least 1".into(),
+            });
+        }
+        if self.max_in_flight == 0 {
+            return Err(Error::Config {
+                reason: "max_in_flight must be at least 1".into(),
+            });
+        }
+        let store = self.data_dir.as_deref().map(Store::open).transpose()?;
+        let mut config = pappus_isolation::Config::new();
+        if let Some(bytes) = self.max_memory_bytes {
+            config.max_memory_bytes(bytes);
+        }
+        config.cache_dir(store.as_ref().map(Store::cache_dir));
+        let runtime = pappus_isolation::Runtime::new(&config).map_err(|e| Error::Config {
+            reason: format!("cannot start the sandbox runtime: {e}"),
+        })?;
+        let pool = Pool::new(threads).map_err(|e| Error::Config {
+            reason: format!("cannot start compute threads: {e}"),
+        })?;
+        let mut io_config = self.io_config.unwrap_or_default();
+        io_config.io_threads(self.io_threads.max(1));
+        let core = Arc::new(Core {
+            runtime,
+            pool: pool.handle(),
+            io: Some(Io::new(io_config)),
+            counters: Counters::default(),
+            admission: std::sync::Mutex::new(Admission {
+                running: 0,
+                waiting: Default::default(),
+                draining: false,
+            }),
+            idle: std::sync::Condvar::new(),
+            max_in_flight: self.max_in_flight,
+            queue_bound: self.queue_bound,
+            on_event: self.on_event,
+        });
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                core,
+                registry: Registry::new(store),
+                default_limits: self.default_limits,
+                _pool: pool,
+            }),
+        };
+        engine.reload()?;
+        Ok(engine)
+    }
+}
+
+impl Engine {
+    /// A builder with the defaults documented on each setter.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    fn reload(&self) -> Result<()> {
+        let Some(store) = self.inner.registry.store() else {
+            return Ok(());
+        };
+        for (tenant, records) in store.load()? {
+            for f in records.functions {
+                let entry = match self.compile(&f.name, &f.module, f.limits) {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        tracing::warn!(%tenant, function = %f.name, error = %e, "skipping persisted function");
+                        continue;
+                    }
+                };
+                self.inner
+                    .registry
+                    .insert_function(&tenant, &f.name, entry, false)?;
+            }
+            for (names, e) in self
+                .inner
+                .registry
+                .restore_compositions(&tenant, records.compositions)
+            {
+                tracing::warn!(%tenant, compositions = ?names, error = %e, "skipping persisted compositions");
+            }
+        }
+        Ok(())
+    }
+
+    fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<FunctionEntry> {
+        let function = self
+            .inner
+            .core
+            .runtime
+            .compile(name, module, limits)
+            .map_err(|e| match e {
+                pappus_isolation::Error::Cache { path, source } => Error::Storage { path, source },
+                pappus_isolation::Error::InvalidModule { function, reason } => {
+                    Error::InvalidModule { function, reason }
+                }
+                other => Error::InvalidModule {
+                    function: name.to_string(),
+                    reason: other.to_string(),
+                },
+            })?;
+        Ok(FunctionEntry {
+            function,
+            limits,
+            module: Bytes::copy_from_slice(module),
+        })
+    }
+
+    /// The namespace of tenant `name`. Cheap; the tenant exists once something
+    /// is registered in it. Tenants see only their own functions and
+    /// compositions.
+    pub fn tenant(&self, name: &str) -> Tenant {
+        Tenant {
+            engine: self.clone(),
+            name: name.to_string(),
+        }
+    }
+
+    fn default_tenant(&self) -> Tenant {
+        self.tenant(DEFAULT_TENANT)
+    }
+
+    /// The limits configured with [`EngineBuilder::default_limits`].
+    pub fn default_limits(&self) -> Limits {
+        self.inner.default_limits
+    }
+
+    /// [`Tenant::register_function`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::register_function`].
+    pub fn register_function(&self, name: &str, module: &[u8], limits: Limits) -> Result<()> {
+        self.default_tenant()
+            .register_function(name, module, limits)
+    }
+
+    /// [`Tenant::register_compositions`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::register_compositions`].
+    pub fn register_compositions(&self, source: &str) -> Result<Vec<String>> {
+        self.default_tenant().register_compositions(source)
+    }
+
+    /// [`Tenant::invoke`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::invoke`].
+    pub fn invoke(&self, composition: &str, inputs: Sets) -> Result<Invocation> {
+        self.default_tenant().invoke(composition, inputs)
+    }
+
+    /// [`Tenant::invoke_async`] on the default tenant.
+    pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {
+        self.default_tenant().invoke_async(composition, inputs)
+    }
+
+    /// A snapshot of the engine's counters and gauges.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let core = &self.inner.core;
+        let c = &core.counters;
+        let (queue_depth, in_flight) = {
+            let a = core.admission();
+            (a.waiting.len() as u64, a.running as u64)
+        };
+        let io = core.io.as_ref().and_then(Io::stats);
+        MetricsSnapshot {
+            sandboxes_created: Counters::get(&c.sandboxes_created),
+            queue_depth,
+            in_flight,
+            compute_queue_depth: core.pool.queued() as u64,
+            invocations_succeeded: Counters::get(&c.invocations_succeeded),
+            invocations_failed: Counters::get(&c.invocations_failed),
+            invocations_rejected: Counters::get(&c.invocations_rejected),
+            shards: Counters::get(&c.shards),
+            bytes_in: Counters::get(&c.bytes_in),
+            bytes_out: Counters::get(&c.bytes_out),
+            bytes_fetched: io.map_or(0, |s| s.bytes_fetched),
+            bytes_stored: io.map_or(0, |s| s.bytes_stored),
+        }
+    }
+
+    /// Stops admitting invocations (later ones get [`Error::Draining`]) and
+    /// waits up to `timeout` for the running and queued ones to answer.
+    /// Returns whether they all did.
+    pub fn drain(&self, timeout: Duration) -> bool {
+        self.inner.core.drain(timeout)
+    }
+}
+
+/// One tenant's namespace; see [`Engine::tenant`].
+#[derive(Clone)]
+pub struct Tenant {
+    engine: Engine,
+    name: String,
+}
+
+impl Tenant {
+    /// The tenant's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.engine.inner.registry
+    }
+
+    /// Validates and precompiles `module` (wasm binary or text) and registers
+    /// it as function `name` with `limits`, replacing any function of that
+    /// name. With a data directory, it is on disk when this returns.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a name that is not an identifier or a bad
+    /// tenant name; [`Error::InvalidModule`] if the module is refused (e.g. it
+    /// imports something; the reason names it); [`Error::Storage`].
+    pub fn register_function(&self, name: &str, module: &[u8], limits: Limits) -> Result<()> {
+        crate::registry::check_tenant_name(&self.name)?;
+        crate::registry::check_function_name(name)?;
+        let entry = self.engine.compile(name, module, limits)?;
+        self.registry()
+            .insert_function(&self.name, name, entry, true)
+    }
+
+    /// Checks composition text and registers every composition it defines;
+    /// answers their names in file order.
+    ///
+    /// Each function a composition applies must be declared in the text and
+    /// registered already; compositions may call compositions defined earlier
+    /// in the text or registered.
+    ///
+    /// # Errors
+    /// [`Error::Diagnostics`] with every diagnostic if the text has errors;
+    /// [`Error::UnknownFunction`] naming a declared function that is not
+    /// registered; [`Error::Conflict`] when replacing a composition that
+    /// others call with one of another signature; [`Error::Storage`].
+    pub fn register_compositions(&self, source: &str) -> Result<Vec<String>> {
+        self.registry()
+            .register_compositions(&self.name, source, None, None)
+    }
+
+    /// Invokes `composition` with `inputs` (by input set name; a missing set is
+    /// empty) and waits for its outputs: every output set of the composition,
+    /// empty ones included.
+    ///
+    /// # Errors
+    /// [`Error::UnknownComposition`]; [`Error::InvalidInput`] for an input set
+    /// the composition does not have; [`Error::Overloaded`] at once when the
+    /// queue is full; [`Error::Draining`]; [`Error::Failure`] naming the
+    /// composition, application, shard and cause when a shard fails.
+    pub fn invoke(&self, composition: &str, inputs: Sets) -> Result<Invocation> {
+        let resolved = self.registry().resolve(&self.name, composition)?;
+        let receiver = self.engine.inner.core.invoke(resolved, inputs)?;
+        receiver.wait().unwrap_or_else(|| Err(shut_down()))
+    }
+
+    /// Like [`invoke`](Self::invoke), but answers a future that any executor
+    /// can await. Admission happens now: an overloaded engine answers a future
+    /// that is ready with [`Error::Overloaded`].
+    pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {
+        let started = self
+            .registry()
+            .resolve(&self.name, composition)
+            .and_then(|resolved| self.engine.inner.core.invoke(resolved, inputs));
+        InvocationFuture {
+            state: Some(started),
+        }
+    }
+
+    /// The tenant's functions, by name.
+    pub fn list_functions(&self) -> Vec<FunctionInfo> {
+        self.registry().list_functions(&self.name)
+    }
+
+    /// The function called `name`, if registered.
+    pub fn get_function(&self, name: &str) -> Option<FunctionInfo> {
+        self.registry()
+            .get_function(&self.name, name)
+            .map(|f| FunctionInfo {
+                name: name.to_string(),
+                limits: f.limits,
+                module_bytes: f.module.len() as u64,
+            })
+    }
+
+    /// The module registered as function `name`, as it was given.
+    pub fn function_module(&self, name: &str) -> Option<Bytes> {
+        self.registry()
+            .get_function(&self.name, name)
+            .map(|f| f.module)
+    }
+
+    /// Deletes function `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownFunction`]; [`Error::Conflict`] if a composition uses
+    /// it; [`Error::Storage`].
+    pub fn delete_function(&self, name: &str) -> Result<()> {
+        self.registry().delete_function(&self.name, name)
+    }
+
+    /// The tenant's compositions, by name.
+    pub fn list_compositions(&self) -> Vec<CompositionInfo> {
+        self.registry().list_compositions(&self.name)
+    }
+
+    /// The composition called `name`, if registered.
+    pub fn get_composition(&self, name: &str) -> Option<CompositionInfo> {
+        self.registry().get_composition(&self.name, name)
+    }
+
+    /// Deletes composition `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownComposition`]; [`Error::Conflict`] if another
+    /// composition calls it; [`Error::Storage`].
+    pub fn delete_composition(&self, name: &str) -> Result<()> {
+        self.registry().delete_composition(&self.name, name)
+    }
+}
+
+fn shut_down() -> Error {
+    Error::Config {
+        reason: "the engine shut down before the invocation answered".into(),
+    }
+}
+
+/// The answer of [`Tenant::invoke_async`]: a future independent of any async
+/// runtime (woken from the engine's threads).
+#[must_use = "futures do nothing unless awaited"]
+pub struct InvocationFuture {
+    state: Option<Result<Receiver<Result<Invocation>>>>,
+}
+
+impl Future for InvocationFuture {
+    type Output = Result<Invocation>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.state.as_mut() {
+            None => Poll::Ready(Err(shut_down())),
+            Some(Err(_)) => match self.state.take() {
+                Some(Err(e)) => Poll::Ready(Err(e)),
+                _ => Poll::Ready(Err(shut_down())),
+            },
+            Some(Ok(receiver)) => match Pin::new(receiver).poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(answer) => {
+                    self.state = None;
+                    Poll::Ready(answer.unwrap_or_else(|| Err(shut_down())))
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The engine's error type.
+
+use std::path::PathBuf;
+
+/// A diagnostic from the composition checker, flattened for API answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiagnosticInfo {
+    /// `"error"` or `"warning"`.
+    pub severity: &'static str,
+    /// 1-based line of the diagnostic's start.
+    pub line: usize,
+    /// 1-based column (in characters) of the diagnostic's start.
+    pub column: usize,
+    /// The message, without location.
+    pub message: String,
+}
+
+/// Everything that can go wrong in the engine.
+///
+/// [`Error::kind`] gives a stable, machine-readable name for each variant.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The invocation queue is full; retry later.
+    #[error("overloaded: the invocation queue is full (bound {queue_bound})")]
+    Overloaded {
+        /// The configured queue bound.
+        queue_bound: usize,
+    },
+    /// The engine is draining and admits no new invocations.
+    #[error("the engine is draining and admits no new invocations")]
+    Draining,
+    /// No composition of that name is registered for the tenant.
+    #[error("unknown composition `{name}`")]
+    UnknownComposition {
+        /// The name asked for.
+        name: String,
+    },
+    /// No function of that name is registered for the tenant.
+    #[error("unknown function `{name}`: it is declared by a composition but not registered")]
+    UnknownFunction {
+        /// The name asked for.
+        name: String,
+    },
+    /// The module given for a function was refused.
+    #[error("invalid module for function `{function}`: {reason}")]
+    InvalidModule {
+        /// The function being registered.
+        function: String,
+        /// Why it was refused (e.g. the import it named).
+        reason: String,
+    },
+    /// The composition text has errors.
+    #[error("composition text has errors:\n{rendered}")]
+    Diagnostics {
+        /// Every diagnostic rendered with file:line:col, source line and caret.
+        rendered: String,
+        /// The same diagnostics, structured.
+        diagnostics: Vec<DiagnosticInfo>,
+    },
+    /// The request was malformed (bad JSON, unknown input set, bad name).
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The operation conflicts with the registry's state (e.g. deleting a
+    /// function that a composition uses).
+    #[error("conflict: {reason}")]
+    Conflict {
+        /// What it conflicts with.
+        reason: String,
+    },
+    /// A shard of an application failed; the invocation was stopped.
+    #[error(
+        "composition `{composition}` failed in application {application}, shard {shard}: {cause}"
+    )]
+    Failure {
+        /// The composition (outer first, `a > b` for nested compositions).
+        composition: String,
+        /// The application: its position, callee and output sets.
+        application: String,
+        /// The shard: its keys or item names per input.
+        shard: String,
+        /// The cause, as reported by the sandbox or the I/O runtime.
+        cause: String,
+        /// The cause's kind (`"trap"`, `"timeout"`, `"memory_limit"`, ...).
+        kind: &'static str,
+    },
+    /// Reading or writing the data directory failed.
+    #[error("storage error at {}: {source}", path.display())]
+    Storage {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The engine could not be configured or started.
+    #[error("configuration error: {reason}")]
+    Config {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// A stable, machine-readable name for the variant.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Overloaded { .. } => "overloaded",
+            Error::Draining => "draining",
+            Error::UnknownComposition { .. } => "unknown_composition",
+            Error::UnknownFunction { .. } => "unknown_function",
+            Error::InvalidModule { .. } => "invalid_module",
+            Error::Diagnostics { .. } => "diagnostics",
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::Conflict { .. } => "conflict",
+            Error::Failure { .. } => "failure",
+            Error::Storage { .. } => "storage",
+            Error::Config { .. } => "config",
+        }
+    }
+
+    pub(crate) fn invalid_input(reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn storage(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Storage {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,133 @@
+//! The executor: admission, the compute pool and the per-invocation state
+//! machine that runs a [`Plan`](pappus_dsl::Plan).
+//!
+//! An invocation is admitted if fewer than `max_in_flight` invocations run,
+//! queued if fewer than `queue_bound` wait, and refused with
+//! [`Error::Overloaded`] otherwise. Its state machine ([`exec`]) lives behind
+//! one mutex; every event (a shard's result from a compute thread, a builtin's
+//! answer from an I/O thread) locks it briefly, integrates the result and
+//! queues whatever became runnable. No thread ever waits inside it.
+
+pub(crate) mod builtins;
+mod exec;
+pub(crate) mod pool;
+pub(crate) mod resolve;
+pub(crate) mod shards;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::metrics::{Counters, EventHook};
+use crate::oneshot::{self, Receiver};
+use crate::{Error, Invocation, Item, Result, Sets};
+pub(crate) use exec::Exec;
+use pool::PoolHandle;
+use resolve::Resolved;
+
+pub(crate) struct Admission {
+    pub running: usize,
+    pub waiting: VecDeque<Arc<Exec>>,
+    pub draining: bool,
+}
+
+/// What every invocation shares: the sandbox runtime, the pools, counters.
+pub(crate) struct Core {
+    pub runtime: pappus_isolation::Runtime,
+    pub pool: PoolHandle,
+    pub io: Option<builtins::Io>,
+    pub counters: Counters,
+    pub admission: Mutex<Admission>,
+    pub idle: Condvar,
+    pub max_in_flight: usize,
+    pub queue_bound: usize,
+    pub on_event: Option<EventHook>,
+}
+
+impl Core {
+    pub(crate) fn admission(&self) -> MutexGuard<'_, Admission> {
+        self.admission.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Admits an invocation of `resolved` with `inputs` (by set name).
+    pub(crate) fn invoke(
+        self: &Arc<Self>,
+        resolved: Arc<Resolved>,
+        inputs: Sets,
+    ) -> Result<Receiver<Result<Invocation>>> {
+        let plan = &resolved.plan;
+        let mut by_index: Vec<Vec<Item>> = vec![Vec::new(); plan.inputs.len()];
+        for (name, items) in inputs {
+            let Some(slot) = plan
+                .inputs
+                .iter()
+                .position(|n| *n == name)
+                .and_then(|i| by_index.get_mut(i))
+            else {
+                return Err(Error::invalid_input(format!(
+                    "composition `{}` has no input set `{name}` (its inputs: {})",
+                    plan.name,
+                    plan.inputs.join(", ")
+                )));
+            };
+            *slot = items;
+        }
+        let (tx, rx) = oneshot::channel();
+        let exec = Arc::new(Exec::new(self.clone(), resolved, by_index, tx));
+        let mut admission = self.admission();
+        if admission.draining {
+            return Err(Error::Draining);
+        }
+        if admission.running < self.max_in_flight {
+            admission.running += 1;
+            drop(admission);
+            exec.start();
+        } else if admission.waiting.len() < self.queue_bound {
+            admission.waiting.push_back(exec);
+        } else {
+            drop(admission);
+            Counters::add(&self.counters.invocations_rejected, 1);
+            return Err(Error::Overloaded {
+                queue_bound: self.queue_bound,
+            });
+        }
+        Ok(rx)
+    }
+
+    /// Called once by every invocation that ran, after it answered.
+    pub(crate) fn finished(&self) {
+        let mut admission = self.admission();
+        if let Some(next) = admission.waiting.pop_front() {
+            drop(admission);
+            // Started from the pool rather than inline, so that a run of
+            // instantly finishing invocations cannot recurse without bound.
+            self.pool.spawn(Box::new(move || next.start()));
+            return;
+        }
+        admission.running = admission.running.saturating_sub(1);
+        drop(admission);
+        self.idle.notify_all();
+    }
+
+    /// Stops admitting, then waits up to `timeout` for running and queued
+    /// invocations to finish. Returns whether everything finished.
+    pub(crate) fn drain(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut admission = self.admission();
+        admission.draining = true;
+        loop {
+            if admission.running == 0 && admission.waiting.is_empty() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            admission = self
+                .idle
+                .wait_timeout(admission, deadline - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+}

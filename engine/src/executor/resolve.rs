@@ -1,0 +1,94 @@
+//! Binding a plan's callees to registered functions and compositions.
+
+use std::sync::Arc;
+
+use pappus_dsl::{builtins::Builtin, Callee, Plan};
+
+use crate::registry::TenantState;
+use crate::{Error, Result};
+
+/// A plan whose callees are bound, ready to execute. Cached per tenant until
+/// the tenant's registry changes.
+pub(crate) struct Resolved {
+    pub plan: Arc<Plan>,
+    pub targets: Vec<Target>,
+    /// Per node: `#N `callee` => (Outputs)`, used in errors and events.
+    pub labels: Vec<String>,
+}
+
+/// What a node runs.
+pub(crate) enum Target {
+    Function(pappus_isolation::Function),
+    Composition(Arc<Resolved>),
+    Builtin(Builtin),
+}
+
+/// Resolves `name` in `state`; `stack` holds the compositions being resolved
+/// (to refuse recursion, which registration order normally prevents).
+pub(crate) fn resolve(
+    state: &TenantState,
+    name: &str,
+    stack: &mut Vec<String>,
+) -> Result<Arc<Resolved>> {
+    let entry = state
+        .compositions
+        .get(name)
+        .ok_or_else(|| Error::UnknownComposition {
+            name: name.to_string(),
+        })?;
+    if stack.iter().any(|s| s == name) {
+        return Err(Error::Conflict {
+            reason: format!(
+                "composition `{name}` calls itself through {}",
+                stack.join(" > ")
+            ),
+        });
+    }
+    stack.push(name.to_string());
+    let plan = entry.plan.clone();
+    let mut targets = Vec::with_capacity(plan.nodes.len());
+    let mut labels = Vec::with_capacity(plan.nodes.len());
+    for (index, node) in plan.nodes.iter().enumerate() {
+        let target = match &node.callee {
+            Callee::Function(f) => Target::Function(
+                state
+                    .functions
+                    .get(f)
+                    .ok_or_else(|| Error::UnknownFunction { name: f.clone() })?
+                    .function
+                    .clone(),
+            ),
+            Callee::Composition(c) => {
+                let inner = resolve(state, c, stack)?;
+                let params: Vec<&str> = node.inputs.iter().map(|i| i.param.as_str()).collect();
+                if inner.plan.inputs.iter().map(String::as_str).ne(params) {
+                    return Err(Error::Conflict {
+                        reason: format!(
+                            "composition `{name}` calls `{c}` with inputs that no longer match its signature"
+                        ),
+                    });
+                }
+                Target::Composition(inner)
+            }
+            Callee::Builtin(b) => Target::Builtin(*b),
+        };
+        targets.push(target);
+        let outputs: Vec<&str> = plan
+            .nodes
+            .get(index)
+            .map(|n| n.outputs.iter().map(|o| plan.set(o.set).name.as_str()).collect())
+            .unwrap_or_default();
+        labels.push(format!(
+            "#{} `{}` => ({})",
+            index + 1,
+            node.callee.name(),
+            outputs.join(", ")
+        ));
+    }
+    stack.pop();
+    Ok(Arc::new(Resolved {
+        plan,
+        targets,
+        labels,
+    }))
+}

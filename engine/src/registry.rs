@@ -1,0 +1,461 @@
+//! The registry: per-tenant functions and compositions, optionally persisted.
+//!
+//! Rules (enforced at registration so that an invocation never meets a
+//! dangling name):
+//! - A composition may only be registered when every function it declares
+//!   *and uses* is registered ([`Error::UnknownFunction`] names the first
+//!   missing one) and every composition it calls is defined earlier in the
+//!   same text or registered.
+//! - A function or composition that a registered composition uses cannot be
+//!   deleted ([`Error::Conflict`]); a composition that others use may be
+//!   replaced only by one with the same signature.
+
+pub(crate) mod store;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use pappus_dsl::{Callee, Env, Plan};
+
+use crate::executor::resolve::{resolve, Resolved};
+use crate::{Bytes, DiagnosticInfo, Error, Limits, Result};
+use store::{CompositionRecord, Store};
+
+/// A registered function, as listed by [`Tenant::list_functions`](crate::Tenant::list_functions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionInfo {
+    /// The function's name.
+    pub name: String,
+    /// Its limits.
+    pub limits: Limits,
+    /// Size of the registered module in bytes.
+    pub module_bytes: u64,
+}
+
+/// A registered composition, as listed by [`Tenant::list_compositions`](crate::Tenant::list_compositions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompositionInfo {
+    /// The composition's name.
+    pub name: String,
+    /// Its input set names, in signature order.
+    pub inputs: Vec<String>,
+    /// Its output set names, in signature order.
+    pub outputs: Vec<String>,
+    /// The whole text that defined it.
+    pub source: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct FunctionEntry {
+    pub function: pappus_isolation::Function,
+    pub limits: Limits,
+    pub module: Bytes,
+}
+
+#[derive(Clone)]
+pub(crate) struct CompositionEntry {
+    pub plan: Arc<Plan>,
+    pub source: Arc<str>,
+    pub seq: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct TenantState {
+    pub functions: HashMap<String, FunctionEntry>,
+    pub compositions: HashMap<String, CompositionEntry>,
+    /// Resolved plans, dropped on every change of the tenant.
+    resolved: Mutex<HashMap<String, Arc<Resolved>>>,
+}
+
+impl TenantState {
+    fn changed(&mut self) {
+        if let Ok(cache) = self.resolved.get_mut() {
+            cache.clear();
+        }
+    }
+
+    /// Names of the compositions that call `callee`.
+    fn users(&self, callee: &Callee) -> Vec<String> {
+        let mut users: Vec<String> = self
+            .compositions
+            .values()
+            .filter(|c| c.plan.nodes.iter().any(|n| &n.callee == callee))
+            .map(|c| c.plan.name.clone())
+            .collect();
+        users.sort();
+        users
+    }
+}
+
+pub(crate) struct Registry {
+    tenants: RwLock<HashMap<String, TenantState>>,
+    store: Option<Store>,
+    seq: std::sync::atomic::AtomicU64,
+}
+
+/// Validates a function name: a composition-language identifier.
+pub(crate) fn check_function_name(name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let ok = name.len() <= 128
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "invalid function name `{name}`: use letters, digits and `_`, not starting with a digit"
+        )))
+    }
+}
+
+/// Validates a tenant name (it names a directory under the data dir).
+pub(crate) fn check_tenant_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "invalid tenant name `{name}`: use letters, digits, `_`, `-` and `.`"
+        )))
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Config {
+        reason: "registry lock poisoned by an earlier panic".into(),
+    }
+}
+
+/// Renders diagnostics for an error answer.
+pub(crate) fn diagnostics_error(diagnostics: &[pappus_dsl::Diagnostic], source: &str) -> Error {
+    let rendered = diagnostics
+        .iter()
+        .map(|d| d.render("<composition>", source))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let infos = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = d.line_col(source);
+            DiagnosticInfo {
+                severity: if d.is_error() { "error" } else { "warning" },
+                line,
+                column,
+                message: d.message.clone(),
+            }
+        })
+        .collect();
+    Error::Diagnostics {
+        rendered,
+        diagnostics: infos,
+    }
+}
+
+impl Registry {
+    pub(crate) fn new(store: Option<Store>) -> Registry {
+        Registry {
+            tenants: RwLock::new(HashMap::new()),
+            store,
+            seq: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    pub(crate) fn insert_function(
+        &self,
+        tenant: &str,
+        name: &str,
+        entry: FunctionEntry,
+        persist: bool,
+    ) -> Result<()> {
+        check_tenant_name(tenant)?;
+        check_function_name(name)?;
+        let mut tenants = self.tenants.write().map_err(|_| poisoned())?;
+        if persist {
+            if let Some(store) = &self.store {
+                store.put_function(tenant, name, &entry.module, entry.limits)?;
+            }
+        }
+        let state = tenants.entry(tenant.to_string()).or_default();
+        state.functions.insert(name.to_string(), entry);
+        state.changed();
+        Ok(())
+    }
+
+    /// Checks `source` against the tenant's registry and registers every
+    /// composition it defines. With `only`, registers just those names (reload).
+    pub(crate) fn register_compositions(
+        &self,
+        tenant: &str,
+        source: &str,
+        seq: Option<u64>,
+        only: Option<&[String]>,
+    ) -> Result<Vec<String>> {
+        check_tenant_name(tenant)?;
+        let file = pappus_dsl::parse(source).map_err(|d| diagnostics_error(&d, source))?;
+        let mut tenants = self.tenants.write().map_err(|_| poisoned())?;
+        let state = tenants.entry(tenant.to_string()).or_default();
+        let mut env = Env::new();
+        for entry in state.compositions.values() {
+            env.add_composition(entry.plan.clone());
+        }
+        let checked = pappus_dsl::check(&file, &env);
+        if checked.has_errors() {
+            return Err(diagnostics_error(&checked.diagnostics, source));
+        }
+        let plans: Vec<Arc<Plan>> = checked
+            .plans
+            .iter()
+            .filter(|p| only.is_none_or(|names| names.contains(&p.name)))
+            .cloned()
+            .collect();
+        // Every function a composition calls must be registered.
+        for plan in &plans {
+            for node in &plan.nodes {
+                if let Callee::Function(f) = &node.callee {
+                    if !state.functions.contains_key(f) {
+                        return Err(Error::UnknownFunction { name: f.clone() });
+                    }
+                }
+            }
+            // Replacing a composition that others call must keep its signature.
+            if let Some(old) = state.compositions.get(&plan.name) {
+                if old.plan.signature() != plan.signature() {
+                    let users: Vec<String> = state
+                        .users(&Callee::Composition(plan.name.clone()))
+                        .into_iter()
+                        .filter(|u| !plans.iter().any(|p| &p.name == u))
+                        .collect();
+                    if !users.is_empty() {
+                        return Err(Error::Conflict {
+                            reason: format!(
+                                "composition `{}` is used by {} and the new definition changes its signature",
+                                plan.name,
+                                users.join(", ")
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        let seq = seq.unwrap_or_else(|| {
+            self.seq
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        });
+        self.seq
+            .fetch_max(seq + 1, std::sync::atomic::Ordering::Relaxed);
+        let source: Arc<str> = Arc::from(source);
+        if only.is_none() {
+            if let Some(store) = &self.store {
+                let record = CompositionRecord {
+                    seq,
+                    source: source.to_string(),
+                };
+                for plan in &plans {
+                    store.put_composition(tenant, &plan.name, &record)?;
+                }
+            }
+        }
+        let mut names = Vec::with_capacity(plans.len());
+        for plan in plans {
+            names.push(plan.name.clone());
+            state.compositions.insert(
+                plan.name.clone(),
+                CompositionEntry {
+                    plan,
+                    source: source.clone(),
+                    seq,
+                },
+            );
+        }
+        state.changed();
+        Ok(names)
+    }
+
+    pub(crate) fn resolve(&self, tenant: &str, composition: &str) -> Result<Arc<Resolved>> {
+        let tenants = self.tenants.read().map_err(|_| poisoned())?;
+        let state = tenants
+            .get(tenant)
+            .ok_or_else(|| Error::UnknownComposition {
+                name: composition.to_string(),
+            })?;
+        if let Some(r) = state
+            .resolved
+            .lock()
+            .ok()
+            .and_then(|c| c.get(composition).cloned())
+        {
+            return Ok(r);
+        }
+        let resolved = resolve(state, composition, &mut Vec::new())?;
+        if let Ok(mut cache) = state.resolved.lock() {
+            cache.insert(composition.to_string(), resolved.clone());
+        }
+        Ok(resolved)
+    }
+
+    pub(crate) fn list_functions(&self, tenant: &str) -> Vec<FunctionInfo> {
+        let Ok(tenants) = self.tenants.read() else {
+            return Vec::new();
+        };
+        let mut out: Vec<FunctionInfo> = tenants
+            .get(tenant)
+            .map(|s| {
+                s.functions
+                    .iter()
+                    .map(|(name, f)| function_info(name, f))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    pub(crate) fn get_function(&self, tenant: &str, name: &str) -> Option<FunctionEntry> {
+        let tenants = self.tenants.read().ok()?;
+        tenants.get(tenant)?.functions.get(name).cloned()
+    }
+
+    pub(crate) fn delete_function(&self, tenant: &str, name: &str) -> Result<()> {
+        let mut tenants = self.tenants.write().map_err(|_| poisoned())?;
+        let state = tenants
+            .get_mut(tenant)
+            .filter(|s| s.functions.contains_key(name))
+            .ok_or_else(|| Error::UnknownFunction {
+                name: name.to_string(),
+            })?;
+        let users = state.users(&Callee::Function(name.to_string()));
+        if !users.is_empty() {
+            return Err(Error::Conflict {
+                reason: format!(
+                    "function `{name}` is used by composition(s) {}",
+                    users.join(", ")
+                ),
+            });
+        }
+        if let Some(store) = &self.store {
+            store.delete_function(tenant, name)?;
+        }
+        state.functions.remove(name);
+        state.changed();
+        Ok(())
+    }
+
+    pub(crate) fn list_compositions(&self, tenant: &str) -> Vec<CompositionInfo> {
+        let Ok(tenants) = self.tenants.read() else {
+            return Vec::new();
+        };
+        let mut out: Vec<CompositionInfo> = tenants
+            .get(tenant)
+            .map(|s| s.compositions.values().map(composition_info).collect())
+            .unwrap_or_default();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    pub(crate) fn get_composition(&self, tenant: &str, name: &str) -> Option<CompositionInfo> {
+        let tenants = self.tenants.read().ok()?;
+        tenants
+            .get(tenant)?
+            .compositions
+            .get(name)
+            .map(composition_info)
+    }
+
+    pub(crate) fn delete_composition(&self, tenant: &str, name: &str) -> Result<()> {
+        let mut tenants = self.tenants.write().map_err(|_| poisoned())?;
+        let state = tenants
+            .get_mut(tenant)
+            .filter(|s| s.compositions.contains_key(name))
+            .ok_or_else(|| Error::UnknownComposition {
+                name: name.to_string(),
+            })?;
+        let users: Vec<String> = state
+            .users(&Callee::Composition(name.to_string()))
+            .into_iter()
+            .filter(|u| u != name)
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::Conflict {
+                reason: format!(
+                    "composition `{name}` is used by composition(s) {}",
+                    users.join(", ")
+                ),
+            });
+        }
+        if let Some(store) = &self.store {
+            store.delete_composition(tenant, name)?;
+        }
+        state.compositions.remove(name);
+        state.changed();
+        Ok(())
+    }
+
+    /// Re-registers persisted compositions: sources in sequence order, retried
+    /// until no more succeed (a source may call a composition registered later
+    /// under the same name). Returns the ones that could not be restored.
+    pub(crate) fn restore_compositions(
+        &self,
+        tenant: &str,
+        records: Vec<(String, CompositionRecord)>,
+    ) -> Vec<(Vec<String>, Error)> {
+        let mut by_seq: BTreeMap<u64, (String, Vec<String>)> = BTreeMap::new();
+        for (name, record) in records {
+            by_seq
+                .entry(record.seq)
+                .or_insert_with(|| (record.source, Vec::new()))
+                .1
+                .push(name);
+        }
+        let mut pending: Vec<(u64, String, Vec<String>)> = by_seq
+            .into_iter()
+            .map(|(seq, (source, names))| (seq, source, names))
+            .collect();
+        loop {
+            let mut failed = Vec::new();
+            let before = pending.len();
+            for (seq, source, names) in pending {
+                if let Err(e) = self.register_compositions(tenant, &source, Some(seq), Some(&names)) {
+                    failed.push((seq, source, names, e));
+                }
+            }
+            if failed.is_empty() {
+                return Vec::new();
+            }
+            if failed.len() == before {
+                return failed
+                    .into_iter()
+                    .map(|(_, _, names, e)| (names, e))
+                    .collect();
+            }
+            pending = failed.into_iter().map(|(s, src, n, _)| (s, src, n)).collect();
+        }
+    }
+}
+
+fn function_info(name: &str, f: &FunctionEntry) -> FunctionInfo {
+    FunctionInfo {
+        name: name.to_string(),
+        limits: f.limits,
+        module_bytes: f.module.len() as u64,
+    }
+}
+
+fn composition_info(c: &CompositionEntry) -> CompositionInfo {
+    CompositionInfo {
+        name: c.plan.name.clone(),
+        inputs: c.plan.inputs.clone(),
+        outputs: c.plan.outputs.clone(),
+        source: c.source.to_string(),
+    }
+}

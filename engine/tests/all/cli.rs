@@ -1,0 +1,150 @@
+//! The `pappus` binary, run for real.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::*;
+
+fn pappus(args: &[&str], dir: &Path) -> Output {
+    // Make sure the modules the examples point at exist.
+    for f in ["split_words", "count", "concat", "matmul", "upper"] {
+        wasm_path(f);
+    }
+    Command::new(env!("CARGO_BIN_EXE_pappus"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("cannot run pappus")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn check_reports_errors_and_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("good.pap"),
+        "function f (in) => (out, extra);\ncomposition G (A) => (B) {\n  f (in = all A) => (B = out, X = extra);\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.pap"),
+        "composition Bad (A) => (B) {\n  g (in = all A) => (B = out);\n}\n",
+    )
+    .unwrap();
+    let out = pappus(&["check", "good.pap"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("good.pap: ok"), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("warning"), "{}", text(&out.stderr));
+
+    let out = pappus(&["check", "good.pap", "bad.pap"], dir.path());
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bad.pap:2:3"), "{stderr}");
+    assert!(stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn run_wordcount_example() {
+    let root = repo_root();
+    let out = pappus(
+        &[
+            "run",
+            "examples/wordcount/wordcount.pap",
+            "--input",
+            "Docs=@examples/wordcount/docs",
+        ],
+        &root,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let sets = pappus_engine::json::parse_sets(stdout.as_bytes()).unwrap();
+    assert_eq!(sets.keys().collect::<Vec<_>>(), ["Counts", "Report"]);
+    let the = sets["Counts"].iter().find(|i| i.name == "the").unwrap();
+    assert_eq!((&the.data[..], the.key), (&b"2"[..], 3));
+    // Rendering is deterministic: the output is exactly what render_sets makes.
+    assert_eq!(stdout, pappus_engine::json::render_sets(&sets));
+}
+
+#[test]
+fn run_matmul_example_with_inputs_json() {
+    let root = repo_root();
+    let out = pappus(
+        &[
+            "run",
+            "examples/matmul/matmul.pap",
+            "--inputs",
+            "examples/matmul/inputs.json",
+        ],
+        &root,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sets = pappus_engine::json::parse_sets(&out.stdout).unwrap();
+    let fib = sets["Result"].iter().find(|i| i.name == "fib").unwrap();
+    let words: Vec<u64> = fib
+        .data
+        .chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    // [[1,1],[1,0]]^4 = [[5,3],[3,2]]
+    assert_eq!(words, [2, 5, 3, 3, 2]);
+}
+
+#[test]
+fn run_with_flags_text_inputs_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.pap"),
+        "function upper (in) => (out);
+         composition One (A) => (B, Empty) {
+             upper (in = each A) => (B = out);
+             upper (in = each Nothing) => (Empty = out);
+         }
+         composition Two (Nothing) => (X) { upper (in = all Nothing) => (X = out); }",
+    )
+    .unwrap();
+    let upper = wasm_path("upper");
+    let upper = upper.to_str().unwrap();
+    let flag = format!("upper={upper}");
+    let out = pappus(
+        &["run", "app.pap", "-c", "One", "--function", &flag, "--input", "A=hello", "--input", "A=@app.pap"],
+        dir.path(),
+    );
+    // `Nothing` is not an input of One: a check error, reported with the file name.
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("app.pap:"), "{}", text(&out.stderr));
+
+    std::fs::write(
+        dir.path().join("app.pap"),
+        "function upper (in) => (out);
+         composition One (A, Nothing) => (B, Empty) {
+             upper (in = each A) => (B = out);
+             upper (in = each Nothing) => (Empty = out);
+         }
+         composition Two (Nothing) => (X) { upper (in = all Nothing) => (X = out); }",
+    )
+    .unwrap();
+    let out = pappus(
+        &["run", "app.pap", "-c", "One", "--function", &flag, "--input", "A=hello"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "{\n  \"B\": [\n    {\"name\": \"\", \"key\": 0, \"data\": \"HELLO\"}\n  ],\n  \"Empty\": []\n}\n"
+    );
+    // Two compositions and no --composition: an error naming them.
+    let out = pappus(&["run", "app.pap", "--function", &flag], dir.path());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("One, Two"), "{}", text(&out.stderr));
+    // A missing module: the message says how to provide it.
+    let out = pappus(&["run", "app.pap", "-c", "Two"], dir.path());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--function upper="), "{}", text(&out.stderr));
+    // An unknown input set.
+    let out = pappus(&["run", "app.pap", "-c", "Two", "-f", &flag, "--input", "Q=x"], dir.path());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no input set `Q`"), "{}", text(&out.stderr));
+}

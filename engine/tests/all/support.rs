@@ -1,0 +1,137 @@
+//! Shared helpers: guest modules, a small engine, compact output rendering.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use pappus_engine::{Engine, Item, Limits, Sets};
+
+static BUILD: Mutex<bool> = Mutex::new(false);
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn functions_dir() -> PathBuf {
+    repo_root().join("examples").join("functions")
+}
+
+/// Path of `examples/functions/wasm/<name>.wasm`, running
+/// `examples/functions/build.sh` first if it is missing (once per process).
+pub fn wasm_path(name: &str) -> PathBuf {
+    let path = functions_dir().join("wasm").join(format!("{name}.wasm"));
+    if !path.exists() {
+        let mut built = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        if !*built {
+            let out = Command::new("bash")
+                .arg(functions_dir().join("build.sh"))
+                .output()
+                .expect("cannot run examples/functions/build.sh");
+            assert!(
+                out.status.success(),
+                "examples/functions/build.sh failed (is the guest toolchain installed? run ./setup.sh):\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            *built = true;
+        }
+    }
+    path
+}
+
+pub fn wasm(name: &str) -> Vec<u8> {
+    let path = wasm_path(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Declarations of the example functions, to prefix composition texts.
+pub const DECLS: &str = "
+function identity (in) => (out);
+function upper (in) => (out);
+function split_words (text) => (words);
+function count (in) => (counts);
+function concat (in) => (out);
+function merge (a, b) => (out);
+function matmul (in) => (out);
+function trap (in) => (out);
+function spin (in) => (out);
+";
+
+pub const FUNCTIONS: &[&str] = &[
+    "identity",
+    "upper",
+    "split_words",
+    "count",
+    "concat",
+    "merge",
+    "matmul",
+    "trap",
+    "spin",
+];
+
+/// Registers every example function on `tenant` with `limits`.
+pub fn register_functions(tenant: &pappus_engine::Tenant, limits: Limits) {
+    for f in FUNCTIONS {
+        tenant.register_function(f, &wasm(f), limits).unwrap();
+    }
+}
+
+/// An engine with two compute threads and the example functions registered
+/// on the default tenant.
+pub fn engine() -> Engine {
+    let engine = Engine::builder().compute_threads(2).build().unwrap();
+    register_functions(&engine.tenant(pappus_engine::DEFAULT_TENANT), Limits::default());
+    engine
+}
+
+pub fn item(name: &str, key: u64, data: &str) -> Item {
+    Item::new(name, key, data.to_string())
+}
+
+pub fn sets(spec: &[(&str, Vec<Item>)]) -> Sets {
+    spec.iter().map(|(n, i)| (n.to_string(), i.clone())).collect()
+}
+
+/// Outputs as `set -> ["name@key=data", ...]`, items sorted.
+pub fn show(outputs: &Sets) -> BTreeMap<String, Vec<String>> {
+    outputs
+        .iter()
+        .map(|(set, items)| {
+            let mut shown: Vec<String> = items
+                .iter()
+                .map(|i| format!("{}@{}={}", i.name, i.key, String::from_utf8_lossy(&i.data)))
+                .collect();
+            shown.sort();
+            (set.clone(), shown)
+        })
+        .collect()
+}
+
+/// `show` of the single output set `set`.
+pub fn show_set(outputs: &Sets, set: &str) -> Vec<String> {
+    show(outputs).remove(set).unwrap_or_else(|| panic!("no output set {set}"))
+}
+
+/// Registers `body` (prefixed with the declarations) and invokes `name`.
+pub fn run(engine: &Engine, body: &str, name: &str, inputs: Sets) -> Sets {
+    engine
+        .register_compositions(&format!("{DECLS}\n{body}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    engine
+        .invoke(name, inputs)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outputs
+}
+
+/// A square matrix item for `matmul`: n, then n*n little-endian u64.
+pub fn matrix(name: &str, key: u64, n: usize, fill: u64) -> Item {
+    let mut data = Vec::with_capacity((n * n + 1) * 8);
+    data.extend_from_slice(&(n as u64).to_le_bytes());
+    for i in 0..n * n {
+        data.extend_from_slice(&(fill + i as u64 % 3).to_le_bytes());
+    }
+    Item::new(name, key, data)
+}
