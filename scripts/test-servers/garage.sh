@@ -33,9 +33,9 @@ root_domain = ".s3.garage.localhost"
 api_bind_addr = "127.0.0.1:$admin_port"
 CONF
 g() { "$garage" -c "$state/garage.toml" "$@"; }
-RUST_LOG=warn g server &
+RUST_LOG=warn "$garage" -c "$state/garage.toml" server &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$state"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$state"' EXIT INT TERM
 for _ in $(seq 100); do g status >/dev/null 2>&1 && break; sleep 0.1; done
 node=$(g node id -q | cut -d@ -f1)
 g layout assign -z dc1 -c 1G "$node" >/dev/null

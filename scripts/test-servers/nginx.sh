@@ -9,7 +9,6 @@ port=${2:-8080}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "nginx is not installed: run ./setup.sh" >&2; exit 1; }
 state=$(mktemp -d)
-trap 'rm -rf "$state"' EXIT
 mkdir -p "$state/tmp" "$state/logs" "$root"
 user=""
 [ "$(id -u)" = 0 ] && user="user root;"
@@ -42,4 +41,7 @@ http {
 }
 CONF
 echo "serving $root at http://127.0.0.1:$port/" >&2
-"$nginx" -p "$state" -e stderr -c "$state/nginx.conf"
+"$nginx" -p "$state" -e stderr -c "$state/nginx.conf" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT INT TERM
+wait $pid
