@@ -50,31 +50,32 @@ impl Hasher for FxHasher {
 type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Names seen so far in one small list (parameters of one application): a linear
-/// scan while short, a hash set beyond that so huge lists stay linear.
+/// scan of an inline array while short (no allocation), a hash set beyond that so
+/// huge lists stay linear.
 #[derive(Default)]
 struct Seen<'a> {
-    few: Vec<&'a str>,
+    few: [&'a str; 8],
+    len: usize,
     many: HashMap<&'a str, ()>,
 }
 
 impl<'a> Seen<'a> {
     /// Records `name`; returns whether it was already there.
     fn insert(&mut self, name: &'a str) -> bool {
-        if self.few.len() < 16 {
-            if self.few.contains(&name) {
-                return true;
-            }
-            self.few.push(name);
-            return false;
-        }
-        if self.few.contains(&name) {
+        if self.contains(name) {
             return true;
         }
-        self.many.insert(name, ()).is_some()
+        if self.len < self.few.len() {
+            self.few[self.len] = name;
+            self.len += 1;
+        } else {
+            self.many.insert(name, ());
+        }
+        false
     }
 
     fn contains(&self, name: &str) -> bool {
-        self.few.contains(&name) || self.many.contains_key(name)
+        self.few[..self.len].contains(&name) || self.many.contains_key(name)
     }
 }
 
@@ -273,6 +274,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        g.finish();
         g
     }
 
@@ -556,6 +558,7 @@ impl<'a> Checker<'a> {
         }
 
         // Cycles.
+        flow.finish();
         for scc in flow.cyclic_components() {
             let start = scc[0];
             let labels = flow.cycle_labels(start, &scc);

@@ -59,6 +59,11 @@ type NomResult<'s> = IResult<&'s str, &'s str, ()>;
 
 /// Skips whitespace and `#` comments.
 fn ws(i: &str) -> &str {
+    // Fast path: most tokens are followed directly by the next one.
+    match i.as_bytes().first() {
+        Some(b) if b.is_ascii_whitespace() || *b == b'#' => {}
+        _ => return i,
+    }
     let comment = recognize(pair(char('#'), not_line_ending));
     match many0_count(alt((multispace1::<&str, ()>, comment))).parse(i) {
         Ok((rest, _)) => rest,
