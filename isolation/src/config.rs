@@ -1,0 +1,89 @@
+//! Runtime-wide configuration and per-function limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Per-function limits, fixed when the function is compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum linear memory, in bytes, including the region where the host places
+    /// the inputs. Default 64 MiB. Must not exceed [`Config::max_memory_bytes`].
+    pub memory_bytes: u64,
+    /// Wall-clock deadline of one call, from instantiation to the entry's return.
+    /// Default 5 s. Enforced with a granularity of [`Config::epoch_tick`].
+    pub timeout: Duration,
+    /// Maximum total size of one call's outputs: the names plus the data of every
+    /// output item. Default 16 MiB.
+    pub max_output_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 64 << 20,
+            timeout: Duration::from_secs(5),
+            max_output_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Configuration of a [`Runtime`](crate::Runtime).
+///
+/// ```
+/// let mut config = pappus_isolation::Config::new();
+/// config.pool_size(16).max_memory_bytes(128 << 20);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) pool_size: u32,
+    pub(crate) max_memory_bytes: u64,
+    pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) epoch_tick: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// The default configuration (see each setter for its default).
+    pub fn new() -> Self {
+        Config {
+            pool_size: 128,
+            max_memory_bytes: 256 << 20,
+            cache_dir: None,
+            epoch_tick: Duration::from_millis(5),
+        }
+    }
+
+    /// How many sandboxes may exist at once (the pooling allocator's slot count).
+    /// A call beyond it fails with [`Error::Resources`](crate::Error::Resources).
+    /// Default 128. Each slot reserves (but does not commit) address space.
+    pub fn pool_size(&mut self, slots: u32) -> &mut Self {
+        self.pool_size = slots;
+        self
+    }
+
+    /// The largest linear memory any function may be given, in bytes: the upper
+    /// bound for [`Limits::memory_bytes`]. Default 256 MiB; at most 4 GiB.
+    pub fn max_memory_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.max_memory_bytes = bytes;
+        self
+    }
+
+    /// Directory of the compiled-code cache, created if missing. `None` (the
+    /// default) compiles every module in memory and keeps nothing on disk.
+    pub fn cache_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// Period of the epoch ticker that enforces deadlines and cancellation: a
+    /// call stops at most about one tick after its deadline. Default 5 ms.
+    pub fn epoch_tick(&mut self, tick: Duration) -> &mut Self {
+        self.epoch_tick = tick;
+        self
+    }
+}

@@ -1,0 +1,148 @@
+//! The typed failures of compiling and running a function.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything that can go wrong compiling or running a function.
+///
+/// Every variant caused by a function names it (see [`Error::function`]); none of
+/// them leaves the [`Runtime`](crate::Runtime) unusable: the next call runs normally.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The module was refused at compile time: not WebAssembly, an import, a missing
+    /// export, or a declared memory beyond the function's limit.
+    #[error("function `{function}`: invalid module: {reason}")]
+    InvalidModule {
+        /// The function's name.
+        function: String,
+        /// Why it was refused, naming the offending import or export.
+        reason: String,
+    },
+    /// The guest trapped (for example `unreachable`, an out-of-bounds access, or a
+    /// stack overflow).
+    #[error("function `{function}` trapped: {trap}")]
+    Trap {
+        /// The function's name.
+        function: String,
+        /// The trap, as wasmtime describes it.
+        trap: String,
+    },
+    /// The call ran past its wall-clock deadline and was interrupted.
+    #[error("function `{function}` timed out after {limit:?}")]
+    Timeout {
+        /// The function's name.
+        function: String,
+        /// The deadline that was exceeded.
+        limit: Duration,
+    },
+    /// The guest (or its inputs) needed more linear memory than its limit allows.
+    #[error("function `{function}` exceeded its memory limit of {limit_bytes} bytes")]
+    MemoryLimit {
+        /// The function's name.
+        function: String,
+        /// The function's memory limit.
+        limit_bytes: u64,
+    },
+    /// The outputs the guest reported are larger than the function's output limit.
+    #[error(
+        "function `{function}` produced {actual_bytes} output bytes, over its limit of {limit_bytes}"
+    )]
+    OutputTooLarge {
+        /// The function's name.
+        function: String,
+        /// The function's output limit.
+        limit_bytes: u64,
+        /// The size the guest reported (names plus data of every output item).
+        actual_bytes: u64,
+    },
+    /// The guest broke the ABI (`docs/abi.md`): for example an output descriptor
+    /// pointing outside its memory or a name that is not UTF-8.
+    #[error("function `{function}` violated the guest ABI: {detail}")]
+    AbiViolation {
+        /// The function's name.
+        function: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The guest's entry returned a non-zero status.
+    #[error("function `{function}` failed with status {status}: {message}")]
+    GuestError {
+        /// The function's name.
+        function: String,
+        /// The status the entry returned.
+        status: u32,
+        /// The guest's error message (empty if it gave none).
+        message: String,
+    },
+    /// The call was cancelled through its [`CancelToken`](crate::CancelToken).
+    #[error("function `{function}` was cancelled")]
+    Cancelled {
+        /// The function's name.
+        function: String,
+    },
+    /// The host could not provide resources for the call, for example because every
+    /// slot of the instance pool is in use.
+    #[error("function `{function}`: out of resources: {detail}")]
+    Resources {
+        /// The function's name.
+        function: String,
+        /// Which resource ran out.
+        detail: String,
+    },
+    /// The compiled-code cache directory could not be created or written.
+    #[error("compiled-code cache at {}: {source}", path.display())]
+    Cache {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The [`Config`](crate::Config) or a function's [`Limits`](crate::Limits) are not usable.
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The name of the function the error is about, if it is about one.
+    pub fn function(&self) -> Option<&str> {
+        match self {
+            Error::InvalidModule { function, .. }
+            | Error::Trap { function, .. }
+            | Error::Timeout { function, .. }
+            | Error::MemoryLimit { function, .. }
+            | Error::OutputTooLarge { function, .. }
+            | Error::AbiViolation { function, .. }
+            | Error::GuestError { function, .. }
+            | Error::Cancelled { function }
+            | Error::Resources { function, .. } => Some(function),
+            Error::Cache { .. } | Error::Config { .. } => None,
+        }
+    }
+
+    /// A stable, machine-readable name for the kind of failure: `"invalid_module"`,
+    /// `"trap"`, `"timeout"`, `"memory_limit"`, `"output_too_large"`,
+    /// `"abi_violation"`, `"guest_error"`, `"cancelled"`, `"resources"`, `"cache"` or
+    /// `"config"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidModule { .. } => "invalid_module",
+            Error::Trap { .. } => "trap",
+            Error::Timeout { .. } => "timeout",
+            Error::MemoryLimit { .. } => "memory_limit",
+            Error::OutputTooLarge { .. } => "output_too_large",
+            Error::AbiViolation { .. } => "abi_violation",
+            Error::GuestError { .. } => "guest_error",
+            Error::Cancelled { .. } => "cancelled",
+            Error::Resources { .. } => "resources",
+            Error::Cache { .. } => "cache",
+            Error::Config { .. } => "config",
+        }
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,520 @@
+//! The runtime: compiling functions and running them in fresh sandboxes.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use wasmtime::{
+    Engine, Extern, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    ModuleExport, OptLevel, PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter,
+    Store, Trap, UpdateDeadline, ValType,
+};
+
+use crate::abi::{self, OutputError};
+use crate::cache::{CacheStats, Counters, DiskCache};
+use crate::{CancelToken, Config, Error, InputSet, Limits, OutputSet, Result};
+
+/// Largest table any guest may have, in elements.
+const TABLE_ELEMENTS: usize = 10_000;
+
+/// Compiles and runs guest functions.
+///
+/// A `Runtime` owns a wasmtime engine with a pooling instance allocator, a ticker
+/// thread that drives deadlines and cancellation, and the optional on-disk
+/// compiled-code cache. It is cheap to clone (an [`Arc`] inside) and may be used from
+/// many threads at once.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<CallState>,
+    max_memory_bytes: u64,
+    cache: Option<DiskCache>,
+    counters: Counters,
+    _ticker: Ticker,
+}
+
+/// A validated, compiled function, ready to run with [`Runtime::run`].
+///
+/// Cheap to clone (an [`Arc`] inside).
+#[derive(Clone)]
+pub struct Function {
+    inner: Arc<FunctionInner>,
+}
+
+struct FunctionInner {
+    name: String,
+    limits: Limits,
+    engine: Engine,
+    pre: InstancePre<CallState>,
+    entry: ModuleExport,
+    memory: ModuleExport,
+}
+
+impl Function {
+    /// The function's name, as given to [`Runtime::compile`].
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The limits the function was compiled with.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+}
+
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Function")
+            .field("name", &self.inner.name)
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("max_memory_bytes", &self.inner.max_memory_bytes)
+            .field("cache", &self.inner.cache.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-call store data: the memory limiter and the interruption state.
+struct CallState {
+    memory_limit: usize,
+    refused_growth: bool,
+    deadline: Instant,
+    cancel: Option<CancelToken>,
+}
+
+impl ResourceLimiter for CallState {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let ok = desired <= self.memory_limit;
+        self.refused_growth |= !ok;
+        Ok(ok)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= TABLE_ELEMENTS)
+    }
+}
+
+/// Why the epoch callback stopped a guest.
+#[derive(Debug, Clone, Copy)]
+enum Interrupt {
+    Timeout,
+    Cancelled,
+}
+
+impl fmt::Display for Interrupt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Interrupt::Timeout => "deadline reached",
+            Interrupt::Cancelled => "cancelled",
+        })
+    }
+}
+
+impl std::error::Error for Interrupt {}
+
+/// The thread that advances the engine's epoch every tick.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine, tick: Duration) -> std::io::Result<Ticker> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("pappus-epoch".to_owned())
+            .spawn(move || {
+                while !flag.load(Ordering::Acquire) {
+                    std::thread::park_timeout(tick);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(Ticker {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Runtime {
+    /// Builds a runtime: the engine, the instance pool, the epoch ticker and (if
+    /// configured) the cache directory.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unusable configuration (pool size 0, a memory maximum
+    /// of 0 or above 4 GiB, a zero tick, or wasmtime refusing it), [`Error::Cache`]
+    /// if the cache directory cannot be created.
+    pub fn new(config: &Config) -> Result<Runtime> {
+        let bad = |reason: String| Error::Config { reason };
+        if config.pool_size == 0 {
+            return Err(bad("pool_size must be at least 1".into()));
+        }
+        if config.max_memory_bytes == 0 || config.max_memory_bytes > 4 << 30 {
+            return Err(bad(format!(
+                "max_memory_bytes must be between 1 and 4 GiB, not {}",
+                config.max_memory_bytes
+            )));
+        }
+        if config.epoch_tick.is_zero() {
+            return Err(bad("epoch_tick must not be zero".into()));
+        }
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_core_instances(config.pool_size)
+            .total_memories(config.pool_size)
+            .total_tables(config.pool_size)
+            .max_memories_per_module(1)
+            .max_tables_per_module(1)
+            .table_elements(TABLE_ELEMENTS)
+            .max_memory_size(config.max_memory_bytes as usize);
+        let mut wasm = wasmtime::Config::new();
+        wasm.epoch_interruption(true)
+            .cranelift_opt_level(OptLevel::Speed)
+            .wasm_backtrace_max_frames(None)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm).map_err(|e| bad(format!("{e:#}")))?;
+        let cache = match &config.cache_dir {
+            Some(dir) => Some(DiskCache::open(dir, &engine)?),
+            None => None,
+        };
+        let ticker = Ticker::start(engine.clone(), config.epoch_tick)
+            .map_err(|e| bad(format!("cannot start the epoch ticker thread: {e}")))?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                linker: Linker::new(&engine),
+                engine,
+                max_memory_bytes: config.max_memory_bytes,
+                cache,
+                counters: Counters::default(),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// Validates and compiles a module (binary WebAssembly or `.wat` text).
+    ///
+    /// The module must import nothing, export `memory` (32-bit, not shared, 64 KiB
+    /// pages, declared minimum and maximum within `limits.memory_bytes`) and the
+    /// entry `pappus_entry: (i32) -> i32` (see `docs/abi.md`). With a cache directory
+    /// configured, compiled code is loaded from it when present and stored into it
+    /// otherwise.
+    ///
+    /// # Errors
+    /// [`Error::InvalidModule`] naming the reason (the first import, the missing
+    /// export...), [`Error::Config`] if `limits.memory_bytes` exceeds
+    /// [`Config::max_memory_bytes`], [`Error::Cache`] if the cache cannot be written.
+    pub fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<Function> {
+        let inner = &*self.inner;
+        if limits.memory_bytes > inner.max_memory_bytes {
+            return Err(Error::Config {
+                reason: format!(
+                    "function `{name}`: memory limit of {} bytes exceeds the runtime maximum of {} bytes",
+                    limits.memory_bytes, inner.max_memory_bytes
+                ),
+            });
+        }
+        let invalid = |reason: String| Error::InvalidModule {
+            function: name.to_owned(),
+            reason,
+        };
+        let cached = inner.cache.as_ref().map(|cache| {
+            let path = cache.path_for(module);
+            let hit = cache.load(&path, &inner.engine, &inner.counters);
+            (cache, path, hit)
+        });
+        let (compiled, store_to) = match cached {
+            Some((_, _, Some(hit))) => (hit, None),
+            other => {
+                let compiled =
+                    Module::new(&inner.engine, module).map_err(|e| invalid(format!("{e:#}")))?;
+                inner.counters.compiled();
+                (compiled, other.map(|(cache, path, _)| (cache, path)))
+            }
+        };
+        let (entry, memory) = validate(&compiled, limits).map_err(invalid)?;
+        if let Some((cache, path)) = store_to {
+            cache.store(&path, &compiled, &inner.counters)?;
+        }
+        let pre = inner
+            .linker
+            .instantiate_pre(&compiled)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        Ok(Function {
+            inner: Arc::new(FunctionInner {
+                name: name.to_owned(),
+                limits,
+                engine: inner.engine.clone(),
+                pre,
+                entry,
+                memory,
+            }),
+        })
+    }
+
+    /// Runs `function` once in a fresh sandbox: instantiates it from the pool,
+    /// places `inputs` in its linear memory (ABI v1), calls the entry, reads the
+    /// outputs back (every field bounds-checked) and returns the instance to the
+    /// pool, whose memory is zeroed before reuse.
+    ///
+    /// `cancel`, if given, stops the call at the next epoch tick after it is
+    /// cancelled.
+    ///
+    /// # Errors
+    /// Every failure names the function: [`Error::Trap`], [`Error::Timeout`],
+    /// [`Error::MemoryLimit`] (the guest's growth was refused and it trapped, or the
+    /// inputs do not fit), [`Error::OutputTooLarge`], [`Error::AbiViolation`],
+    /// [`Error::GuestError`], [`Error::Cancelled`], [`Error::Resources`] (pool
+    /// exhausted), [`Error::Config`] if `function` was compiled by another runtime.
+    pub fn run(
+        &self,
+        function: &Function,
+        inputs: &[InputSet<'_>],
+        cancel: Option<&CancelToken>,
+    ) -> Result<Vec<OutputSet>> {
+        let f = &*function.inner;
+        let name = || f.name.clone();
+        if !Engine::same(&f.engine, &self.inner.engine) {
+            return Err(Error::Config {
+                reason: format!("function `{}` was compiled by another runtime", f.name),
+            });
+        }
+        if cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::Cancelled { function: name() });
+        }
+        let memory_limit = Error::MemoryLimit {
+            function: name(),
+            limit_bytes: f.limits.memory_bytes,
+        };
+        let Some(region_len) = abi::region_len(inputs) else {
+            return Err(memory_limit);
+        };
+
+        let mut store = Store::new(
+            &self.inner.engine,
+            CallState {
+                memory_limit: usize::try_from(f.limits.memory_bytes).unwrap_or(usize::MAX),
+                refused_growth: false,
+                deadline: Instant::now() + f.limits.timeout,
+                cancel: cancel.cloned(),
+            },
+        );
+        store.limiter(|state| state);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            let state = ctx.data();
+            if state.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+                return Err(wasmtime::Error::new(Interrupt::Cancelled));
+            }
+            if Instant::now() >= state.deadline {
+                return Err(wasmtime::Error::new(Interrupt::Timeout));
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+
+        let instance = f
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.classify(f, e, store.data().refused_growth))?;
+        let (Some(Extern::Memory(memory)), Some(Extern::Func(entry))) = (
+            instance.get_module_export(&mut store, &f.memory),
+            instance.get_module_export(&mut store, &f.entry),
+        ) else {
+            return Err(Error::AbiViolation {
+                function: name(),
+                detail: "the instance lacks its `memory` or `pappus_entry` export".into(),
+            });
+        };
+        let entry = entry
+            .typed::<u32, u32>(&store)
+            .map_err(|e| Error::AbiViolation {
+                function: name(),
+                detail: format!("entry has the wrong type: {e:#}"),
+            })?;
+
+        // Place the inputs in fresh pages above everything the guest has.
+        let base = memory.data_size(&store) as u64;
+        let pages = region_len.div_ceil(abi::PAGE);
+        if base + pages * abi::PAGE > u64::from(u32::MAX) + 1
+            || memory.grow(&mut store, pages).is_err()
+        {
+            return Err(memory_limit);
+        }
+        let region = &mut memory.data_mut(&mut store)[base as usize..][..region_len as usize];
+        abi::write_inputs(region, base as u32, inputs);
+
+        let status = entry
+            .call(&mut store, base as u32)
+            .map_err(|e| self.classify(f, e, store.data().refused_growth))?;
+        abi::read_outputs(
+            memory.data(&store),
+            base as usize,
+            status,
+            f.limits.max_output_bytes,
+        )
+        .map_err(|e| match e {
+            OutputError::Abi(detail) => Error::AbiViolation {
+                function: name(),
+                detail,
+            },
+            OutputError::Guest { status, message } => Error::GuestError {
+                function: name(),
+                status,
+                message,
+            },
+            OutputError::TooLarge { actual } => Error::OutputTooLarge {
+                function: name(),
+                limit_bytes: f.limits.max_output_bytes,
+                actual_bytes: actual,
+            },
+        })
+    }
+
+    /// Counters of the compiled-code cache (all zero but `compiled` without one).
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// Maps a wasmtime failure during instantiation or the call to our error.
+    fn classify(&self, f: &FunctionInner, e: wasmtime::Error, refused_growth: bool) -> Error {
+        let function = f.name.clone();
+        if let Some(interrupt) = e.downcast_ref::<Interrupt>() {
+            return match interrupt {
+                Interrupt::Timeout => Error::Timeout {
+                    function,
+                    limit: f.limits.timeout,
+                },
+                Interrupt::Cancelled => Error::Cancelled { function },
+            };
+        }
+        if let Some(trap) = e.downcast_ref::<Trap>() {
+            if refused_growth {
+                return Error::MemoryLimit {
+                    function,
+                    limit_bytes: f.limits.memory_bytes,
+                };
+            }
+            return Error::Trap {
+                function,
+                trap: trap.to_string(),
+            };
+        }
+        if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+            return Error::Resources {
+                function,
+                detail: format!("{e:#}"),
+            };
+        }
+        if refused_growth {
+            return Error::MemoryLimit {
+                function,
+                limit_bytes: f.limits.memory_bytes,
+            };
+        }
+        Error::Resources {
+            function,
+            detail: format!("{e:#}"),
+        }
+    }
+}
+
+/// Checks the module against ABI v1 and `limits`; returns the entry and memory exports.
+fn validate(
+    module: &Module,
+    limits: Limits,
+) -> std::result::Result<(ModuleExport, ModuleExport), String> {
+    if let Some(import) = module.imports().next() {
+        return Err(format!(
+            "imports `{}`.`{}` ({}); guest modules must import nothing",
+            import.module(),
+            import.name(),
+            extern_kind(&import.ty())
+        ));
+    }
+    let memory = match module.get_export(abi::MEMORY) {
+        Some(ExternType::Memory(m)) => m,
+        Some(other) => {
+            return Err(format!(
+                "export `memory` is a {}, not a memory",
+                extern_kind(&other)
+            ))
+        }
+        None => return Err("does not export its linear memory as `memory`".into()),
+    };
+    if memory.is_64() || memory.is_shared() || memory.page_size() != abi::PAGE {
+        return Err("`memory` must be a 32-bit, unshared memory with 64 KiB pages".into());
+    }
+    let min = memory.minimum().saturating_mul(abi::PAGE);
+    if min > limits.memory_bytes {
+        return Err(format!(
+            "declares an initial memory of {min} bytes, over the limit of {} bytes",
+            limits.memory_bytes
+        ));
+    }
+    if let Some(max) = memory.maximum() {
+        let max = max.saturating_mul(abi::PAGE);
+        if max > limits.memory_bytes {
+            return Err(format!(
+                "declares a maximum memory of {max} bytes, over the limit of {} bytes",
+                limits.memory_bytes
+            ));
+        }
+    }
+    match module.get_export(abi::ENTRY) {
+        Some(ExternType::Func(f))
+            if f.params().len() == 1
+                && f.results().len() == 1
+                && f.params().all(|t| matches!(t, ValType::I32))
+                && f.results().all(|t| matches!(t, ValType::I32)) => {}
+        Some(_) => return Err("export `pappus_entry` must be a function (i32) -> i32".into()),
+        None => return Err("does not export the entry `pappus_entry`".into()),
+    }
+    match (
+        module.get_export_index(abi::ENTRY),
+        module.get_export_index(abi::MEMORY),
+    ) {
+        (Some(entry), Some(memory)) => Ok((entry, memory)),
+        _ => Err("exports `memory` and `pappus_entry` cannot be resolved".into()),
+    }
+}
+
+fn extern_kind(ty: &ExternType) -> &'static str {
+    match ty {
+        ExternType::Func(_) => "function",
+        ExternType::Global(_) => "global",
+        ExternType::Table(_) => "table",
+        ExternType::Memory(_) => "memory",
+        _ => "other",
+    }
+}
