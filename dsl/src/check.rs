@@ -363,8 +363,13 @@ impl<'a> Checker<'a> {
     ) -> Option<Plan> {
         let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
         let cname = comp.name.name.as_str();
-        let mut sets: Vec<SetInfo<'a>> = Vec::new();
-        let mut by_name: HashMap<&'a str, usize> = HashMap::default();
+        // Sized up front: growing large vectors and tables is a measurable part of
+        // checking big files.
+        let produced: usize = comp.body.iter().map(|a| a.outputs.len()).sum();
+        let reads: usize = comp.body.iter().map(|a| a.inputs.len()).sum();
+        let mut sets: Vec<SetInfo<'a>> = Vec::with_capacity(comp.inputs.len() + produced);
+        let mut by_name: HashMap<&'a str, usize> =
+            HashMap::with_capacity_and_hasher(sets.capacity(), Default::default());
 
         // Sets written by the composition inputs and by every application.
         for (i, id) in comp.inputs.iter().enumerate() {
@@ -408,7 +413,7 @@ impl<'a> Checker<'a> {
         }
 
         // Applications: callee, parameters, outputs, joins; dataflow edges.
-        let mut flow = Graph::new(comp.body.len());
+        let mut flow = Graph::with_capacity(comp.body.len(), reads);
         let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(comp.body.len());
         // Clean resolutions per callee name; failed ones are redone so every
         // offending application gets its diagnostic.

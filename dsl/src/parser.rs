@@ -249,7 +249,15 @@ impl<'s> P<'s> {
         let (i, _) = self.punct(i, "=>")?;
         let (i, outputs) = self.names(i, "an output set name")?;
         let (mut i, _) = self.punct(i, "{")?;
-        let mut body = Vec::new();
+        // A capacity hint (each application ends with `;`) avoids regrowing a large
+        // vector of large nodes; bounded by the input size, so junk cannot inflate it.
+        let region = i.find('}').map_or(i, |end| &i[..end]);
+        let hint = region
+            .bytes()
+            .filter(|&b| b == b';')
+            .count()
+            .min(region.len() / 8);
+        let mut body = Vec::with_capacity(hint);
         loop {
             i = ws(i);
             if i.starts_with('}') {

@@ -17,9 +17,13 @@ pub(super) struct Graph {
 
 impl Graph {
     pub(super) fn new(n: usize) -> Self {
+        Graph::with_capacity(n, 0)
+    }
+
+    pub(super) fn with_capacity(n: usize, edges: usize) -> Self {
         Graph {
             n,
-            edges: Vec::new(),
+            edges: Vec::with_capacity(edges),
             offsets: vec![0; n + 1],
             targets: Vec::new(),
         }
