@@ -1,1 +1,26 @@
-//! Benchmarks and the load generator for Pappus (under construction).
+//! Benchmarks, the load generator and the baselines for Pappus.
+//!
+//! - [`loadgen`]: open- and closed-loop load, bounded in requests and time,
+//!   with HdrHistogram latencies ([`hist`]) and the daemon's CPU time and memory
+//!   read from `/proc` ([`procfs`]).
+//! - [`daemon`]: starts `pappus serve` on an ephemeral loopback port, registers
+//!   functions and compositions, invokes them over HTTP ([`http`]).
+//! - [`baselines`]: the same function logic run as a native process, in a runc
+//!   or gVisor container, in a microVM booted per request, and in bare wasmtime.
+//! - [`suite`]: the whole comparison, written up by [`report`] with SVG plots
+//!   ([`plot`]). `scripts/bench.sh` runs it (`--quick` for a short run).
+//!
+//! The criterion micro-benchmarks are in `benches/*.rs`.
+
+pub mod baselines;
+pub mod cpio;
+pub mod daemon;
+pub mod hist;
+pub mod http;
+pub mod kernels;
+pub mod loadgen;
+pub mod plot;
+pub mod procfs;
+pub mod report;
+pub mod suite;
+pub mod workloads;

@@ -7,7 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$here/wasm"
-functions=(identity upper split_words count concat merge matmul noop trap spin grow liar)
+functions=(identity upper split_words count concat merge matmul noop trap spin grow liar compress)
 
 missing=()
 [ -x /usr/bin/rustc ] || missing+=("/usr/bin/rustc (Debian rustc)")

@@ -21,7 +21,14 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 fn count(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     let set = out.set("counts");
     let items = input(inputs, "in", 0);
-    let all = alloc_slice(items.len(), Item { name: "", key: 0, data: &[] });
+    let all = alloc_slice(
+        items.len(),
+        Item {
+            name: "",
+            key: 0,
+            data: &[],
+        },
+    );
     for (slot, item) in all.iter_mut().zip(items) {
         *slot = item;
     }

@@ -25,9 +25,19 @@ struct Lies {
 
 static NAME: &[u8] = b"out";
 static mut LIES: Lies = Lies {
-    set_count: 1, sets: 0, error_ptr: 0, error_len: 0,
-    name_ptr: 0, name_len: 3, items: 0, item_count: 1,
-    item_name_ptr: 0, item_name_len: 3, key: 0, data_ptr: 0xFFFF_FF00, data_len: 100,
+    set_count: 1,
+    sets: 0,
+    error_ptr: 0,
+    error_len: 0,
+    name_ptr: 0,
+    name_len: 3,
+    items: 0,
+    item_count: 1,
+    item_name_ptr: 0,
+    item_name_len: 3,
+    key: 0,
+    data_ptr: 0xFFFF_FF00,
+    data_len: 100,
 };
 
 #[no_mangle]

@@ -15,7 +15,14 @@ pub fn input(inputs: &Inputs, name: &str, index: usize) -> ItemIter {
 
 /// The items of `items` in ascending (key, name, data) order.
 pub fn sorted(items: ItemIter) -> &'static mut [Item] {
-    let all = alloc_slice(items.len(), Item { name: "", key: 0, data: &[] });
+    let all = alloc_slice(
+        items.len(),
+        Item {
+            name: "",
+            key: 0,
+            data: &[],
+        },
+    );
     for (slot, item) in all.iter_mut().zip(items) {
         *slot = item;
     }

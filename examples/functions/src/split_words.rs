@@ -16,7 +16,14 @@ fn split_words(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
             let name = core::str::from_utf8(word)
                 .map_err(|_| Error::bad_input("split_words: a word is not valid UTF-8"))?;
             // Words are slices of the input region: no copy needed.
-            out.push_item(set, Item { name, key: word.len() as u64, data: word });
+            out.push_item(
+                set,
+                Item {
+                    name,
+                    key: word.len() as u64,
+                    data: word,
+                },
+            );
         }
     }
     Ok(())

@@ -1,0 +1,129 @@
+//! Sandbox cold starts against the floor of bare wasmtime.
+//!
+//! - `floor/wasmtime_pooling_noop`: bare wasmtime with the pooling allocator and an
+//!   `InstancePre`: a fresh store and instance of `noop.wasm`, one call, nothing
+//!   placed or read (the guest returns at once on a null region).
+//! - `pappus/cold_start_1k`: `Runtime::run` of the same module: a fresh sandbox,
+//!   one 1 KiB input item placed, the entry run, one output item read back.
+//! - `pappus/matmul_128`: one 128x128 u64 matrix squared.
+//! - `pappus/placement/<bytes>`: a 64 KiB, 1 MiB or 16 MiB input item placed
+//!   (`noop` echoes only a 1-byte first item, so the big one is not read back).
+//!
+//! Guest modules come from `examples/functions/wasm/`, built by
+//! `examples/functions/build.sh` (run here if they are missing).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use pappus_isolation::{Config, InputSet, Item, Limits, Runtime};
+
+fn wasm(name: &str) -> Vec<u8> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/functions");
+    let path = dir.join("wasm").join(format!("{name}.wasm"));
+    if !path.exists() {
+        let status = Command::new("bash")
+            .arg(dir.join("build.sh"))
+            .status()
+            .expect("run examples/functions/build.sh");
+        assert!(
+            status.success(),
+            "examples/functions/build.sh failed: run ./setup.sh"
+        );
+    }
+    std::fs::read(&path).expect("read guest module")
+}
+
+fn floor(c: &mut Criterion) {
+    use wasmtime::{
+        Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig, Store,
+    };
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(16)
+        .total_memories(16)
+        .total_tables(16);
+    let mut config = wasmtime::Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let engine = Engine::new(&config).expect("engine");
+    let module = Module::new(&engine, wasm("noop")).expect("module");
+    let pre = Linker::<()>::new(&engine)
+        .instantiate_pre(&module)
+        .expect("pre");
+    c.bench_function("floor/wasmtime_pooling_noop", |b| {
+        b.iter(|| {
+            let mut store = Store::new(&engine, ());
+            let instance = pre.instantiate(&mut store).expect("instantiate");
+            let entry = instance
+                .get_typed_func::<u32, u32>(&mut store, "pappus_entry")
+                .expect("entry");
+            entry.call(&mut store, 0).expect("call")
+        })
+    });
+}
+
+fn pappus(c: &mut Criterion) {
+    let rt = Runtime::new(Config::new().pool_size(16)).expect("runtime");
+    let noop = rt
+        .compile("noop", &wasm("noop"), Limits::default())
+        .expect("noop");
+    let matmul = rt
+        .compile("matmul", &wasm("matmul"), Limits::default())
+        .expect("matmul");
+
+    let one_k = [Item::new("item", 1, vec![7u8; 1024])];
+    c.bench_function("pappus/cold_start_1k", |b| {
+        b.iter(|| {
+            let out = rt
+                .run(
+                    &noop,
+                    &[InputSet {
+                        name: "in",
+                        items: &one_k,
+                    }],
+                    None,
+                )
+                .expect("run");
+            assert_eq!(out[0].items[0].data.len(), 1024);
+            out
+        })
+    });
+
+    let n = 128u64;
+    let matrix: Vec<u8> = std::iter::once(n)
+        .chain((0..n * n).map(|i| i % 17))
+        .flat_map(u64::to_le_bytes)
+        .collect();
+    let m = [Item::new("m", 0, matrix)];
+    c.bench_function("pappus/matmul_128", |b| {
+        b.iter(|| {
+            rt.run(
+                &matmul,
+                &[InputSet {
+                    name: "in",
+                    items: &m,
+                }],
+                None,
+            )
+            .expect("run")
+        })
+    });
+
+    let mut group = c.benchmark_group("pappus/placement");
+    for size in [64usize << 10, 1 << 20, 16 << 20] {
+        let items = [
+            Item::new("first", 0, vec![1u8]),
+            Item::new("big", 1, vec![3u8; size]),
+        ];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(size), &items, |b, items| {
+            b.iter(|| {
+                rt.run(&noop, &[InputSet { name: "in", items }], None)
+                    .expect("run")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, floor, pappus);
+criterion_main!(benches);

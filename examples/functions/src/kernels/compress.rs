@@ -1,0 +1,101 @@
+//! The pure kernel of `compress`: a byte-oriented LZ77 compressor in the style of
+//! the LZ4 block format, with a 4096-entry hash table of earlier positions. The
+//! guest (`../compress.rs`) and the native build used by the benchmark baselines
+//! (`benches/baselines/native.rs`) both include this file. `no_std`, no
+//! allocation (callers pass the buffers), and Rust 1.63 compatible.
+//!
+//! Format: a sequence of blocks, each a token byte (high nibble: literal count,
+//! low nibble: match length minus 4; 15 means "more length bytes follow", each
+//! adding up to 255), the literals, then, except in the last block, the match
+//! offset (u16 little-endian, 1..=65535) and the extra match-length bytes.
+
+/// Number of entries of the hash table that [`compress`] needs.
+pub const TABLE_LEN: usize = 1 << HASH_BITS;
+
+const HASH_BITS: u32 = 12;
+const MIN_MATCH: usize = 4;
+const MAX_OFFSET: usize = 65535;
+
+/// An upper bound of the compressed size of `len` input bytes: the size `out`
+/// must have for [`compress`].
+pub fn max_compressed_len(len: usize) -> usize {
+    len + len / 255 + 16
+}
+
+fn read32(bytes: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+fn hash(v: u32) -> usize {
+    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
+}
+
+fn put_len(out: &mut [u8], mut at: usize, mut value: usize) -> usize {
+    while value >= 255 {
+        out[at] = 255;
+        at += 1;
+        value -= 255;
+    }
+    out[at] = value as u8;
+    at + 1
+}
+
+/// Writes one block: `literals`, then the match `(offset, length)` if any.
+fn block(out: &mut [u8], mut at: usize, literals: &[u8], found: Option<(usize, usize)>) -> usize {
+    let lit = literals.len();
+    let extra = match found {
+        Some((_, len)) => len - MIN_MATCH,
+        None => 0,
+    };
+    out[at] = ((lit.min(15) as u8) << 4) | extra.min(15) as u8;
+    at += 1;
+    if lit >= 15 {
+        at = put_len(out, at, lit - 15);
+    }
+    out[at..at + lit].copy_from_slice(literals);
+    at += lit;
+    if let Some((offset, _)) = found {
+        out[at..at + 2].copy_from_slice(&(offset as u16).to_le_bytes());
+        at += 2;
+        if extra >= 15 {
+            at = put_len(out, at, extra - 15);
+        }
+    }
+    at
+}
+
+/// Compresses `input` into `out` (at least [`max_compressed_len`] bytes) using
+/// `table` ([`TABLE_LEN`] entries, any contents) as scratch; returns the number of
+/// bytes written.
+pub fn compress(input: &[u8], table: &mut [u32], out: &mut [u8]) -> usize {
+    for slot in table.iter_mut() {
+        *slot = 0;
+    }
+    let mut at = 0;
+    let mut anchor = 0;
+    let mut i = 0;
+    while i + MIN_MATCH <= input.len() {
+        let v = read32(input, i);
+        let h = hash(v);
+        // Positions are stored plus one so that 0 means "empty".
+        let candidate = table[h] as usize;
+        table[h] = (i + 1) as u32;
+        if candidate > 0 {
+            let c = candidate - 1;
+            if i - c <= MAX_OFFSET && read32(input, c) == v {
+                let mut len = MIN_MATCH;
+                while i + len < input.len() && input[c + len] == input[i + len] {
+                    len += 1;
+                }
+                at = block(out, at, &input[anchor..i], Some((i - c, len)));
+                i += len;
+                anchor = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    block(out, at, &input[anchor..], None)
+}

@@ -1,0 +1,60 @@
+//! The pure kernel of `matmul`: squaring an n x n matrix of `u64` with wrapping
+//! arithmetic. The guest (`../matmul.rs`) and the native build used by the
+//! benchmark baselines (`benches/baselines/native.rs`) both include this file, so
+//! every execution mode runs the same logic. `no_std`, no allocation (callers pass
+//! the buffers), and Rust 1.63 compatible.
+//!
+//! Encoding: little-endian `u64` words: `n`, then the `n * n` entries row-major.
+
+/// The `index`-th little-endian `u64` word of `bytes` (`bytes` must hold it).
+pub fn word(bytes: &[u8], index: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[index * 8..index * 8 + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// The dimension `n` of an encoded matrix, or `None` when `bytes` is not exactly
+/// `n` followed by `n * n` words (including when those sizes overflow).
+pub fn dimension(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 8 {
+        return None;
+    }
+    let n = word(bytes, 0);
+    let cells = n.checked_mul(n)?;
+    let expected = cells.checked_add(1).and_then(|w| w.checked_mul(8))?;
+    if expected != bytes.len() as u64 {
+        return None;
+    }
+    Some(n as usize)
+}
+
+/// Decodes the `n * n` entries of an encoded matrix into `a` (aligned, so the
+/// inner loop does not read unaligned words).
+pub fn decode(bytes: &[u8], a: &mut [u64]) {
+    for (i, cell) in a.iter_mut().enumerate() {
+        *cell = word(bytes, i + 1);
+    }
+}
+
+/// `c = a · a` for `n x n` row-major matrices, wrapping on overflow. `c` must be
+/// zeroed by the caller.
+pub fn square(n: usize, a: &[u64], c: &mut [u64]) {
+    for i in 0..n {
+        let row = &mut c[i * n..i * n + n];
+        for k in 0..n {
+            let aik = a[i * n + k];
+            for (cij, akj) in row.iter_mut().zip(&a[k * n..k * n + n]) {
+                *cij = cij.wrapping_add(aik.wrapping_mul(*akj));
+            }
+        }
+    }
+}
+
+/// Encodes `n` and the entries of `c` into `out`, which holds `(n * n + 1) * 8`
+/// bytes.
+pub fn encode(n: usize, c: &[u64], out: &mut [u8]) {
+    out[..8].copy_from_slice(&(n as u64).to_le_bytes());
+    for (chunk, v) in out[8..].chunks_exact_mut(8).zip(c.iter()) {
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the Pappus benchmark suite: every baseline, the daemon under load, every
+# workload and memory, and writes benches/results/<date>-<host>.md with SVG plots.
+#
+#   scripts/bench.sh            # the whole suite, about ten minutes on 2 cores
+#   scripts/bench.sh --quick    # a short run, under a minute
+#
+# Extra arguments go to `pappus-bench suite` (e.g. `--name reference`).
+# Needs: the guest toolchain (./setup.sh), and for the baselines runc, runsc,
+# qemu-system-x86, busybox-static and a kernel image (linux-image-amd64); each
+# missing one is reported in the report rather than failing the run. The
+# container baselines need root.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash examples/functions/build.sh
+cargo build --release --quiet -p pappus-engine --bin pappus
+cargo build --release --quiet -p pappus-benches --bin pappus-bench
+exec target/release/pappus-bench suite --repo "$root" --pappus "$root/target/release/pappus" "$@"
