@@ -19,10 +19,7 @@ const MIB: u64 = 1024 * 1024;
 
 /// The default listen address, 127.0.0.1:8080: loopback only, so a fresh
 /// `pappus serve` is never reachable from the network without an explicit decision.
-pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(
-    IpAddr::V4(Ipv4Addr::LOCALHOST),
-    8080,
-);
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 /// Default maximum request body: 16 MiB, enough for large modules and inputs.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * MIB;
 /// Default bound on the time SIGTERM waits for in-flight work: 30 s.
@@ -230,7 +227,9 @@ impl Config {
             )
             .context("max_body_bytes does not fit in memory")?,
             drain_timeout: Duration::from_millis(
-                settings.drain_timeout_ms.unwrap_or(DEFAULT_DRAIN_TIMEOUT_MS),
+                settings
+                    .drain_timeout_ms
+                    .unwrap_or(DEFAULT_DRAIN_TIMEOUT_MS),
             ),
             default_limits,
             max_memory_bytes: mib(settings.max_memory_mib, "max_memory_mib")?,
@@ -269,10 +268,9 @@ mod tests {
             queue_bound: Some(7),
             ..Settings::default()
         };
-        let file: Settings = toml::from_str(
-            "queue_bound = 99\nmax_body_bytes = 1000\nlisten = \"127.0.0.1:0\"",
-        )
-        .unwrap_or_default();
+        let file: Settings =
+            toml::from_str("queue_bound = 99\nmax_body_bytes = 1000\nlisten = \"127.0.0.1:0\"")
+                .unwrap_or_default();
         let config = Config::resolve(flags.or(file)).ok();
         let config = config.as_ref();
         assert_eq!(config.map(|c| c.queue_bound), Some(7));

@@ -85,7 +85,10 @@ pub async fn drain(
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     drain.draining.store(true, Ordering::Release);
-    tracing::info!(timeout_ms = timeout.as_millis(), "draining: new requests get 503");
+    tracing::info!(
+        timeout_ms = timeout.as_millis(),
+        "draining: new requests get 503"
+    );
     // `Engine::drain` blocks until the admitted invocations finish (or time out),
     // so it must not run on an HTTP thread.
     match tokio::task::spawn_blocking(move || engine.drain(timeout)).await {

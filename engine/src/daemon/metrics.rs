@@ -15,8 +15,8 @@ use crate::Timings;
 /// Upper bounds (seconds) of the latency buckets: 100 µs to 10 s, roughly x2.5 apart,
 /// covering a single cold start up to a function running into its deadline.
 const BUCKETS: [f64; 15] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-    2.5, 10.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    10.0,
 ];
 
 /// Phases of an invocation, as reported by [`Timings`].
@@ -46,9 +46,16 @@ impl Histogram {
         let mut cumulative = 0;
         for (bound, n) in BUCKETS.iter().zip(self.buckets) {
             cumulative += n;
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}");
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
+            );
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
         let braced = if labels.is_empty() {
             String::new()
         } else {
@@ -114,7 +121,11 @@ impl Metrics {
         };
         *inner
             .invocations
-            .entry((tenant.to_owned(), composition.to_owned(), outcome.to_owned()))
+            .entry((
+                tenant.to_owned(),
+                composition.to_owned(),
+                outcome.to_owned(),
+            ))
             .or_default() += 1;
         inner
             .latency

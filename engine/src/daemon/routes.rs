@@ -124,13 +124,17 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantName {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<TenantName, ApiError> {
         // Always present on `/v1` routes: `auth::authenticate` inserts it.
-        parts.extensions.get::<TenantName>().cloned().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "request reached a handler without a tenant",
-            )
-        })
+        parts
+            .extensions
+            .get::<TenantName>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "request reached a handler without a tenant",
+                )
+            })
     }
 }
 

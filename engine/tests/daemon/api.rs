@@ -12,7 +12,10 @@ fn register_invoke_list_get_delete() {
     let dir = tempfile::tempdir().expect("tempdir");
     let daemon = Daemon::start(dir.path(), &[]);
 
-    let put = daemon.put("/v1/functions/upper?memory_mib=16&timeout_ms=2000", &crate::support::wasm("upper"));
+    let put = daemon.put(
+        "/v1/functions/upper?memory_mib=16&timeout_ms=2000",
+        &crate::support::wasm("upper"),
+    );
     put.expect(201);
     assert_eq!(put.header("location"), Some("/v1/functions/upper"));
     let info = put.json();
@@ -28,7 +31,10 @@ fn register_invoke_list_get_delete() {
     let functions = daemon.get("/v1/functions");
     functions.expect(200);
     assert_eq!(functions.json()["functions"][0]["name"], "upper");
-    assert_eq!(functions.json()["functions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        functions.json()["functions"].as_array().map(Vec::len),
+        Some(1)
+    );
     daemon.get("/v1/functions/upper").expect(200);
     let compositions = daemon.get("/v1/compositions");
     compositions.expect(200);
@@ -38,7 +44,10 @@ fn register_invoke_list_get_delete() {
     );
     let one = daemon.get("/v1/compositions/Shout");
     one.expect(200);
-    assert!(one.json()["source"].as_str().unwrap_or("").contains("composition Shout"));
+    assert!(one.json()["source"]
+        .as_str()
+        .unwrap_or("")
+        .contains("composition Shout"));
 
     // JSON invocation: the outputs in the engine's schema, sorted.
     let inputs = r#"{"Text": [{"name": "b", "key": 2, "data": "world"}, {"name": "a", "key": 1, "data": "hello"}]}"#;
@@ -67,7 +76,11 @@ fn register_invoke_list_get_delete() {
         .arg(&inputs_file)
         .output()
         .expect("run pappus run");
-    assert!(run.status.success(), "pappus run failed: {}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "pappus run failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     assert_eq!(answer.text(), String::from_utf8_lossy(&run.stdout));
 
     // Raw invocation: the body is one item; one output item comes back raw.
@@ -87,11 +100,17 @@ fn register_invoke_list_get_delete() {
     let raw_json = daemon.request(
         "POST",
         "/v1/compositions/Shout/invoke?set=Text",
-        &[("content-type", "application/octet-stream"), ("accept", "application/json")],
+        &[
+            ("content-type", "application/octet-stream"),
+            ("accept", "application/json"),
+        ],
         b"x",
     );
     raw_json.expect(200);
-    assert_eq!(raw_json.json(), json!({ "Loud": [{ "name": "", "key": 0, "data": "X" }] }));
+    assert_eq!(
+        raw_json.json(),
+        json!({ "Loud": [{ "name": "", "key": 0, "data": "X" }] })
+    );
 
     // Health and metrics reflect the work.
     daemon.get("/healthz").expect(200);
@@ -99,21 +118,37 @@ fn register_invoke_list_get_delete() {
     metrics.expect(200);
     let text = metrics.text();
     assert!(
-        text.contains("pappus_invocations_total{tenant=\"default\",composition=\"Shout\",outcome=\"ok\"} 3"),
+        text.contains(
+            "pappus_invocations_total{tenant=\"default\",composition=\"Shout\",outcome=\"ok\"} 3"
+        ),
         "{text}"
     );
-    assert!(text.contains("pappus_invocation_duration_seconds_count{tenant=\"default\",composition=\"Shout\"} 3"));
+    assert!(text.contains(
+        "pappus_invocation_duration_seconds_count{tenant=\"default\",composition=\"Shout\"} 3"
+    ));
     assert!(text.contains("pappus_invocation_phase_seconds_count{phase=\"compute\"} 3"));
-    assert!(text.lines().any(|l| l.starts_with("pappus_sandboxes_created_total ") && l != "pappus_sandboxes_created_total 0"));
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("pappus_sandboxes_created_total ")
+            && l != "pappus_sandboxes_created_total 0"));
     assert!(text.contains("# TYPE pappus_queue_depth gauge"));
     assert!(text.contains("pappus_io_bytes_fetched_total "));
     assert!(text.contains("pappus_io_bytes_stored_total "));
 
     // The log has one line per invocation with its timings.
     let log = daemon.log();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("invocation") && l.contains("compute_us")).collect();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("invocation") && l.contains("compute_us"))
+        .collect();
     assert_eq!(lines.len(), 3, "{log}");
-    for phase in ["queued_us", "fetching_us", "sandbox_us", "compute_us", "storing_us"] {
+    for phase in [
+        "queued_us",
+        "fetching_us",
+        "sandbox_us",
+        "compute_us",
+        "storing_us",
+    ] {
         assert!(lines[0].contains(phase), "{}", lines[0]);
     }
 
@@ -122,7 +157,10 @@ fn register_invoke_list_get_delete() {
     daemon.get("/v1/compositions/Shout").expect(404);
     daemon.delete("/v1/functions/upper").expect(204);
     daemon.get("/v1/functions/upper").expect(404);
-    assert_eq!(daemon.get("/v1/functions").json(), json!({ "functions": [] }));
+    assert_eq!(
+        daemon.get("/v1/functions").json(),
+        json!({ "functions": [] })
+    );
 }
 
 #[test]
@@ -136,15 +174,27 @@ fn delete_collections() {
     // `upper` is in use: the bulk delete removes what it can and says what is left.
     let partial = daemon.delete("/v1/functions");
     partial.expect(409);
-    assert_eq!(partial.json()["error"]["detail"]["deleted"], json!(["identity"]));
-    assert_eq!(partial.json()["error"]["detail"]["kept"][0]["name"], "upper");
+    assert_eq!(
+        partial.json()["error"]["detail"]["deleted"],
+        json!(["identity"])
+    );
+    assert_eq!(
+        partial.json()["error"]["detail"]["kept"][0]["name"],
+        "upper"
+    );
 
     let compositions = daemon.delete("/v1/compositions");
     compositions.expect(200);
     assert_eq!(compositions.json(), json!({ "deleted": ["Shout"] }));
     daemon.delete("/v1/functions").expect(200);
-    assert_eq!(daemon.get("/v1/functions").json(), json!({ "functions": [] }));
-    assert_eq!(daemon.get("/v1/compositions").json(), json!({ "compositions": [] }));
+    assert_eq!(
+        daemon.get("/v1/functions").json(),
+        json!({ "functions": [] })
+    );
+    assert_eq!(
+        daemon.get("/v1/compositions").json(),
+        json!({ "compositions": [] })
+    );
 }
 
 #[test]

@@ -14,7 +14,10 @@ fn tokens_select_tenants_that_cannot_see_each_other() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(&tokens, TOKENS).expect("write tokens");
-    let daemon = Daemon::start(dir.path(), &["--tokens", tokens.to_str().expect("utf-8 path")]);
+    let daemon = Daemon::start(
+        dir.path(),
+        &["--tokens", tokens.to_str().expect("utf-8 path")],
+    );
 
     let call = |token: &str, method: &str, path: &str, body: &[u8]| {
         let bearer = format!("Bearer {token}");
@@ -27,7 +30,12 @@ fn tokens_select_tenants_that_cannot_see_each_other() {
     assert_eq!(missing.error_kind(), "unauthorized");
     assert_eq!(missing.header("www-authenticate"), Some("Bearer"));
     daemon
-        .request("GET", "/v1/functions", &[("authorization", "Basic YTpi")], b"")
+        .request(
+            "GET",
+            "/v1/functions",
+            &[("authorization", "Basic YTpi")],
+            b"",
+        )
         .expect(401);
     let wrong = call("gamma-secret", "GET", "/v1/functions", b"");
     wrong.expect(403);
@@ -42,7 +50,10 @@ composition C (In) => (Out) {
 }
 ";
     call("alpha-secret", "PUT", "/v1/functions/f", &wasm("upper")).expect(201);
-    assert_eq!(call("beta-secret", "GET", "/v1/functions", b"").json(), json!({ "functions": [] }));
+    assert_eq!(
+        call("beta-secret", "GET", "/v1/functions", b"").json(),
+        json!({ "functions": [] })
+    );
     call("beta-secret", "GET", "/v1/functions/f", b"").expect(404);
     call("alpha-secret", "PUT", "/v1/compositions", composition).expect(201);
     call("beta-secret", "POST", "/v1/compositions/C/invoke", b"{}").expect(404);
@@ -50,15 +61,25 @@ composition C (In) => (Out) {
     call("beta-secret", "DELETE", "/v1/compositions/C", b"").expect(404);
     // beta's composition cannot use alpha's function either.
     let borrowed = call("beta-secret", "PUT", "/v1/compositions", composition);
-    assert!(borrowed.status == 404 || borrowed.status == 400, "{}", borrowed.text());
+    assert!(
+        borrowed.status == 404 || borrowed.status == 400,
+        "{}",
+        borrowed.text()
+    );
 
     call("beta-secret", "PUT", "/v1/functions/f", &wasm("identity")).expect(201);
     call("beta-secret", "PUT", "/v1/compositions", composition).expect(201);
     let input = br#"{"In": [{"data": "quiet"}]}"#;
     let alpha = call("alpha-secret", "POST", "/v1/compositions/C/invoke", input);
     let beta = call("beta-secret", "POST", "/v1/compositions/C/invoke", input);
-    assert_eq!(alpha.expect(200).json(), json!({ "Out": [{ "name": "", "key": 0, "data": "QUIET" }] }));
-    assert_eq!(beta.expect(200).json(), json!({ "Out": [{ "name": "", "key": 0, "data": "quiet" }] }));
+    assert_eq!(
+        alpha.expect(200).json(),
+        json!({ "Out": [{ "name": "", "key": 0, "data": "QUIET" }] })
+    );
+    assert_eq!(
+        beta.expect(200).json(),
+        json!({ "Out": [{ "name": "", "key": 0, "data": "quiet" }] })
+    );
 
     // Deleting in one tenant leaves the other alone.
     call("beta-secret", "DELETE", "/v1/compositions/C", b"").expect(204);

@@ -13,7 +13,14 @@ fn burst_beyond_the_queue_bound_gets_429_and_admitted_work_completes() {
     // One invocation runs at a time and two may wait.
     let daemon = Daemon::start(
         dir.path(),
-        &["--max-in-flight", "1", "--queue-bound", "2", "--compute-threads", "1"],
+        &[
+            "--max-in-flight",
+            "1",
+            "--queue-bound",
+            "2",
+            "--compute-threads",
+            "1",
+        ],
     );
     register(&daemon, "spin", "?timeout_ms=1500");
     register(&daemon, "upper", "");
@@ -35,7 +42,13 @@ composition Shout (Text) => (Loud) {
     // Occupy the only execution slot with a stuck function (its deadline will fire).
     let addr = daemon.addr;
     let stuck = thread::spawn(move || {
-        request(addr, "POST", "/v1/compositions/Stuck/invoke", &[], br#"{"In": [{"data": "x"}]}"#)
+        request(
+            addr,
+            "POST",
+            "/v1/compositions/Stuck/invoke",
+            &[],
+            br#"{"In": [{"data": "x"}]}"#,
+        )
     });
     wait_for_metric(&daemon, "pappus_in_flight_invocations 1");
 
@@ -43,12 +56,25 @@ composition Shout (Text) => (Loud) {
     let burst: Vec<_> = (0..8)
         .map(|i| {
             thread::spawn(move || {
-                let body = format!(r#"{{"Text": [{{"name": "n{i}", "key": {i}, "data": "item {i}"}}]}}"#);
-                (i, request(addr, "POST", "/v1/compositions/Shout/invoke", &[], body.as_bytes()))
+                let body =
+                    format!(r#"{{"Text": [{{"name": "n{i}", "key": {i}, "data": "item {i}"}}]}}"#);
+                (
+                    i,
+                    request(
+                        addr,
+                        "POST",
+                        "/v1/compositions/Shout/invoke",
+                        &[],
+                        body.as_bytes(),
+                    ),
+                )
             })
         })
         .collect();
-    let answers: Vec<_> = burst.into_iter().map(|t| t.join().expect("burst thread")).collect();
+    let answers: Vec<_> = burst
+        .into_iter()
+        .map(|t| t.join().expect("burst thread"))
+        .collect();
 
     let mut accepted = 0;
     let mut refused = 0;
@@ -80,5 +106,7 @@ composition Shout (Text) => (Loud) {
         metrics.contains("pappus_invocations_total{tenant=\"default\",composition=\"Shout\",outcome=\"overloaded\"} 6"),
         "{metrics}"
     );
-    assert!(metrics.contains("pappus_invocations_total{tenant=\"default\",composition=\"Shout\",outcome=\"ok\"} 2"));
+    assert!(metrics.contains(
+        "pappus_invocations_total{tenant=\"default\",composition=\"Shout\",outcome=\"ok\"} 2"
+    ));
 }

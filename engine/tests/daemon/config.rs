@@ -16,8 +16,11 @@ fn flags_beat_environment_beat_config_file() {
     drop(daemon);
 
     // Environment over file: 2000 bytes (the body is then read and refused as a module).
-    let daemon =
-        Daemon::start_with_env(dir.path(), &["--config", config], &[("PAPPUS_MAX_BODY_BYTES", "2000")]);
+    let daemon = Daemon::start_with_env(
+        dir.path(),
+        &["--config", config],
+        &[("PAPPUS_MAX_BODY_BYTES", "2000")],
+    );
     daemon.put("/v1/functions/f", &body).expect(400);
     drop(daemon);
 

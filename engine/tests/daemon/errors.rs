@@ -7,19 +7,31 @@ use crate::SHOUT;
 fn invalid_module_is_400_naming_the_import() {
     let dir = tempfile::tempdir().expect("tempdir");
     let daemon = Daemon::start(dir.path(), &[]);
-    let answer = daemon.put("/v1/functions/imports_something", &wasm("imports_something"));
+    let answer = daemon.put(
+        "/v1/functions/imports_something",
+        &wasm("imports_something"),
+    );
     answer.expect(400);
     assert_eq!(answer.error_kind(), "invalid_module");
-    let message = answer.json()["error"]["message"].as_str().unwrap_or("").to_owned();
+    let message = answer.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     assert!(message.contains("host_function"), "{message}");
     // Not a module at all.
     let junk = daemon.put("/v1/functions/junk", b"not wasm");
     junk.expect(400);
     assert_eq!(junk.error_kind(), "invalid_module");
     // Bad limits and names.
-    daemon.put("/v1/functions/upper?memory_mib=0", &wasm("upper")).expect(400);
-    daemon.put("/v1/functions/upper?bogus=1", &wasm("upper")).expect(400);
-    daemon.put("/v1/functions/bad-name", &wasm("upper")).expect(400);
+    daemon
+        .put("/v1/functions/upper?memory_mib=0", &wasm("upper"))
+        .expect(400);
+    daemon
+        .put("/v1/functions/upper?bogus=1", &wasm("upper"))
+        .expect(400);
+    daemon
+        .put("/v1/functions/bad-name", &wasm("upper"))
+        .expect(400);
     daemon.get("/v1/functions").expect(200);
 }
 
@@ -48,13 +60,24 @@ composition B (X) => (Y) {
     assert!(diagnostics.len() >= 2, "{json}");
     assert_eq!(diagnostics[0]["line"], 3, "{json}");
     assert!(diagnostics[0]["column"].as_u64().unwrap_or(0) >= 1);
-    assert!(diagnostics[0]["message"].as_str().unwrap_or("").contains("nowhere"), "{json}");
+    assert!(
+        diagnostics[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nowhere"),
+        "{json}"
+    );
     assert!(diagnostics.iter().any(|d| d["line"] == 6), "{json}");
     // A syntax error, and text that is not UTF-8.
     daemon.put("/v1/compositions", b"composition (").expect(400);
     daemon.put("/v1/compositions", b"\xff\xfe").expect(400);
     // Nothing was registered.
-    assert_eq!(daemon.get("/v1/compositions").json()["compositions"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        daemon.get("/v1/compositions").json()["compositions"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
 }
 
 #[test]
@@ -64,17 +87,32 @@ fn bad_inputs_are_400() {
     register(&daemon, "upper", "");
     daemon.put("/v1/compositions", SHOUT.as_bytes()).expect(201);
     let path = "/v1/compositions/Shout/invoke";
-    for body in ["{not json", r#"{"Text": 3}"#, r#"{"Nope": []}"#, r#"{"Text": [{"data_base64": "%%"}]}"#] {
+    for body in [
+        "{not json",
+        r#"{"Text": 3}"#,
+        r#"{"Nope": []}"#,
+        r#"{"Text": [{"data_base64": "%%"}]}"#,
+    ] {
         let answer = daemon.post_json(path, body);
         answer.expect(400);
         assert_eq!(answer.error_kind(), "invalid_input", "{body}");
     }
     // A raw body needs ?set=, and ?set= needs a raw body.
     daemon
-        .request("POST", path, &[("content-type", "application/octet-stream")], b"x")
+        .request(
+            "POST",
+            path,
+            &[("content-type", "application/octet-stream")],
+            b"x",
+        )
         .expect(400);
     daemon
-        .request("POST", &format!("{path}?set=Text"), &[("content-type", "application/json")], b"{}")
+        .request(
+            "POST",
+            &format!("{path}?set=Text"),
+            &[("content-type", "application/json")],
+            b"{}",
+        )
         .expect(400);
     daemon.post_json(&format!("{path}?key=x"), "{}").expect(400);
 }
@@ -110,7 +148,10 @@ fn deleting_a_function_in_use_is_409() {
     // Still there and still working.
     daemon.get("/v1/functions/upper").expect(200);
     daemon
-        .post_json("/v1/compositions/Shout/invoke", r#"{"Text": [{"data": "a"}]}"#)
+        .post_json(
+            "/v1/compositions/Shout/invoke",
+            r#"{"Text": [{"data": "a"}]}"#,
+        )
         .expect(200);
 }
 
@@ -122,10 +163,15 @@ fn oversized_body_is_413() {
     let answer = daemon.put("/v1/functions/big", &big);
     answer.expect(413);
     assert_eq!(answer.error_kind(), "payload_too_large");
-    let answer = daemon.post_json("/v1/compositions/Any/invoke", &String::from_utf8_lossy(&big));
+    let answer = daemon.post_json(
+        "/v1/compositions/Any/invoke",
+        &String::from_utf8_lossy(&big),
+    );
     answer.expect(413);
     // A body just under the limit is read (and then refused for what it is).
-    daemon.put("/v1/functions/small", &big[..60_000]).expect(400);
+    daemon
+        .put("/v1/functions/small", &big[..60_000])
+        .expect(400);
     daemon.get("/healthz").expect(200);
 }
 
@@ -160,12 +206,29 @@ composition Stuck (In) => (Out) {
     let detail = &json["error"]["detail"];
     assert_eq!(detail["failure"], "trap", "{json}");
     assert_eq!(detail["composition"], "Crash");
-    assert!(detail["application"].as_str().unwrap_or("").contains("trap"), "{json}");
-    assert!(detail["shard"].as_str().unwrap_or("").contains("victim"), "{json}");
+    assert!(
+        detail["application"]
+            .as_str()
+            .unwrap_or("")
+            .contains("trap"),
+        "{json}"
+    );
+    assert!(
+        detail["shard"].as_str().unwrap_or("").contains("victim"),
+        "{json}"
+    );
 
-    let stuck = daemon.post_json("/v1/compositions/Stuck/invoke", r#"{"In": [{"data": "x"}]}"#);
+    let stuck = daemon.post_json(
+        "/v1/compositions/Stuck/invoke",
+        r#"{"In": [{"data": "x"}]}"#,
+    );
     stuck.expect(422);
-    assert_eq!(stuck.json()["error"]["detail"]["failure"], "timeout", "{}", stuck.text());
+    assert_eq!(
+        stuck.json()["error"]["detail"]["failure"],
+        "timeout",
+        "{}",
+        stuck.text()
+    );
     daemon.get("/healthz").expect(200);
     let metrics = daemon.get("/metrics").text();
     assert!(

@@ -14,7 +14,10 @@ const INPUT: &str = r#"{"Text": [{"data": "persist"}]}"#;
 fn shout_works(daemon: &Daemon) {
     let answer = daemon.post_json("/v1/compositions/Shout/invoke", INPUT);
     answer.expect(200);
-    assert_eq!(answer.json(), json!({ "Loud": [{ "name": "", "key": 0, "data": "PERSIST" }] }));
+    assert_eq!(
+        answer.json(),
+        json!({ "Loud": [{ "name": "", "key": 0, "data": "PERSIST" }] })
+    );
 }
 
 #[test]
@@ -75,7 +78,13 @@ composition Stuck (In) => (Out) {
 
     let addr = daemon.addr;
     let in_flight = thread::spawn(move || {
-        request(addr, "POST", "/v1/compositions/Stuck/invoke", &[], br#"{"In": [{"data": "x"}]}"#)
+        request(
+            addr,
+            "POST",
+            "/v1/compositions/Stuck/invoke",
+            &[],
+            br#"{"In": [{"data": "x"}]}"#,
+        )
     });
     wait_for_metric(&daemon, "pappus_in_flight_invocations 1");
     daemon.sigterm();

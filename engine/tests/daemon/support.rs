@@ -150,14 +150,23 @@ impl Daemon {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("daemon did not exit within {timeout:?}; log:\n{}", self.log());
+                panic!(
+                    "daemon did not exit within {timeout:?}; log:\n{}",
+                    self.log()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
     }
 
     /// Sends a request and reads the whole answer.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         request(self.addr, method, path, headers, body)
     }
 
@@ -173,7 +182,12 @@ impl Daemon {
 
     /// `POST path` with a JSON body.
     pub fn post_json(&self, path: &str, body: &str) -> Response {
-        self.request("POST", path, &[("content-type", "application/json")], body.as_bytes())
+        self.request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
     }
 
     /// `DELETE path`.
@@ -221,7 +235,10 @@ impl Response {
 
     /// `error.kind` of an error answer.
     pub fn error_kind(&self) -> String {
-        self.json()["error"]["kind"].as_str().unwrap_or_default().to_owned()
+        self.json()["error"]["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Asserts the status, showing the body if it differs.
@@ -252,7 +269,9 @@ pub fn request(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write request head");
+    stream
+        .write_all(head.as_bytes())
+        .expect("write request head");
     // The server may answer (e.g. 413) before reading the whole body; a failed
     // write then is expected, and the answer is still there to read.
     let _ = stream.write_all(body);
@@ -275,13 +294,21 @@ fn read_response(stream: &mut TcpStream) -> Response {
     let mut parsed = httparse::Response::new(&mut header_buf);
     let head_len = match parsed.parse(&buf) {
         Ok(httparse::Status::Complete(n)) => n,
-        other => panic!("incomplete answer ({other:?}): {}", String::from_utf8_lossy(&buf)),
+        other => panic!(
+            "incomplete answer ({other:?}): {}",
+            String::from_utf8_lossy(&buf)
+        ),
     };
     let status = parsed.code.expect("status code");
     let headers: Vec<(String, String)> = parsed
         .headers
         .iter()
-        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
     let raw_body = &buf[head_len..];
     let chunked = headers.iter().any(|(n, v)| {

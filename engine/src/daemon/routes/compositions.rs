@@ -25,7 +25,10 @@ pub(super) async fn put(
     let source = String::from_utf8(bytes.to_vec()).map_err(|e| {
         ApiError::bad_request(
             "invalid_input",
-            format!("composition text is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+            format!(
+                "composition text is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })?;
     let engine = state.engine.clone();
@@ -135,7 +138,10 @@ pub(super) fn bulk_delete_answer(
     Err(ApiError::new(
         StatusCode::CONFLICT,
         "conflict",
-        format!("{} {what} are still in use and were not deleted", kept.len()),
+        format!(
+            "{} {what} are still in use and were not deleted",
+            kept.len()
+        ),
     )
     .with_detail(json!({ "deleted": deleted, "kept": kept })))
 }

@@ -60,7 +60,11 @@ fn inputs(params: InvokeParams, headers: &HeaderMap, body: Bytes) -> Result<Sets
                     "?set= takes a raw body; send JSON inputs without ?set=",
                 ));
             }
-            let item = Item::new(params.name.unwrap_or_default(), params.key.unwrap_or(0), body);
+            let item = Item::new(
+                params.name.unwrap_or_default(),
+                params.key.unwrap_or(0),
+                body,
+            );
             Ok(Sets::from([(set, vec![item])]))
         }
         None => {
