@@ -63,6 +63,10 @@ pub(crate) async fn read(ctx: &Ctx, uri: &str, path: &Path, deadline: Deadline) 
         buf = next;
         match res {
             Ok(0) => break,
+            // The size statx gave has been read: the object is that snapshot,
+            // which saves the read that would find end-of-file. Files that
+            // report size 0 (procfs and the like) are read until end-of-file.
+            Ok(_) if size > 0 && buf.len() as u64 >= size => break,
             Ok(_) => {}
             Err(e) => return Err(io_error(uri, "reading", e, deadline)),
         }

@@ -125,3 +125,10 @@ fn store_without_a_uri_for_the_key_fails() {
     assert_eq!(e.kind(), "missing_uri");
     assert!(e.to_string().contains("lonely"), "{e}");
 }
+
+#[test]
+fn files_reporting_size_zero_are_read_to_the_end() {
+    let rt = runtime();
+    let status = fetch_one(&rt, "file:///proc/self/status");
+    assert!(String::from_utf8_lossy(&status).contains("Name:"));
+}
