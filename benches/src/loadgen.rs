@@ -279,6 +279,6 @@ mod tests {
             },
         );
         assert!(r.elapsed < Duration::from_secs(2));
-        assert!(r.latencies.len() > 0);
+        assert!(!r.latencies.is_empty());
     }
 }
