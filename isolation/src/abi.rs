@@ -118,7 +118,7 @@ pub(crate) enum OutputError {
 pub(crate) fn range(mem_len: usize, ptr: u32, len: u64) -> Option<Range<usize>> {
     let start = u64::from(ptr);
     let end = start.checked_add(len)?;
-    (end <= mem_len as u64).then(|| start as usize..end as usize)
+    (end <= mem_len as u64).then_some(start as usize..end as usize)
 }
 
 fn get_u32(mem: &[u8], at: usize) -> u32 {
