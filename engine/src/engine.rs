@@ -301,6 +301,47 @@ impl Engine {
         self.default_tenant().invoke_async(composition, inputs)
     }
 
+    /// [`Tenant::list_functions`] on the default tenant.
+    pub fn list_functions(&self) -> Vec<FunctionInfo> {
+        self.default_tenant().list_functions()
+    }
+
+    /// [`Tenant::get_function`] on the default tenant.
+    pub fn get_function(&self, name: &str) -> Option<FunctionInfo> {
+        self.default_tenant().get_function(name)
+    }
+
+    /// [`Tenant::function_module`] on the default tenant.
+    pub fn function_module(&self, name: &str) -> Option<Bytes> {
+        self.default_tenant().function_module(name)
+    }
+
+    /// [`Tenant::delete_function`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::delete_function`].
+    pub fn delete_function(&self, name: &str) -> Result<()> {
+        self.default_tenant().delete_function(name)
+    }
+
+    /// [`Tenant::list_compositions`] on the default tenant.
+    pub fn list_compositions(&self) -> Vec<CompositionInfo> {
+        self.default_tenant().list_compositions()
+    }
+
+    /// [`Tenant::get_composition`] on the default tenant.
+    pub fn get_composition(&self, name: &str) -> Option<CompositionInfo> {
+        self.default_tenant().get_composition(name)
+    }
+
+    /// [`Tenant::delete_composition`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::delete_composition`].
+    pub fn delete_composition(&self, name: &str) -> Result<()> {
+        self.default_tenant().delete_composition(name)
+    }
+
     /// A snapshot of the engine's counters and gauges.
     pub fn metrics(&self) -> MetricsSnapshot {
         let core = &self.inner.core;

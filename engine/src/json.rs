@@ -146,7 +146,11 @@ mod tests {
              {\"name\": \"\", \"key\": 0, \"data_base64\": \"AP8=\"},\n    \
              {\"name\": \"x\", \"key\": 3, \"data\": \"hi\"}\n  ],\n  \"B\": []\n}\n"
         );
-        assert_eq!(parse_sets(text.as_bytes()).unwrap(), sets);
+        let mut sorted = sets.clone();
+        for items in sorted.values_mut() {
+            items.sort_by(|a, b| (a.key, &a.name, &a.data).cmp(&(b.key, &b.name, &b.data)));
+        }
+        assert_eq!(parse_sets(text.as_bytes()).unwrap(), sorted);
     }
 
     #[test]

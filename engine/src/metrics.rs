@@ -63,8 +63,6 @@ pub(crate) struct Counters {
     pub shards: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
-    pub bytes_fetched: AtomicU64,
-    pub bytes_stored: AtomicU64,
 }
 
 impl Counters {

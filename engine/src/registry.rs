@@ -56,7 +56,6 @@ pub(crate) struct FunctionEntry {
 pub(crate) struct CompositionEntry {
     pub plan: Arc<Plan>,
     pub source: Arc<str>,
-    pub seq: u64,
 }
 
 #[derive(Default)]
@@ -274,7 +273,6 @@ impl Registry {
                 CompositionEntry {
                     plan,
                     source: source.clone(),
-                    seq,
                 },
             );
         }

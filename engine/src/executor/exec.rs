@@ -195,10 +195,6 @@ impl Exec {
         &self.sums
     }
 
-    pub(crate) fn cancel_token(&self) -> &CancelToken {
-        &self.cancel
-    }
-
     fn perform(self: &Arc<Self>, actions: Vec<Action>) {
         for action in actions {
             match action {
@@ -228,11 +224,13 @@ impl Exec {
                     }
                 }
                 Action::Answer(answer) => {
+                    // Release the admission slot first, so that a caller
+                    // woken by the answer sees the engine's gauges settled.
+                    self.core.finished();
                     let reply = self.lock().reply.take();
                     if let Some(reply) = reply {
                         reply.send(answer);
                     }
-                    self.core.finished();
                 }
             }
         }

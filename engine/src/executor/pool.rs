@@ -50,10 +50,10 @@ impl Pool {
         });
         let mut handles = Vec::with_capacity(threads);
         for index in 0..threads {
-            let inner = inner.clone();
+            let shared = inner.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("pappus-compute-{index}"))
-                .spawn(move || worker(&inner));
+                .spawn(move || worker(&shared));
             match spawned {
                 Ok(h) => handles.push(h),
                 Err(e) => {
@@ -77,11 +77,6 @@ impl Pool {
         PoolHandle {
             inner: self.inner.clone(),
         }
-    }
-
-    /// Number of compute threads.
-    pub(crate) fn threads(&self) -> usize {
-        self.threads.len()
     }
 }
 

@@ -238,7 +238,7 @@ mod tests {
     use super::*;
 
     fn items(spec: &[(&str, u64)]) -> Vec<Item> {
-        spec.iter().map(|(n, k)| Item::new(*n, *k, *n)).collect()
+        spec.iter().map(|(n, k)| Item::new(*n, *k, n.to_string())).collect()
     }
 
     fn names(unit: &Unit) -> String {
