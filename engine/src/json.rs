@@ -127,6 +127,7 @@ fn json_string(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
 
     #[test]
@@ -174,7 +175,12 @@ mod tests {
             b"not json",
         ] {
             let err = parse_sets(bad).unwrap_err();
-            assert_eq!(err.kind(), "invalid_input", "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                err.kind(),
+                "invalid_input",
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

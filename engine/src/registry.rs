@@ -247,10 +247,8 @@ impl Registry {
                 }
             }
         }
-        let seq = seq.unwrap_or_else(|| {
-            self.seq
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        });
+        let seq =
+            seq.unwrap_or_else(|| self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         self.seq
             .fetch_max(seq + 1, std::sync::atomic::Ordering::Relaxed);
         let source: Arc<str> = Arc::from(source);
@@ -423,7 +421,8 @@ impl Registry {
             let mut failed = Vec::new();
             let before = pending.len();
             for (seq, source, names) in pending {
-                if let Err(e) = self.register_compositions(tenant, &source, Some(seq), Some(&names)) {
+                if let Err(e) = self.register_compositions(tenant, &source, Some(seq), Some(&names))
+                {
                     failed.push((seq, source, names, e));
                 }
             }
@@ -436,7 +435,10 @@ impl Registry {
                     .map(|(_, _, names, e)| (names, e))
                     .collect();
             }
-            pending = failed.into_iter().map(|(s, src, n, _)| (s, src, n)).collect();
+            pending = failed
+                .into_iter()
+                .map(|(s, src, n, _)| (s, src, n))
+                .collect();
         }
     }
 }

@@ -79,8 +79,8 @@ fn manifest_modules(file: &Path) -> anyhow::Result<BTreeMap<String, Module>> {
     if !path.exists() {
         return Ok(modules);
     }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let manifest: Manifest =
         toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
     for (name, spec) in manifest.functions {
@@ -147,8 +147,8 @@ fn parse_input(spec: &str) -> anyhow::Result<(String, Vec<Item>)> {
 
 pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
     let file_name = args.file.display().to_string();
-    let source = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {file_name}"))?;
+    let source =
+        std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {file_name}"))?;
 
     // Check here first, to render diagnostics with the file's real name.
     let file = match pappus_dsl::parse(&source) {
@@ -198,9 +198,7 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         let Some((name, path)) = spec.split_once('=') else {
             bail!("--function `{spec}` is not NAME=PATH.wasm");
         };
-        let limits = modules
-            .get(name)
-            .map_or_else(Limits::default, |m| m.limits);
+        let limits = modules.get(name).map_or_else(Limits::default, |m| m.limits);
         modules.insert(
             name.to_string(),
             Module {
@@ -234,7 +232,8 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let text =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            json::parse_sets(&text).with_context(|| format!("invalid inputs in {}", path.display()))?
+            json::parse_sets(&text)
+                .with_context(|| format!("invalid inputs in {}", path.display()))?
         }
         None => Sets::new(),
     };

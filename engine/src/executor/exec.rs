@@ -263,7 +263,11 @@ impl Exec {
             })
             .collect();
         let counters = &self.core.counters;
-        let bytes_in: usize = units.iter().flat_map(|u| u.iter()).map(|i| i.data.len()).sum();
+        let bytes_in: usize = units
+            .iter()
+            .flat_map(|u| u.iter())
+            .map(|i| i.data.len())
+            .sum();
         Counters::add(&counters.bytes_in, bytes_in as u64);
         Counters::add(&counters.sandboxes_created, 1);
         let begun = Instant::now();

@@ -76,7 +76,12 @@ pub(crate) fn resolve(
         let outputs: Vec<&str> = plan
             .nodes
             .get(index)
-            .map(|n| n.outputs.iter().map(|o| plan.set(o.set).name.as_str()).collect())
+            .map(|n| {
+                n.outputs
+                    .iter()
+                    .map(|o| plan.set(o.set).name.as_str())
+                    .collect()
+            })
             .unwrap_or_default();
         labels.push(format!(
             "#{} `{}` => ({})",

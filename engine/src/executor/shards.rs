@@ -127,7 +127,12 @@ pub(crate) fn join_cells(inputs: &[(&[Item], bool)], join: &Join) -> Option<Dim>
     })
 }
 
-fn join_step(left: Vec<Row>, right: &BTreeMap<u64, Unit>, kind: &JoinKind, width: usize) -> Vec<Row> {
+fn join_step(
+    left: Vec<Row>,
+    right: &BTreeMap<u64, Unit>,
+    kind: &JoinKind,
+    width: usize,
+) -> Vec<Row> {
     let with = |row: &Row, unit: Unit| {
         let mut parts = row.parts.clone();
         parts.push(unit);
@@ -238,11 +243,16 @@ mod tests {
     use super::*;
 
     fn items(spec: &[(&str, u64)]) -> Vec<Item> {
-        spec.iter().map(|(n, k)| Item::new(*n, *k, n.to_string())).collect()
+        spec.iter()
+            .map(|(n, k)| Item::new(*n, *k, n.to_string()))
+            .collect()
     }
 
     fn names(unit: &Unit) -> String {
-        unit.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("+")
+        unit.iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
     }
 
     fn render(cells: &[Cell]) -> Vec<String> {
@@ -255,7 +265,8 @@ mod tests {
     #[test]
     fn modes() {
         let set = items(&[("a", 2), ("b", 1), ("c", 2)]);
-        let table: &[(Mode, bool, &[Item], Option<Vec<&str>>)] = &[
+        type Case<'a> = (Mode, bool, &'a [Item], Option<Vec<&'a str>>);
+        let table: &[Case<'_>] = &[
             (Mode::All, false, &set, Some(vec!["a+b+c"])),
             (Mode::Each, false, &set, Some(vec!["a", "b", "c"])),
             (Mode::Keyed, false, &set, Some(vec!["b", "a+c"])),
@@ -268,7 +279,9 @@ mod tests {
         ];
         for (mode, optional, input, want) in table {
             let got = input_cells(input, mode, *optional).map(|c| render(&c));
-            let want = want.as_ref().map(|w| w.iter().map(|s| s.to_string()).collect());
+            let want = want
+                .as_ref()
+                .map(|w| w.iter().map(|s| s.to_string()).collect());
             assert_eq!(got, want, "{mode:?} optional={optional}");
         }
     }

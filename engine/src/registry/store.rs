@@ -94,7 +94,10 @@ impl Store {
             max_output_bytes: limits.max_output_bytes,
         };
         let json = serde_json::to_vec_pretty(&record).map_err(|e| {
-            Error::storage(&dir, std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            Error::storage(
+                &dir,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
         })?;
         // The metadata goes out of the way first, so that a crash between the
         // two writes never pairs new limits with an old module or vice versa.
@@ -118,7 +121,10 @@ impl Store {
     ) -> Result<()> {
         let dir = self.tenant_dir(tenant).join("compositions");
         let json = serde_json::to_vec_pretty(record).map_err(|e| {
-            Error::storage(&dir, std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            Error::storage(
+                &dir,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
         })?;
         write_atomic(&dir, &format!("{name}.json"), &json)
     }

@@ -36,8 +36,16 @@ fn check_reports_errors_and_warnings() {
     .unwrap();
     let out = pappus(&["check", "good.pap"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("good.pap: ok"), "{}", text(&out.stdout));
-    assert!(text(&out.stderr).contains("warning"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("good.pap: ok"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = pappus(&["check", "good.pap", "bad.pap"], dir.path());
     assert!(!out.status.success());
@@ -109,12 +117,27 @@ fn run_with_flags_text_inputs_and_errors() {
     let upper = upper.to_str().unwrap();
     let flag = format!("upper={upper}");
     let out = pappus(
-        &["run", "app.pap", "-c", "One", "--function", &flag, "--input", "A=hello", "--input", "A=@app.pap"],
+        &[
+            "run",
+            "app.pap",
+            "-c",
+            "One",
+            "--function",
+            &flag,
+            "--input",
+            "A=hello",
+            "--input",
+            "A=@app.pap",
+        ],
         dir.path(),
     );
     // `Nothing` is not an input of One: a check error, reported with the file name.
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("app.pap:"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("app.pap:"),
+        "{}",
+        text(&out.stderr)
+    );
 
     std::fs::write(
         dir.path().join("app.pap"),
@@ -127,7 +150,16 @@ fn run_with_flags_text_inputs_and_errors() {
     )
     .unwrap();
     let out = pappus(
-        &["run", "app.pap", "-c", "One", "--function", &flag, "--input", "A=hello"],
+        &[
+            "run",
+            "app.pap",
+            "-c",
+            "One",
+            "--function",
+            &flag,
+            "--input",
+            "A=hello",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -138,13 +170,28 @@ fn run_with_flags_text_inputs_and_errors() {
     // Two compositions and no --composition: an error naming them.
     let out = pappus(&["run", "app.pap", "--function", &flag], dir.path());
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("One, Two"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("One, Two"),
+        "{}",
+        text(&out.stderr)
+    );
     // A missing module: the message says how to provide it.
     let out = pappus(&["run", "app.pap", "-c", "Two"], dir.path());
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("--function upper="), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--function upper="),
+        "{}",
+        text(&out.stderr)
+    );
     // An unknown input set.
-    let out = pappus(&["run", "app.pap", "-c", "Two", "-f", &flag, "--input", "Q=x"], dir.path());
+    let out = pappus(
+        &["run", "app.pap", "-c", "Two", "-f", &flag, "--input", "Q=x"],
+        dir.path(),
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("no input set `Q`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no input set `Q`"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -96,8 +96,20 @@ fn trap_timeout_and_nested_failures() {
     assert_eq!(*kind, "trap");
 
     let err = engine
-        .invoke("Slow", sets(&[("A", vec![item("a", 0, "x"), item("b", 1, "y")])]))
+        .invoke(
+            "Slow",
+            sets(&[("A", vec![item("a", 0, "x"), item("b", 1, "y")])]),
+        )
         .unwrap_err();
-    assert!(matches!(err, Error::Failure { kind: "timeout", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Failure {
+                kind: "timeout",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(engine.metrics().invocations_failed, 2);
 }

@@ -3,7 +3,11 @@
 use crate::support::*;
 
 fn a() -> Vec<pappus_engine::Item> {
-    vec![item("a1", 1, "a1"), item("a2", 2, "a2"), item("a2b", 2, "a2b")]
+    vec![
+        item("a1", 1, "a1"),
+        item("a2", 2, "a2"),
+        item("a2b", 2, "a2b"),
+    ]
 }
 
 fn b() -> Vec<pappus_engine::Item> {
@@ -15,8 +19,16 @@ fn join_kinds() {
     let engine = engine();
     let table: &[(&str, &str, Vec<&str>)] = &[
         ("inner", "by A inner B", vec!["merge@2=a2a2b|b2"]),
-        ("left", "by A left B", vec!["merge@1=a1|", "merge@2=a2a2b|b2"]),
-        ("right", "by A right B", vec!["merge@2=a2a2b|b2", "merge@3=|b3"]),
+        (
+            "left",
+            "by A left B",
+            vec!["merge@1=a1|", "merge@2=a2a2b|b2"],
+        ),
+        (
+            "right",
+            "by A right B",
+            vec!["merge@2=a2a2b|b2", "merge@3=|b3"],
+        ),
         (
             "outer",
             "by A outer B",
@@ -33,7 +45,11 @@ fn join_kinds() {
             ],
         ),
         // The join order follows `by`, not the parameter order.
-        ("B left A", "by B left A", vec!["merge@2=a2a2b|b2", "merge@3=|b3"]),
+        (
+            "B left A",
+            "by B left A",
+            vec!["merge@2=a2a2b|b2", "merge@3=|b3"],
+        ),
     ];
     for (i, (case, by, want)) in table.iter().enumerate() {
         let name = format!("Join{i}");
@@ -52,7 +68,11 @@ fn joins_with_empty_and_optional_inputs() {
     let engine = engine();
     let table: &[(&str, &str, Vec<&str>)] = &[
         // A non-optional empty side: the application does not run.
-        ("left, B empty", "b = keyed B) => (Out = out) by A left B", vec![]),
+        (
+            "left, B empty",
+            "b = keyed B) => (Out = out) by A left B",
+            vec![],
+        ),
         (
             "left, optional B empty",
             "b = optional keyed B) => (Out = out) by A left B",
@@ -92,7 +112,15 @@ fn join_chain_is_left_associative() {
         }
     ";
     let c = vec![item("c1", 1, "c1"), item("c3", 3, "c3")];
-    let outputs = run(&engine, text, "Chain", sets(&[("A", a()), ("B", b()), ("C", c)]));
+    let outputs = run(
+        &engine,
+        text,
+        "Chain",
+        sets(&[("A", a()), ("B", b()), ("C", c)]),
+    );
     // AB: key 1 "a1|", key 2 "a2a2b|b2", key 3 "|b3"; inner C keeps keys 1 and 3.
-    assert_eq!(show_set(&outputs, "Out"), ["merge@1=a1||c1", "merge@3=|b3|c3"]);
+    assert_eq!(
+        show_set(&outputs, "Out"),
+        ["merge@1=a1||c1", "merge@3=|b3|c3"]
+    );
 }

@@ -4,7 +4,12 @@
 use crate::support::*;
 
 /// (case, composition body, inputs, expected `Out`)
-type Case = (&'static str, &'static str, Vec<(&'static str, Vec<pappus_engine::Item>)>, Vec<&'static str>);
+type Case = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, Vec<pappus_engine::Item>)>,
+    Vec<&'static str>,
+);
 
 fn a() -> Vec<pappus_engine::Item> {
     vec![item("a", 1, "x"), item("b", 2, "y"), item("c", 1, "z")]
@@ -18,7 +23,12 @@ fn b() -> Vec<pappus_engine::Item> {
 fn modes_and_empty_inputs() {
     let engine = engine();
     let cases: Vec<Case> = vec![
-        ("all", "concat (in = all A) => (Out = out);", vec![("A", a())], vec!["concat@0=xzy"]),
+        (
+            "all",
+            "concat (in = all A) => (Out = out);",
+            vec![("A", a())],
+            vec!["concat@0=xzy"],
+        ),
         (
             "each",
             "concat (in = each A) => (Out = out);",
@@ -31,9 +41,24 @@ fn modes_and_empty_inputs() {
             vec![("A", a())],
             vec!["concat@0=xz", "concat@0=y"],
         ),
-        ("all, empty", "concat (in = all A) => (Out = out);", vec![], vec![]),
-        ("each, empty", "concat (in = each A) => (Out = out);", vec![("A", vec![])], vec![]),
-        ("keyed, empty", "concat (in = keyed A) => (Out = out);", vec![], vec![]),
+        (
+            "all, empty",
+            "concat (in = all A) => (Out = out);",
+            vec![],
+            vec![],
+        ),
+        (
+            "each, empty",
+            "concat (in = each A) => (Out = out);",
+            vec![("A", vec![])],
+            vec![],
+        ),
+        (
+            "keyed, empty",
+            "concat (in = keyed A) => (Out = out);",
+            vec![],
+            vec![],
+        ),
         (
             "optional all, empty",
             "concat (in = optional all A) => (Out = out);",
@@ -63,7 +88,11 @@ fn modes_and_empty_inputs() {
             "merge (a = each A, b = each B) => (Out = out);",
             vec![("A", a()), ("B", b())],
             vec![
-                "merge@1=x|P", "merge@1=x|Q", "merge@1=y|P", "merge@1=z|P", "merge@1=z|Q",
+                "merge@1=x|P",
+                "merge@1=x|Q",
+                "merge@1=y|P",
+                "merge@1=z|P",
+                "merge@1=z|Q",
                 "merge@2=y|Q",
             ],
         ),
@@ -121,7 +150,12 @@ fn every_output_set_is_present_and_inputs_map_by_name() {
         upper (in = each B) => (Y = out);
     }";
     // B missing: Y is empty but present.
-    let outputs = run(&engine, text, "Two", sets(&[("A", vec![item("n", 4, "hi")])]));
+    let outputs = run(
+        &engine,
+        text,
+        "Two",
+        sets(&[("A", vec![item("n", 4, "hi")])]),
+    );
     assert_eq!(show_set(&outputs, "X"), ["n@4=HI"]);
     assert_eq!(show_set(&outputs, "Y"), Vec::<String>::new());
     // Only B given: the sets are matched by name, not position.
@@ -132,9 +166,7 @@ fn every_output_set_is_present_and_inputs_map_by_name() {
     assert_eq!(show_set(&outputs, "X"), Vec::<String>::new());
     assert_eq!(show_set(&outputs, "Y"), ["m@1=YO"]);
     // An unknown input set is refused.
-    let err = engine
-        .invoke("Two", sets(&[("C", vec![])]))
-        .unwrap_err();
+    let err = engine.invoke("Two", sets(&[("C", vec![])])).unwrap_err();
     assert_eq!(err.kind(), "invalid_input", "{err}");
     assert!(err.to_string().contains("`C`"), "{err}");
 }

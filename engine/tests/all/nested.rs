@@ -14,7 +14,12 @@ fn nested_in_the_same_text_and_registered_separately() {
     }";
     let docs = vec![item("1", 1, "ab"), item("2", 2, "cd")];
     // Both in one text.
-    let outputs = run(&engine, &format!("{inner}\n{outer}"), "Report", sets(&[("Docs", docs.clone())]));
+    let outputs = run(
+        &engine,
+        &format!("{inner}\n{outer}"),
+        "Report",
+        sets(&[("Docs", docs.clone())]),
+    );
     assert_eq!(show_set(&outputs, "Result"), ["concat@0=ABCD"]);
     assert_eq!(show_set(&outputs, "Parts"), ["1@1=AB", "2@2=CD"]);
 
@@ -49,7 +54,10 @@ fn nested_keyed_and_empty() {
         text,
         "Outer",
         sets(&[
-            ("A", vec![item("x", 1, "x"), item("y", 2, "y"), item("z", 1, "z")]),
+            (
+                "A",
+                vec![item("x", 1, "x"), item("y", 2, "y"), item("z", 1, "z")],
+            ),
             ("B", vec![item("b", 0, "B")]),
         ]),
     );

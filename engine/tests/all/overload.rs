@@ -49,10 +49,23 @@ fn queue_bound_refuses_at_once_and_accepted_ones_complete() {
         "{refused:?}"
     );
     let err = futures_executor::block_on(running).unwrap_err();
-    assert!(matches!(err, Error::Failure { kind: "timeout", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Failure {
+                kind: "timeout",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let up = futures_executor::block_on(queued).unwrap();
     assert_eq!(show_set(&up.outputs, "B"), ["@0=X"]);
-    assert!(up.timings.queued >= Duration::from_millis(200), "{:?}", up.timings);
+    assert!(
+        up.timings.queued >= Duration::from_millis(200),
+        "{:?}",
+        up.timings
+    );
     let m = engine.metrics();
     assert_eq!(m.invocations_rejected, 1);
     assert_eq!((m.in_flight, m.queue_depth), (0, 0));

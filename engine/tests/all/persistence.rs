@@ -24,8 +24,10 @@ fn reload_keeps_functions_compositions_and_tenants() {
     {
         let engine = build(dir.path());
         let t = engine.tenant("acme");
-        t.register_function("upper", &wasm("upper"), limits).unwrap();
-        t.register_function("concat", &wasm("concat"), limits).unwrap();
+        t.register_function("upper", &wasm("upper"), limits)
+            .unwrap();
+        t.register_function("concat", &wasm("concat"), limits)
+            .unwrap();
         t.register_compositions(
             "function upper (in) => (out);
              composition Shout (A) => (B) { upper (in = each A) => (B = out); }",
@@ -59,7 +61,10 @@ fn reload_keeps_functions_compositions_and_tenants() {
     assert_eq!(f.module_bytes, wasm("upper").len() as u64);
     assert_eq!(t.function_module("upper").unwrap(), wasm("upper"));
     let answer = t
-        .invoke("Joined", sets(&[("A", vec![item("1", 1, "a"), item("2", 2, "b")])]))
+        .invoke(
+            "Joined",
+            sets(&[("A", vec![item("1", 1, "a"), item("2", 2, "b")])]),
+        )
         .unwrap();
     assert_eq!(show_set(&answer.outputs, "C"), ["concat@0=AB"]);
     // The default tenant stayed empty.

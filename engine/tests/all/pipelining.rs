@@ -16,7 +16,10 @@ fn each_consumer_starts_before_slow_sibling_finishes() {
         .on_event(move |e| sink.lock().unwrap().push(e.clone()))
         .build()
         .unwrap();
-    register_functions(&engine.tenant(pappus_engine::DEFAULT_TENANT), Limits::default());
+    register_functions(
+        &engine.tenant(pappus_engine::DEFAULT_TENANT),
+        Limits::default(),
+    );
     let text = "composition Pipe (M) => (Out) {
         matmul (in = each M) => (Sq = out);
         identity (in = each Sq) => (Out = out);
@@ -25,7 +28,10 @@ fn each_consumer_starts_before_slow_sibling_finishes() {
         .register_compositions(&format!("{DECLS}\n{text}"))
         .unwrap();
     // A 2x2 matrix squares at once; a 360x360 one takes tens of milliseconds.
-    let inputs = sets(&[("M", vec![matrix("small", 1, 2, 1), matrix("big", 2, 360, 1)])]);
+    let inputs = sets(&[(
+        "M",
+        vec![matrix("small", 1, 2, 1), matrix("big", 2, 360, 1)],
+    )]);
     let answer = engine.invoke("Pipe", inputs).unwrap();
     assert_eq!(answer.outputs["Out"].len(), 2);
 

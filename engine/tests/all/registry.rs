@@ -23,7 +23,9 @@ fn registration_errors() {
     assert_eq!(err.kind(), "invalid_input", "{err}");
     // Diagnostics with line and column.
     let err = engine
-        .register_compositions("composition X (A) => (B) {\n  nothere (in = all A) => (B = out);\n}")
+        .register_compositions(
+            "composition X (A) => (B) {\n  nothere (in = all A) => (B = out);\n}",
+        )
         .unwrap_err();
     let Error::Diagnostics {
         rendered,
@@ -42,10 +44,16 @@ fn registration_errors() {
              composition Y (A) => (B) { upper (in = all A) => (B = out); }",
         )
         .unwrap_err();
-    assert!(matches!(&err, Error::UnknownFunction { name } if name == "upper"), "{err}");
+    assert!(
+        matches!(&err, Error::UnknownFunction { name } if name == "upper"),
+        "{err}"
+    );
     // Unknown composition at invoke.
     let err = engine.invoke("Nope", Default::default()).unwrap_err();
-    assert!(matches!(&err, Error::UnknownComposition { name } if name == "Nope"), "{err}");
+    assert!(
+        matches!(&err, Error::UnknownComposition { name } if name == "Nope"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -61,7 +69,10 @@ fn delete_rules() {
     assert!(err.to_string().contains("Up"), "{err}");
     engine.delete_composition("Up").unwrap();
     engine.delete_function("upper").unwrap();
-    assert_eq!(engine.delete_function("upper").unwrap_err().kind(), "unknown_function");
+    assert_eq!(
+        engine.delete_function("upper").unwrap_err().kind(),
+        "unknown_function"
+    );
     assert_eq!(
         engine.delete_composition("Up").unwrap_err().kind(),
         "unknown_composition"
@@ -90,7 +101,10 @@ fn tenants_are_isolated() {
         )
         .unwrap_err();
     assert_eq!(err.kind(), "unknown_function");
-    assert_eq!(b.invoke("Same", Default::default()).unwrap_err().kind(), "unknown_composition");
+    assert_eq!(
+        b.invoke("Same", Default::default()).unwrap_err().kind(),
+        "unknown_composition"
+    );
     // The same name in two tenants means two things.
     b.register_compositions(
         "function identity (in) => (out);
@@ -98,13 +112,23 @@ fn tenants_are_isolated() {
     )
     .unwrap();
     let input = || sets(&[("A", vec![item("", 0, "q")])]);
-    assert_eq!(show_set(&a.invoke("Same", input()).unwrap().outputs, "B"), ["@0=Q"]);
-    assert_eq!(show_set(&b.invoke("Same", input()).unwrap().outputs, "B"), ["@0=q"]);
+    assert_eq!(
+        show_set(&a.invoke("Same", input()).unwrap().outputs, "B"),
+        ["@0=Q"]
+    );
+    assert_eq!(
+        show_set(&b.invoke("Same", input()).unwrap().outputs, "B"),
+        ["@0=q"]
+    );
     assert_eq!(a.list_functions().len(), 1);
     assert_eq!(b.list_functions()[0].name, "identity");
     assert!(engine.tenant("c").list_compositions().is_empty());
     assert_eq!(
-        engine.tenant("../x").register_function("f", &wasm("identity"), Limits::default()).unwrap_err().kind(),
+        engine
+            .tenant("../x")
+            .register_function("f", &wasm("identity"), Limits::default())
+            .unwrap_err()
+            .kind(),
         "invalid_input"
     );
 }

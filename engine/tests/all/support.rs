@@ -83,7 +83,10 @@ pub fn register_functions(tenant: &pappus_engine::Tenant, limits: Limits) {
 /// on the default tenant.
 pub fn engine() -> Engine {
     let engine = Engine::builder().compute_threads(2).build().unwrap();
-    register_functions(&engine.tenant(pappus_engine::DEFAULT_TENANT), Limits::default());
+    register_functions(
+        &engine.tenant(pappus_engine::DEFAULT_TENANT),
+        Limits::default(),
+    );
     engine
 }
 
@@ -92,7 +95,9 @@ pub fn item(name: &str, key: u64, data: &str) -> Item {
 }
 
 pub fn sets(spec: &[(&str, Vec<Item>)]) -> Sets {
-    spec.iter().map(|(n, i)| (n.to_string(), i.clone())).collect()
+    spec.iter()
+        .map(|(n, i)| (n.to_string(), i.clone()))
+        .collect()
 }
 
 /// Outputs as `set -> ["name@key=data", ...]`, items sorted.
@@ -112,7 +117,9 @@ pub fn show(outputs: &Sets) -> BTreeMap<String, Vec<String>> {
 
 /// `show` of the single output set `set`.
 pub fn show_set(outputs: &Sets, set: &str) -> Vec<String> {
-    show(outputs).remove(set).unwrap_or_else(|| panic!("no output set {set}"))
+    show(outputs)
+        .remove(set)
+        .unwrap_or_else(|| panic!("no output set {set}"))
 }
 
 /// Registers `body` (prefixed with the declarations) and invokes `name`.
