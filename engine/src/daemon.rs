@@ -36,6 +36,10 @@ use crate::{Engine, Limits};
 use drain::Drain;
 use metrics::Metrics;
 
+/// Threads for blocking registry work (compiling modules, fsync). Registrations
+/// beyond it wait their turn instead of each starting a compile thread.
+const MAX_BLOCKING_THREADS: usize = 16;
+
 /// Shared by every request handler.
 #[derive(Clone)]
 struct AppState {
@@ -113,6 +117,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.http_threads)
         .thread_name("pappus-http")
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("starting the HTTP runtime")?;
@@ -168,7 +173,10 @@ pub async fn serve(
         %addr,
         auth = config.tokens.is_some(),
         tenants = config.tokens.as_ref().map_or(1, Tokens::tenant_count),
-        data_dir = ?config.data_dir,
+        data_dir = %config
+            .data_dir
+            .as_deref()
+            .map_or_else(|| "none (in memory)".into(), |d| d.display().to_string()),
         queue_bound = config.queue_bound,
         max_body_bytes = config.max_body_bytes,
         "listening"

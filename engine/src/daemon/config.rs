@@ -83,7 +83,11 @@ pub struct Settings {
     #[arg(long, env = "PAPPUS_TOKENS", value_name = "FILE")]
     pub tokens: Option<PathBuf>,
     /// Allow a non-loopback listen address without a tokens file.
-    #[arg(long, env = "PAPPUS_INSECURE_NO_AUTH")]
+    #[arg(
+        long,
+        env = "PAPPUS_INSECURE_NO_AUTH",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     #[serde(default)]
     pub insecure_no_auth: bool,
     /// Log format: `text` or `json` [default: text].

@@ -6,7 +6,7 @@
 //! item; a raw call whose outputs hold exactly one item gets that item's bytes back
 //! as `application/octet-stream` (unless it asked for `Accept: application/json`).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
@@ -114,12 +114,12 @@ pub(super) async fn invoke(
                 tenant = %tenant.0,
                 composition = %composition,
                 outcome = "ok",
-                queued_us = t.queued.as_micros(),
-                fetching_us = t.fetching.as_micros(),
-                sandbox_us = t.sandbox.as_micros(),
-                compute_us = t.compute.as_micros(),
-                storing_us = t.storing.as_micros(),
-                total_us = t.total.as_micros(),
+                queued_us = micros(t.queued),
+                fetching_us = micros(t.fetching),
+                sandbox_us = micros(t.sandbox),
+                compute_us = micros(t.compute),
+                storing_us = micros(t.storing),
+                total_us = micros(t.total),
                 "invocation"
             );
             state
@@ -140,7 +140,7 @@ pub(super) async fn invoke(
                 tenant = %tenant.0,
                 composition = %composition,
                 outcome = kind,
-                total_us = elapsed.as_micros(),
+                total_us = micros(elapsed),
                 error = %error,
                 "invocation"
             );
@@ -148,6 +148,11 @@ pub(super) async fn invoke(
             Err(error.into())
         }
     }
+}
+
+/// Whole microseconds, as an integer log field (u128 would be logged as text).
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The outputs as JSON, or, for a raw call with exactly one output item, its bytes.
