@@ -34,6 +34,37 @@
 //! ```
 //!
 //! See `examples/embed.rs` for a complete, commented program.
+//!
+//! # Semantics
+//!
+//! - An application runs once per shard: `all` gives one shard, `each` one per
+//!   item, `keyed` one per distinct key. Several inputs combine by cross
+//!   product, except inputs joined with `by`, which form one dimension whose
+//!   rows follow the joins left to right (`inner`, `left`, `right`, `outer`,
+//!   `cross`; after `cross` a row keeps the left side's key).
+//! - A non-optional input that is empty means the application does not run and
+//!   its outputs are empty (and so on downstream). An `optional` empty input
+//!   gives one shard with that input empty (for `all`, `each`, `keyed` and the
+//!   right side of a `cross` join); on the other join sides it simply has no
+//!   keys.
+//! - An output set is the union of what its application's shards wrote; an
+//!   `each` consumer's shard starts as soon as its item is written
+//!   (pipelining); `all` and `keyed` consumers wait for the whole set.
+//! - A nested composition runs like a function: once per shard, with the
+//!   shard's inputs as its input sets.
+//! - The first failing shard fails the invocation with [`Error::Failure`]
+//!   (composition, application, shard, cause); the other sandboxes still
+//!   running are cancelled, nothing further starts, and the answer comes once
+//!   no sandbox of the invocation is running.
+//! - Registration: a composition's functions must be registered before it
+//!   ([`Error::UnknownFunction`] otherwise), and a function or composition in
+//!   use cannot be deleted ([`Error::Conflict`]).
+//!
+//! # Timings and events
+//!
+//! Every [`Invocation`] carries [`Timings`]; [`Engine::metrics`] gives
+//! counters and gauges; [`EngineBuilder::on_event`] receives a trace event at
+//! every shard start and finish.
 
 pub mod daemon;
 mod engine;

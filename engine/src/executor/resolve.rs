@@ -73,16 +73,11 @@ pub(crate) fn resolve(
             Callee::Builtin(b) => Target::Builtin(*b),
         };
         targets.push(target);
-        let outputs: Vec<&str> = plan
-            .nodes
-            .get(index)
-            .map(|n| {
-                n.outputs
-                    .iter()
-                    .map(|o| plan.set(o.set).name.as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let outputs: Vec<&str> = node
+            .outputs
+            .iter()
+            .filter_map(|o| plan.sets.get(o.set.0).map(|s| s.name.as_str()))
+            .collect();
         labels.push(format!(
             "#{} `{}` => ({})",
             index + 1,

@@ -2,6 +2,7 @@
 //! functions come from `examples/functions` (built on demand).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod builtins;
 mod cli;
 mod failures;
 mod joins;
