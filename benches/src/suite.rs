@@ -364,6 +364,7 @@ impl Suite {
 
     fn all(&mut self) -> Result<PathBuf> {
         let started = Instant::now();
+        let load_start = load_average();
         let workloads = workloads();
         let native = native::build(&self.opts.repo, &self.opts.work.join("native"))?;
 
@@ -414,8 +415,15 @@ impl Suite {
             started.elapsed().as_secs_f64()
         ));
         self.report.heading(2, "Machine");
-        self.report
-            .table(&["", ""], &report::machine(&self.opts.repo));
+        let mut machine = report::machine(&self.opts.repo);
+        machine.push(vec![
+            "load average (1, 5, 15 min), start → end".into(),
+            format!(
+                "{load_start} → {} (other work on the machine makes the numbers noisier)",
+                load_average()
+            ),
+        ]);
+        self.report.table(&["", ""], &machine);
         self.summary();
         let mut text = self.report.text().to_string();
         text.push_str(body.text());
@@ -1132,6 +1140,15 @@ impl Suite {
         ));
         Ok(())
     }
+}
+
+/// The first three fields of `/proc/loadavg`.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn first_sentence(s: &str) -> String {
