@@ -4,7 +4,8 @@
 #     clang and lld for C guests), see docs/toolchain.md;
 #   - the servers the tests start on loopback: nginx (with WebDAV), Redis, and
 #     Garage (an S3-compatible object store, built once into a cache directory);
-#   - the baselines the benchmarks compare against: runc, gVisor (runsc), QEMU;
+#   - the baselines the benchmarks compare against: runc, gVisor (runsc), QEMU
+#     with a distribution kernel for the microVM baseline;
 # then builds the example guest functions.
 #
 # Usage: ./setup.sh [--no-garage] [--no-bench-tools]
@@ -31,7 +32,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 packages=(rustc cargo libstd-rust-dev-wasm32 clang lld nginx-light redis-server)
 if [ "$want_bench_tools" = 1 ]; then
-  packages+=(runc runsc qemu-system-x86 busybox-static)
+  packages+=(runc runsc qemu-system-x86 busybox-static linux-image-amd64)
 fi
 
 missing=()
