@@ -38,7 +38,7 @@ enum Command {
         /// The repository root [default: the current directory].
         #[arg(long)]
         repo: Option<PathBuf>,
-        /// The report's base name [default: <date>-<host>].
+        /// The report's base name (default: the date and the host name).
         #[arg(long)]
         name: Option<String>,
         /// The `pappus` binary [default: $PAPPUS_BIN or target/release/pappus].
