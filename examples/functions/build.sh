@@ -25,9 +25,11 @@ mkdir -p "$out"
 
 # Rust functions: one package, one cdylib example target per function.
 # Debian's cargo must drive Debian's rustc (rustup's come first on PATH).
+# The host build's CARGO_TARGET_DIR (if any) is not meant for guests: keep their
+# artifacts beside them, where the copy below looks.
 (
     cd "$here"
-    RUSTC=/usr/bin/rustc /usr/bin/cargo build --quiet --release \
+    CARGO_TARGET_DIR="$here/target" RUSTC=/usr/bin/rustc /usr/bin/cargo build --quiet --release \
         --target wasm32-unknown-unknown --examples
 )
 built="$here/target/wasm32-unknown-unknown/release/examples"
