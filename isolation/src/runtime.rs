@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use wasmtime::{
-    Engine, Extern, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    Enabled, Engine, Extern, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
     ModuleExport, OptLevel, PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter,
     Store, Trap, UpdateDeadline, ValType,
 };
@@ -191,20 +191,13 @@ impl Runtime {
         if config.epoch_tick.is_zero() {
             return Err(bad("epoch_tick must not be zero".into()));
         }
-        let mut pool = PoolingAllocationConfig::new();
-        pool.total_core_instances(config.pool_size)
-            .total_memories(config.pool_size)
-            .total_tables(config.pool_size)
-            .max_memories_per_module(1)
-            .max_tables_per_module(1)
-            .table_elements(TABLE_ELEMENTS)
-            .max_memory_size(config.max_memory_bytes as usize);
-        let mut wasm = wasmtime::Config::new();
-        wasm.epoch_interruption(true)
-            .cranelift_opt_level(OptLevel::Speed)
-            .wasm_backtrace_max_frames(None)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&wasm).map_err(|e| bad(format!("{e:#}")))?;
+        // Prefer resetting only the dirty pages of a recycled memory with `memset`
+        // (found with Linux's PAGEMAP_SCAN, 6.7+): the next call then takes no page
+        // faults. Without PAGEMAP_SCAN, fall back to wasmtime's default `madvise`.
+        let engine = match build_engine(config, true) {
+            Ok(engine) => engine,
+            Err(_) => build_engine(config, false).map_err(|e| bad(format!("{e:#}")))?,
+        };
         let cache = match &config.cache_dir {
             Some(dir) => Some(DiskCache::open(dir, &engine)?),
             None => None,
@@ -447,6 +440,32 @@ impl Runtime {
             detail: format!("{e:#}"),
         }
     }
+}
+
+/// Bytes of a recycled linear memory reset with `memset` (dirty pages only) rather
+/// than `madvise`, when PAGEMAP_SCAN is available.
+const KEEP_RESIDENT: usize = 1 << 20;
+
+fn build_engine(config: &Config, pagemap_scan: bool) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(config.pool_size)
+        .total_memories(config.pool_size)
+        .total_tables(config.pool_size)
+        .max_memories_per_module(1)
+        .max_tables_per_module(1)
+        .table_elements(TABLE_ELEMENTS)
+        .max_memory_size(config.max_memory_bytes as usize);
+    if pagemap_scan {
+        pool.pagemap_scan(Enabled::Yes)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(TABLE_ELEMENTS * 8);
+    }
+    let mut wasm = wasmtime::Config::new();
+    wasm.epoch_interruption(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .wasm_backtrace_max_frames(None)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&wasm)
 }
 
 /// Checks the module against ABI v1 and `limits`; returns the entry and memory exports.

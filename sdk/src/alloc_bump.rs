@@ -1,72 +1,48 @@
-//! A bump allocator over fresh pages from `memory.grow`.
+//! A bump allocator over the module's static arena, then fresh pages from
+//! `memory.grow`.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 
 const PAGE: usize = 65536;
+/// Size of the static arena that serves the first allocations of a call.
+const STATIC_ARENA_LEN: usize = 32 * 1024;
 
-/// A bump allocator: every allocation comes from pages obtained with
-/// `memory.grow`, which lie above the host's input region; nothing is freed (each
-/// call runs in a fresh instance, so the memory goes away with it).
-///
-/// Installed as the `#[global_allocator]` by the default `global-allocator`
-/// feature. [`alloc_bytes`] and [`alloc_slice`] use the same arena.
-pub struct BumpAllocator {
-    state: UnsafeCell<Arena>,
-}
-
-#[derive(Clone, Copy)]
+/// The allocation state, shared by every [`BumpAllocator`] and by [`alloc_slice`].
 struct Arena {
     next: usize,
     end: usize,
 }
 
+/// Wraps the state so it can live in a `static`.
+struct Shared<T>(UnsafeCell<T>);
+
 // SAFETY: wasm32 guests are single-threaded; there is no concurrent access.
-unsafe impl Sync for BumpAllocator {}
+unsafe impl<T> Sync for Shared<T> {}
+
+static ARENA: Shared<Arena> = Shared(UnsafeCell::new(Arena { next: 0, end: 0 }));
+
+/// The first allocations come from here: part of the module's own zeroed data
+/// (`.bss`, inside its initial memory), so below the host's input region.
+#[repr(align(16))]
+struct StaticArena([u8; STATIC_ARENA_LEN]);
+static STATIC: Shared<StaticArena> = Shared(UnsafeCell::new(StaticArena([0; STATIC_ARENA_LEN])));
+
+/// A bump allocator: allocations come first from a 32 KiB static arena in the
+/// module's own memory, then from pages obtained with `memory.grow`, which lie
+/// above the host's input region; so they never overlap it. Nothing is freed:
+/// each call runs in a fresh instance, so the memory goes away with it.
+///
+/// Installed as the `#[global_allocator]` by the default `global-allocator`
+/// feature. Every `BumpAllocator` and [`alloc_bytes`]/[`alloc_slice`] share one arena.
+pub struct BumpAllocator {
+    _private: (),
+}
 
 impl BumpAllocator {
-    /// An empty allocator; it grows memory on first use.
+    /// A handle to the (single, shared) arena.
     pub const fn new() -> Self {
-        BumpAllocator {
-            state: UnsafeCell::new(Arena { next: 0, end: 0 }),
-        }
-    }
-
-    /// Returns `size` bytes aligned to `align` (a power of two), or null if memory
-    /// cannot grow.
-    fn bump(&self, size: usize, align: usize) -> *mut u8 {
-        // SAFETY: single-threaded (see `Sync` above) and never re-entered.
-        let arena = unsafe { &mut *self.state.get() };
-        let start = match arena.next.checked_add(align - 1) {
-            Some(v) => v & !(align - 1),
-            None => return core::ptr::null_mut(),
-        };
-        let end = match start.checked_add(size) {
-            Some(v) => v,
-            None => return core::ptr::null_mut(),
-        };
-        if end <= arena.end && arena.end != 0 {
-            arena.next = end;
-            return start as *mut u8;
-        }
-        // Grow by enough pages for this request (at least 4 to amortise the calls).
-        let want = size.saturating_add(align) / PAGE + 1;
-        let pages = if want < 4 { 4 } else { want };
-        let old = grow(pages);
-        if old == usize::MAX {
-            return core::ptr::null_mut();
-        }
-        let fresh = old * PAGE;
-        let fresh_end = fresh + pages * PAGE;
-        // Continue the current chunk if the new pages are contiguous with it.
-        let base = if fresh == arena.end && arena.end != 0 {
-            start
-        } else {
-            (fresh + align - 1) & !(align - 1)
-        };
-        arena.next = base + size;
-        arena.end = fresh_end;
-        base as *mut u8
+        BumpAllocator { _private: () }
     }
 }
 
@@ -74,6 +50,53 @@ impl Default for BumpAllocator {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn align_up(addr: usize, align: usize) -> Option<usize> {
+    Some(addr.checked_add(align - 1)? & !(align - 1))
+}
+
+/// Returns `size` bytes aligned to `align` (a power of two), or null if memory
+/// cannot grow.
+fn bump(size: usize, align: usize) -> *mut u8 {
+    // SAFETY: single-threaded (see `Shared`) and never re-entered.
+    let arena = unsafe { &mut *ARENA.0.get() };
+    if arena.end == 0 {
+        // First use: the static arena.
+        let base = STATIC.0.get() as usize;
+        arena.next = base;
+        arena.end = base + STATIC_ARENA_LEN;
+    }
+    let start = match align_up(arena.next, align) {
+        Some(v) => v,
+        None => return core::ptr::null_mut(),
+    };
+    let end = match start.checked_add(size) {
+        Some(v) => v,
+        None => return core::ptr::null_mut(),
+    };
+    if end <= arena.end {
+        arena.next = end;
+        return start as *mut u8;
+    }
+    // Grow by enough pages for this request (at least 4 to amortise the calls).
+    let want = size.saturating_add(align) / PAGE + 1;
+    let pages = if want < 4 { 4 } else { want };
+    let old = grow(pages);
+    if old == usize::MAX {
+        return core::ptr::null_mut();
+    }
+    let fresh = old * PAGE;
+    let fresh_end = fresh + pages * PAGE;
+    // Continue the current chunk if the new pages are contiguous with it.
+    let base = if fresh == arena.end {
+        start
+    } else {
+        (fresh + align - 1) & !(align - 1)
+    };
+    arena.next = base + size;
+    arena.end = fresh_end;
+    base as *mut u8
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -89,13 +112,11 @@ fn grow(_pages: usize) -> usize {
 // SAFETY: `bump` returns distinct, suitably aligned blocks that are never reused.
 unsafe impl GlobalAlloc for BumpAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.bump(layout.size(), layout.align())
+        bump(layout.size(), layout.align())
     }
 
     unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
 }
-
-static ARENA: BumpAllocator = BumpAllocator::new();
 
 /// `len` zeroed bytes from the arena that live until the call ends.
 ///
@@ -112,7 +133,7 @@ pub fn alloc_slice<T: Copy>(len: usize, init: T) -> &'static mut [T] {
         Some(s) => s,
         None => trap(),
     };
-    let ptr = ARENA.bump(size, core::mem::align_of::<T>()) as *mut T;
+    let ptr = bump(size, core::mem::align_of::<T>()) as *mut T;
     if ptr.is_null() {
         trap();
     }

@@ -264,28 +264,28 @@ fn exhausted_pool_is_a_resources_error() {
     };
     let spin = function_with(&rt, "spin", limits);
     let noop = function(&rt, "noop");
-    let token = CancelToken::new();
-    let spinner = {
-        let (rt, token) = (rt.clone(), token.clone());
-        std::thread::spawn(move || rt.run(&spin, &[], Some(&token)).map(|_| ()))
-    };
-    // Until the spinner holds the only slot, noop may still get it.
+    // The spinner and noop race for the single slot: retry until the spinner holds
+    // it while noop asks.
     let mut seen = None;
-    for _ in 0..1000 {
-        match rt.run(&noop, &[], None) {
-            Err(e) => {
-                seen = Some(e);
-                break;
-            }
-            Ok(_) => std::thread::sleep(Duration::from_millis(5)),
+    for _ in 0..200 {
+        let token = CancelToken::new();
+        let spinner = {
+            let (rt, spin, token) = (rt.clone(), spin.clone(), token.clone());
+            std::thread::spawn(move || rt.run(&spin, &[], Some(&token)).map(|_| ()))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        let attempt = rt.run(&noop, &[], None);
+        token.cancel();
+        let spun = spinner.join().expect("spinner thread");
+        if let Err(e) = attempt {
+            assert_eq!(spun.expect_err("spinner").kind(), "cancelled");
+            seen = Some(e);
+            break;
         }
     }
-    token.cancel();
     let err = seen.expect("the pool never ran out");
     assert_eq!(err.kind(), "resources", "{err}");
     assert_eq!(err.function(), Some("noop"));
-    let spun = spinner.join().expect("spinner thread");
-    assert_eq!(spun.expect_err("spinner").kind(), "cancelled");
     still_works(&rt);
 }
 
