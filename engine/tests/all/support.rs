@@ -1,51 +1,10 @@
 //! Shared helpers: guest modules, a small engine, compact output rendering.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
 
 use pappus_engine::{Engine, Item, Limits, Sets};
 
-static BUILD: Mutex<bool> = Mutex::new(false);
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-pub fn functions_dir() -> PathBuf {
-    repo_root().join("examples").join("functions")
-}
-
-/// Path of `examples/functions/wasm/<name>.wasm`, running
-/// `examples/functions/build.sh` first if it is missing (once per process).
-pub fn wasm_path(name: &str) -> PathBuf {
-    let path = functions_dir().join("wasm").join(format!("{name}.wasm"));
-    if !path.exists() {
-        let mut built = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        if !*built {
-            let out = Command::new("bash")
-                .arg(functions_dir().join("build.sh"))
-                .output()
-                .expect("cannot run examples/functions/build.sh");
-            assert!(
-                out.status.success(),
-                "examples/functions/build.sh failed (is the guest toolchain installed? run ./setup.sh):\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            *built = true;
-        }
-    }
-    path
-}
-
-pub fn wasm(name: &str) -> Vec<u8> {
-    let path = wasm_path(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
+pub use pappus_testkit::{repo_root, wasm, wasm_path};
 
 /// Declarations of the example functions, to prefix composition texts.
 pub const DECLS: &str = "

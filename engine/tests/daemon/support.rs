@@ -8,43 +8,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-static BUILD: Mutex<bool> = Mutex::new(false);
-
-fn functions_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/functions")
-}
-
-/// The bytes of `examples/functions/wasm/<name>.wasm`, running
-/// `examples/functions/build.sh` first if the file is missing (once per process).
-pub fn wasm(name: &str) -> Vec<u8> {
-    let path = functions_dir().join("wasm").join(format!("{name}.wasm"));
-    if !path.exists() {
-        let mut built = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        if !*built {
-            let out = Command::new("bash")
-                .arg(functions_dir().join("build.sh"))
-                .output()
-                .expect("cannot run examples/functions/build.sh");
-            assert!(
-                out.status.success(),
-                "examples/functions/build.sh failed (is the guest toolchain installed? run ./setup.sh):\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            *built = true;
-        }
-    }
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-/// Path of an example guest module (built if missing).
-pub fn wasm_path(name: &str) -> PathBuf {
-    wasm(name);
-    functions_dir().join("wasm").join(format!("{name}.wasm"))
-}
+pub use pappus_testkit::{wasm, wasm_path};
 
 /// A running `pappus serve`; killed (SIGKILL) when dropped.
 pub struct Daemon {

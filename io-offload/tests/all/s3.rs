@@ -8,7 +8,7 @@ use crate::support::*;
 fn store_and_fetch_objects_in_garage() {
     let garage = garage();
     let rt = runtime_with(|c| {
-        c.s3(garage.s3.clone());
+        c.s3(s3_config(&garage));
     });
     let uri = format!("s3://{}/logs/2024/shard 1.txt", garage.bucket);
     let data = pattern(2 << 20);
@@ -32,7 +32,7 @@ fn store_and_fetch_objects_in_garage() {
 fn missing_s3_object_is_a_status_error_naming_the_uri() {
     let garage = garage();
     let rt = runtime_with(|c| {
-        c.s3(garage.s3.clone());
+        c.s3(s3_config(&garage));
     });
     let uri = format!("s3://{}/no/such/key", garage.bucket);
     let e = assert_error(fetch(&rt, &[&uri]), "status", &uri);
@@ -43,7 +43,7 @@ fn missing_s3_object_is_a_status_error_naming_the_uri() {
 fn the_same_call_reads_a_file_then_an_s3_object() {
     let garage = garage();
     let rt = runtime_with(|c| {
-        c.s3(garage.s3.clone());
+        c.s3(s3_config(&garage));
     });
     let s3_uri = format!("s3://{}/input.txt", garage.bucket);
     rt.call(Call::Store {
@@ -81,7 +81,7 @@ fn s3_without_configuration_fails_clearly() {
 #[test]
 fn wrong_s3_credentials_are_refused_by_the_store() {
     let garage = garage();
-    let mut s3 = garage.s3.clone();
+    let mut s3 = s3_config(&garage);
     s3.secret_key = "f".repeat(64);
     let rt = runtime_with(|c| {
         c.s3(s3.clone());
