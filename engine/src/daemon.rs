@@ -77,7 +77,8 @@ pub fn init_logging(format: LogFormat) {
 pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
     let mut builder = Engine::builder()
         .queue_bound(config.queue_bound)
-        .default_limits(config.default_limits);
+        .default_limits(config.default_limits)
+        .io_config(config.io.clone());
     if let Some(n) = config.max_in_flight {
         builder = builder.max_in_flight(n);
     }

@@ -70,6 +70,7 @@ pub mod daemon;
 mod engine;
 mod error;
 mod executor;
+pub mod io_settings;
 pub mod json;
 mod metrics;
 mod oneshot;
@@ -77,6 +78,7 @@ mod registry;
 
 pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Result};
+pub use io_settings::IoSettings;
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::{Bytes, Item, Limits};
 pub use registry::{CompositionInfo, FunctionInfo};

@@ -1,21 +1,32 @@
 //! `pappus run FILE`: run one composition and print its outputs as JSON.
 //!
 //! Function modules come from `--function NAME=PATH.wasm` and from a
-//! `pappus.toml` beside FILE (flags win):
+//! `pappus.toml` beside FILE (flags win). The same file may configure the I/O
+//! runtime in an `[io]` table, with the keys of the `--io-*`, `--s3-*` and
+//! `--redis-url` flags (flags and `PAPPUS_*` environment variables win):
 //!
 //! ```toml
 //! [functions]
 //! upper = "../functions/wasm/upper.wasm"            # path relative to the toml
 //! count = { wasm = "count.wasm", memory_mib = 32, timeout_ms = 2000, max_output_mib = 4 }
+//!
+//! [io]
+//! io_timeout_ms = 5000
+//! s3_endpoint = "http://127.0.0.1:3900"
+//! s3_region = "garage"
+//! redis_url = "redis://127.0.0.1:6379/0"
 //! ```
+//!
+//! With `--out-dir DIR`, every output item's data is also written to
+//! `DIR/<SET>/<NAME>` (see [`write_outputs`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use pappus_engine::{json, Engine, Item, Limits, Sets};
+use pappus_engine::{json, Engine, IoSettings, Item, Limits, Sets};
 use serde::Deserialize;
 
 /// Arguments of `pappus run`.
@@ -42,6 +53,13 @@ pub(crate) struct Args {
     /// Print the invocation's timings on stderr.
     #[arg(long)]
     timings: bool,
+    /// Also write each output item's data to `DIR/<SET>/<NAME>` (an item whose
+    /// name is not a usable file name is written as `<KEY>`, or `<KEY>-<N>`).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// I/O runtime settings (over the `[io]` table of pappus.toml).
+    #[command(flatten)]
+    io: IoSettings,
 }
 
 #[derive(Deserialize, Default)]
@@ -49,6 +67,8 @@ pub(crate) struct Args {
 struct Manifest {
     #[serde(default)]
     functions: BTreeMap<String, FunctionSpec>,
+    #[serde(default)]
+    io: IoSettings,
 }
 
 #[derive(Deserialize)]
@@ -72,12 +92,14 @@ struct Module {
     limits: Limits,
 }
 
-fn manifest_modules(file: &Path) -> anyhow::Result<BTreeMap<String, Module>> {
+/// The function modules and I/O settings of the `pappus.toml` beside `file`
+/// (none if there is no such file).
+fn load_manifest(file: &Path) -> anyhow::Result<(BTreeMap<String, Module>, IoSettings)> {
     let dir = file.parent().unwrap_or(Path::new("."));
     let path = dir.join("pappus.toml");
     let mut modules = BTreeMap::new();
     if !path.exists() {
-        return Ok(modules);
+        return Ok((modules, IoSettings::default()));
     }
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
@@ -108,7 +130,7 @@ fn manifest_modules(file: &Path) -> anyhow::Result<BTreeMap<String, Module>> {
         };
         modules.insert(name, module);
     }
-    Ok(modules)
+    Ok((modules, manifest.io))
 }
 
 /// Items for `--input SET=@PATH` or `SET=TEXT`.
@@ -186,14 +208,16 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         ),
     };
 
-    let mut builder = Engine::builder();
+    // Modules and I/O settings: pappus.toml first, then flags override.
+    let (mut modules, manifest_io) = load_manifest(&args.file)?;
+    let io_config = args.io.or(manifest_io).ring_config()?;
+
+    let mut builder = Engine::builder().io_config(io_config);
     if let Some(threads) = args.threads {
         builder = builder.compute_threads(threads);
     }
     let engine = builder.build().context("cannot start the engine")?;
 
-    // Modules: pappus.toml first, then --function flags override.
-    let mut modules = manifest_modules(&args.file)?;
     for spec in &args.functions {
         let Some((name, path)) = spec.split_once('=') else {
             bail!("--function `{spec}` is not NAME=PATH.wasm");
@@ -246,6 +270,14 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         .invoke(&composition, inputs)
         .with_context(|| format!("composition `{composition}` failed"))?;
     print!("{}", json::render_sets(&answer.outputs));
+    if let Some(dir) = &args.out_dir {
+        let written = write_outputs(dir, &answer.outputs)?;
+        eprintln!(
+            "wrote {written} file{} under {}",
+            if written == 1 { "" } else { "s" },
+            dir.display()
+        );
+    }
     if args.timings {
         let t = answer.timings;
         eprintln!(
@@ -254,4 +286,128 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Longest item name used as a file name as is: file systems take 255 bytes,
+/// and a `-<N>` suffix must still fit.
+const MAX_FILE_NAME_BYTES: usize = 200;
+
+/// Whether an item name can be used as a file name inside its set's directory:
+/// one path component that is neither `.` nor `..`, without NUL and not too long.
+fn usable_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\0'])
+        && name.len() <= MAX_FILE_NAME_BYTES
+}
+
+/// The file name of `item` in its set's directory, unique among `used` (which
+/// it joins): the item's name if usable, else its key; `-1`, `-2`, ... appended
+/// on a collision. Item names come from guest functions, so nothing here may
+/// trust them beyond [`usable_file_name`].
+fn file_name_for(item: &Item, used: &mut HashSet<String>) -> String {
+    let base = if usable_file_name(&item.name) {
+        item.name.clone()
+    } else {
+        item.key.to_string()
+    };
+    if used.insert(base.clone()) {
+        return base;
+    }
+    let mut n: u64 = 1;
+    loop {
+        let candidate = format!("{base}-{n}");
+        if used.insert(candidate.clone()) {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+/// Writes every output item's data to `dir/<SET>/<file name>` (see
+/// [`file_name_for`]), creating the directories, an empty one for an empty set.
+/// Existing files of the same names are replaced; other files are left alone.
+/// Returns the number of files written.
+fn write_outputs(dir: &Path, outputs: &Sets) -> anyhow::Result<usize> {
+    let mut written = 0;
+    for (set, items) in outputs {
+        // Set names are identifiers of the composition, but check anyway.
+        if !usable_file_name(set) {
+            bail!("output set {set:?} cannot be a directory name under --out-dir");
+        }
+        let set_dir = dir.join(set);
+        std::fs::create_dir_all(&set_dir)
+            .with_context(|| format!("cannot create {}", set_dir.display()))?;
+        let mut used = HashSet::new();
+        for item in items {
+            let path = set_dir.join(file_name_for(item, &mut used));
+            std::fs::write(&path, &item.data)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(items: &[Item]) -> Vec<String> {
+        let mut used = HashSet::new();
+        items.iter().map(|i| file_name_for(i, &mut used)).collect()
+    }
+
+    #[test]
+    fn unusable_names_become_keys_and_collisions_get_suffixes() {
+        let long = "x".repeat(MAX_FILE_NAME_BYTES + 1);
+        let items = [
+            Item::new("a", 1, ""),
+            Item::new("a", 2, ""),
+            Item::new("", 7, ""),
+            Item::new(".", 7, ""),
+            Item::new("..", 7, ""),
+            Item::new("../etc/passwd", 8, ""),
+            Item::new("nul\0byte", 9, ""),
+            Item::new("7", 0, ""),
+            Item::new(long, 10, ""),
+            Item::new("é/", 11, ""),
+        ];
+        assert_eq!(
+            names(&items),
+            ["a", "a-1", "7", "7-1", "7-2", "8", "9", "7-3", "10", "11"]
+        );
+        // A name that looks like a suffixed one is taken as is if free.
+        let items = [
+            Item::new("a-1", 0, ""),
+            Item::new("a", 0, ""),
+            Item::new("a", 0, ""),
+        ];
+        assert_eq!(names(&items), ["a-1", "a", "a-2"]);
+    }
+
+    #[test]
+    fn writes_every_item_and_empty_sets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut outputs = Sets::new();
+        outputs.insert(
+            "Out".into(),
+            vec![
+                Item::new("x", 0, "one"),
+                Item::new("", 3, "two"),
+                Item::new("x", 1, "three"),
+            ],
+        );
+        outputs.insert("Empty".into(), Vec::new());
+        assert_eq!(write_outputs(dir.path(), &outputs).ok(), Some(3));
+        let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).ok();
+        assert_eq!(read("Out/x").as_deref(), Some("one"));
+        assert_eq!(read("Out/3").as_deref(), Some("two"));
+        assert_eq!(read("Out/x-1").as_deref(), Some("three"));
+        assert!(dir.path().join("Empty").is_dir());
+        let mut bad = Sets::new();
+        bad.insert("..".into(), vec![Item::new("x", 0, "")]);
+        assert!(write_outputs(dir.path(), &bad).is_err());
+    }
 }

@@ -11,7 +11,8 @@ use pappus_engine::daemon::{self, Config, Settings};
 /// `--config` TOML file, in that order of precedence.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// TOML file of settings (keys as the flags, with `_` for `-`).
+    /// TOML file of settings (keys as the flags, with `_` for `-`; the I/O
+    /// runtime's `io_*`, `s3_*` and `redis_url` keys in an `[io]` table).
     #[arg(long, env = "PAPPUS_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// The settings given as flags or environment variables.

@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use super::auth::Tokens;
-use crate::Limits;
+use crate::{IoSettings, Limits};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -34,7 +34,8 @@ pub const DEFAULT_HTTP_THREADS: usize = 2;
 ///
 /// The same struct is the clap argument group of `pappus serve` (each flag also read
 /// from its `PAPPUS_*` environment variable) and the schema of the `--config` TOML
-/// file (keys are the flag names with `_` for `-`).
+/// file (keys are the flag names with `_` for `-`; the I/O runtime's settings go
+/// in an `[io]` table, see [`IoSettings`]).
 #[derive(Clone, Debug, Default, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -93,6 +94,11 @@ pub struct Settings {
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "PAPPUS_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// Settings of the I/O runtime (timeouts, object size, S3 store, Redis):
+    /// flat flags (`--s3-endpoint`), an `[io]` table in the file.
+    #[command(flatten)]
+    #[serde(default)]
+    pub io: IoSettings,
 }
 
 /// How log lines are written to stderr.
@@ -139,6 +145,7 @@ impl Settings {
             tokens: self.tokens.or(lower.tokens),
             insecure_no_auth: self.insecure_no_auth || lower.insecure_no_auth,
             log_format: self.log_format.or(lower.log_format),
+            io: self.io.or(lower.io),
         }
     }
 }
@@ -172,6 +179,9 @@ pub struct Config {
     pub tokens: Option<Tokens>,
     /// Log format.
     pub log_format: LogFormat,
+    /// Configuration of the I/O runtime that runs the builtins (its thread
+    /// count is `io_threads`).
+    pub io: pappus_io::RingConfig,
 }
 
 impl Config {
@@ -180,7 +190,7 @@ impl Config {
     ///
     /// # Errors
     /// An unreadable or invalid config or tokens file, a zero thread count or
-    /// bound, or a non-loopback listen address without a tokens file and without
+    /// bound, invalid I/O settings (see [`IoSettings::ring_config`]), or a non-loopback listen address without a tokens file and without
     /// `insecure_no_auth`.
     pub fn load(settings: Settings, file: Option<&Path>) -> anyhow::Result<Config> {
         let settings = match file {
@@ -217,6 +227,7 @@ impl Config {
             max_output_bytes: mib(settings.function_max_output_mib, "function_max_output_mib")?
                 .unwrap_or(defaults.max_output_bytes),
         };
+        let io = settings.io.ring_config()?;
         let config = Config {
             listen,
             data_dir: settings.data_dir,
@@ -239,6 +250,7 @@ impl Config {
             max_memory_bytes: mib(settings.max_memory_mib, "max_memory_mib")?,
             tokens,
             log_format: settings.log_format.unwrap_or_default(),
+            io,
         };
         Ok(config)
     }
@@ -300,5 +312,66 @@ mod tests {
     #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Settings>("listne = \"127.0.0.1:1\"").is_err());
+        assert!(toml::from_str::<Settings>("[io]\nio_timeout = 5").is_err());
+        // The I/O settings live in the [io] table, not at the top level.
+        assert!(toml::from_str::<Settings>("io_timeout_ms = 5").is_err());
+    }
+
+    #[test]
+    fn io_table_is_read_and_flags_win() {
+        let file: Settings = toml::from_str(
+            "queue_bound = 5\n\
+             [io]\n\
+             io_timeout_ms = 1500\n\
+             io_max_object_mib = 8\n\
+             io_retries = 1\n\
+             s3_endpoint = \"http://127.0.0.1:3900\"\n\
+             s3_region = \"garage\"\n\
+             s3_access_key = \"GKfile\"\n\
+             s3_secret_key = \"file-secret\"\n\
+             redis_url = \"redis://127.0.0.1:6379/0\"\n",
+        )
+        .expect("valid [io] table");
+        assert_eq!(file.io.io_timeout_ms, Some(1500));
+        let flags = Settings {
+            io: IoSettings {
+                io_timeout_ms: Some(250),
+                s3_access_key: Some("GKflag".into()),
+                ..IoSettings::default()
+            },
+            ..Settings::default()
+        };
+        let config = Config::resolve(flags.or(file)).expect("valid settings");
+        assert_eq!(config.queue_bound, 5);
+        assert_eq!(config.io.get_timeout(), Duration::from_millis(250));
+        assert_eq!(config.io.get_max_object_bytes(), 8 * MIB);
+        let debug = format!("{:?}", config.io);
+        assert!(debug.contains("retries: 1"), "{debug}");
+        assert!(
+            debug.contains("GKflag") && !debug.contains("GKfile"),
+            "{debug}"
+        );
+        assert!(debug.contains("\"garage\""), "{debug}");
+        assert!(debug.contains("redis://127.0.0.1:6379/0"), "{debug}");
+        assert!(!debug.contains("file-secret"), "{debug}");
+    }
+
+    #[test]
+    fn s3_endpoint_without_secret_key_is_refused() {
+        let settings: Settings = toml::from_str(
+            "[io]\n\
+             s3_endpoint = \"http://127.0.0.1:3900\"\n\
+             s3_access_key = \"GK1\"\n",
+        )
+        .expect("valid [io] table");
+        // The AWS_* fallback is read from the environment: only check the
+        // message when the test environment does not provide the secret.
+        let message = Config::resolve(settings).err().map(|e| format!("{e:#}"));
+        if std::env::var_os("AWS_SECRET_ACCESS_KEY").is_none() {
+            let message = message.unwrap_or_default();
+            assert!(message.contains("PAPPUS_S3_SECRET_KEY"), "{message}");
+            assert!(message.contains("--s3-secret-key"), "{message}");
+            assert!(message.contains("s3_secret_key"), "{message}");
+        }
     }
 }

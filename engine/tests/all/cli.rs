@@ -195,3 +195,142 @@ fn run_with_flags_text_inputs_and_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn run_out_dir_writes_every_output_item() {
+    let root = repo_root();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out_path = out_dir.path().join("out");
+    let out = pappus(
+        &[
+            "run",
+            "examples/wordcount/wordcount.pap",
+            "--input",
+            "Docs=@examples/wordcount/docs",
+            "--out-dir",
+            out_path.to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Stdout is the JSON outputs and nothing else.
+    let stdout = text(&out.stdout);
+    let sets = pappus_engine::json::parse_sets(stdout.as_bytes()).unwrap();
+    assert_eq!(stdout, pappus_engine::json::render_sets(&sets));
+    let mut files = 0;
+    for (set, items) in &sets {
+        for item in items {
+            let path = out_path.join(set).join(&item.name);
+            let data = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            assert_eq!(data, &item.data[..], "{}", path.display());
+            files += 1;
+        }
+        // Nothing but the items' files in the set's directory.
+        assert_eq!(
+            std::fs::read_dir(out_path.join(set)).unwrap().count(),
+            items.len()
+        );
+    }
+    assert_eq!(files, 27);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("wrote {files} files under {}", out_path.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_with_s3_endpoint_but_no_keys_fails_clearly() {
+    let root = repo_root();
+    wasm_path("split_words");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pappus"));
+    for var in [
+        "PAPPUS_S3_ACCESS_KEY",
+        "PAPPUS_S3_SECRET_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        command.env_remove(var);
+    }
+    let out = command
+        .args([
+            "run",
+            "examples/wordcount/wordcount.pap",
+            "--input",
+            "Docs=@examples/wordcount/docs",
+            "--s3-endpoint",
+            "http://127.0.0.1:3900",
+        ])
+        .current_dir(&root)
+        .output()
+        .expect("cannot run pappus");
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("PAPPUS_S3_SECRET_KEY"), "{stderr}");
+    assert!(stderr.contains("--s3-secret-key"), "{stderr}");
+    assert!(stderr.contains("PAPPUS_S3_ACCESS_KEY"), "{stderr}");
+}
+
+#[test]
+fn run_reads_the_io_table_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.pap"),
+        "function upper (in) => (out);
+         composition Up (A) => (B) { upper (in = each A) => (B = out); }",
+    )
+    .unwrap();
+    let upper = wasm_path("upper");
+    std::fs::write(
+        dir.path().join("pappus.toml"),
+        format!(
+            "[functions]\nupper = {:?}\n\n[io]\nio_timeout_ms = 0\n",
+            upper.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    // The file's zero timeout is refused, naming the setting.
+    let out = pappus(&["run", "app.pap", "--input", "A=hi"], dir.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("io_timeout_ms"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A flag overrides it.
+    let out = pappus(
+        &[
+            "run",
+            "app.pap",
+            "--input",
+            "A=hi",
+            "--io-timeout-ms",
+            "2000",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("\"HI\""),
+        "{}",
+        text(&out.stdout)
+    );
+    // Unknown keys in [io] are refused.
+    std::fs::write(
+        dir.path().join("pappus.toml"),
+        format!(
+            "[functions]\nupper = {:?}\n\n[io]\nio_timeout = 5\n",
+            upper.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = pappus(&["run", "app.pap", "--input", "A=hi"], dir.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("io_timeout"),
+        "{}",
+        text(&out.stderr)
+    );
+}
