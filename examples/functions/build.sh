@@ -7,7 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$here/wasm"
-functions=(identity upper split_words count concat merge matmul noop trap spin grow liar compress)
+functions=(identity upper split_words count concat merge matmul noop trap spin grow liar compress access fan_out render)
 
 missing=()
 [ -x /usr/bin/rustc ] || missing+=("/usr/bin/rustc (Debian rustc)")

@@ -5,6 +5,7 @@
 mod builtins;
 mod cli;
 mod failures;
+mod io_faults;
 mod joins;
 mod modes;
 mod nested;
@@ -12,4 +13,6 @@ mod overload;
 mod persistence;
 mod pipelining;
 mod registry;
+mod render_logs;
+mod storage;
 mod support;

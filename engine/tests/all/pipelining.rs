@@ -54,3 +54,72 @@ fn each_consumer_starts_before_slow_sibling_finishes() {
     // mode tests' outputs; here the 4 shards each started and finished once.
     assert_eq!(events.len(), 8);
 }
+
+/// Prefetch: each object's consumer starts as soon as that object has arrived,
+/// while another fetch of the same invocation is still waiting on a slow server.
+#[test]
+fn a_fetched_object_is_computed_on_while_a_slow_fetch_is_pending() {
+    use std::io::Write as _;
+
+    let events: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = events.clone();
+    let engine = Engine::builder()
+        .compute_threads(2)
+        .on_event(move |e| sink.lock().unwrap().push(e.clone()))
+        .build()
+        .unwrap();
+    register_functions(
+        &engine.tenant(pappus_engine::DEFAULT_TENANT),
+        Limits::default(),
+    );
+    engine
+        .register_compositions(&format!("{DECLS}\n{LOAD}"))
+        .unwrap();
+    // The slow server answers only after it is told to.
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let gate = Mutex::new(gate);
+    let slow = pappus_testkit::tcp_server(move |mut stream| {
+        pappus_testkit::read_head(&mut stream);
+        let _ = gate.lock().unwrap().recv();
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow");
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fast.txt"), "fast").unwrap();
+    let pending = engine.invoke_async(
+        "Load",
+        sets(&[(
+            "Uris",
+            vec![
+                item(
+                    "fast",
+                    1,
+                    &pappus_testkit::file_uri(&dir.path().join("fast.txt")),
+                ),
+                item("slow", 2, &format!("http://{slow}/slow.txt")),
+            ],
+        )]),
+    );
+    // Wait until `upper` has finished on the fast object, then let the slow one go.
+    let upper_done = |events: &[Event]| {
+        events.iter().any(|e| {
+            e.kind == EventKind::ShardFinished
+                && e.application.contains("`upper`")
+                && e.shard.contains("\"fast\"")
+        })
+    };
+    let start = std::time::Instant::now();
+    while !upper_done(&events.lock().unwrap()) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "upper(fast) did not run while fetch(slow) was pending: {:#?}",
+            events.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    release.send(()).unwrap();
+    let answer = futures_executor::block_on(pending).unwrap();
+    assert_eq!(
+        show_set(&answer.outputs, "Loud"),
+        ["fast@1=FAST", "slow@2=SLOW"]
+    );
+}

@@ -101,3 +101,33 @@ pub fn matrix(name: &str, key: u64, n: usize, fill: u64) -> Item {
     }
     Item::new(name, key, data)
 }
+
+/// An engine like [`engine`] whose I/O runtime is tuned by `tune` (short
+/// timeouts and limits make fault tests quick).
+pub fn io_engine(tune: impl FnOnce(&mut pappus_io::RingConfig)) -> Engine {
+    let mut io = pappus_io::RingConfig::new();
+    tune(&mut io);
+    let engine = Engine::builder()
+        .compute_threads(2)
+        .io_config(io)
+        .build()
+        .unwrap();
+    register_functions(
+        &engine.tenant(pappus_engine::DEFAULT_TENANT),
+        Limits::default(),
+    );
+    engine
+}
+
+/// `fetch` every URI, then upper-case every object (one shard per item).
+pub const LOAD: &str = "composition Load (Uris) => (Loud) {
+    fetch (uris = each Uris) => (Objects = objects);
+    upper (in = each Objects) => (Loud = out);
+}";
+
+/// Invokes [`LOAD`] (registered by the caller) on one URI.
+pub fn load(engine: &Engine, uri: &str) -> pappus_engine::Result<Vec<String>> {
+    engine
+        .invoke("Load", sets(&[("Uris", vec![item("u", 7, uri)])]))
+        .map(|answer| show_set(&answer.outputs, "Loud"))
+}

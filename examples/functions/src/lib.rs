@@ -44,3 +44,5 @@ pub fn concat_into(items: &[Item], out: &mut [u8], mut at: usize) -> usize {
 pub fn data_len(items: &[Item]) -> usize {
     items.iter().map(|i| i.data.len()).sum()
 }
+
+pub mod text;
