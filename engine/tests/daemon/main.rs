@@ -8,6 +8,7 @@ mod backpressure;
 mod config;
 mod errors;
 mod lifecycle;
+mod storage;
 mod support;
 
 /// Composition text shared by several tests: `Shout` uppercases each item of
