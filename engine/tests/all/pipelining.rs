@@ -3,23 +3,22 @@
 
 use std::sync::{Arc, Mutex};
 
-use pappus_engine::{Engine, Event, EventKind, Limits};
+use pappus_engine::{Engine, Event, EventKind};
 
 use crate::support::*;
 
-#[test]
-fn each_consumer_starts_before_slow_sibling_finishes() {
+/// An engine that records every event it emits.
+fn recording_engine() -> (Engine, Arc<Mutex<Vec<Event>>>) {
     let events: Arc<Mutex<Vec<Event>>> = Arc::default();
     let sink = events.clone();
-    let engine = Engine::builder()
-        .compute_threads(2)
-        .on_event(move |e| sink.lock().unwrap().push(e.clone()))
-        .build()
-        .unwrap();
-    register_functions(
-        &engine.tenant(pappus_engine::DEFAULT_TENANT),
-        Limits::default(),
-    );
+    let engine =
+        engine_with(|builder| builder.on_event(move |e| sink.lock().unwrap().push(e.clone())));
+    (engine, events)
+}
+
+#[test]
+fn each_consumer_starts_before_slow_sibling_finishes() {
+    let (engine, events) = recording_engine();
     let text = "composition Pipe (M) => (Out) {
         matmul (in = each M) => (Sq = out);
         identity (in = each Sq) => (Out = out);
@@ -61,17 +60,7 @@ fn each_consumer_starts_before_slow_sibling_finishes() {
 fn a_fetched_object_is_computed_on_while_a_slow_fetch_is_pending() {
     use std::io::Write as _;
 
-    let events: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = events.clone();
-    let engine = Engine::builder()
-        .compute_threads(2)
-        .on_event(move |e| sink.lock().unwrap().push(e.clone()))
-        .build()
-        .unwrap();
-    register_functions(
-        &engine.tenant(pappus_engine::DEFAULT_TENANT),
-        Limits::default(),
-    );
+    let (engine, events) = recording_engine();
     engine
         .register_compositions(&format!("{DECLS}\n{LOAD}"))
         .unwrap();

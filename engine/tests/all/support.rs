@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use pappus_engine::{Engine, Item, Limits, Sets};
+use pappus_engine::{Engine, EngineBuilder, Item, Limits, Sets};
 
 pub use pappus_testkit::{repo_root, wasm, wasm_path};
 
@@ -38,15 +38,22 @@ pub fn register_functions(tenant: &pappus_engine::Tenant, limits: Limits) {
     }
 }
 
-/// An engine with two compute threads and the example functions registered
-/// on the default tenant.
-pub fn engine() -> Engine {
-    let engine = Engine::builder().compute_threads(2).build().unwrap();
+/// An engine with two compute threads, configured further by `configure`,
+/// and the example functions registered on the default tenant.
+pub fn engine_with(configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Engine {
+    let engine = configure(Engine::builder().compute_threads(2))
+        .build()
+        .unwrap();
     register_functions(
         &engine.tenant(pappus_engine::DEFAULT_TENANT),
         Limits::default(),
     );
     engine
+}
+
+/// [`engine_with`] as it comes.
+pub fn engine() -> Engine {
+    engine_with(|builder| builder)
 }
 
 pub fn item(name: &str, key: u64, data: &str) -> Item {
@@ -107,16 +114,7 @@ pub fn matrix(name: &str, key: u64, n: usize, fill: u64) -> Item {
 pub fn io_engine(tune: impl FnOnce(&mut pappus_io::RingConfig)) -> Engine {
     let mut io = pappus_io::RingConfig::new();
     tune(&mut io);
-    let engine = Engine::builder()
-        .compute_threads(2)
-        .io_config(io)
-        .build()
-        .unwrap();
-    register_functions(
-        &engine.tenant(pappus_engine::DEFAULT_TENANT),
-        Limits::default(),
-    );
-    engine
+    engine_with(|builder| builder.io_config(io))
 }
 
 /// `fetch` every URI, then upper-case every object (one shard per item).

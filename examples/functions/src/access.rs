@@ -6,22 +6,14 @@
 //! `http` builtin sends it.
 #![no_std]
 
-use pappus_example_functions::input;
-use pappus_example_functions::text::{field, get_request, is_visible_ascii, Text};
+use pappus_example_functions::text::{field, first_item, get_request, server, Text};
 use pappus_guest::{entry, Error, Inputs, Outputs, Result};
 
 fn access(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
-    let request = input(inputs, "request", 0)
-        .next()
-        .ok_or(Error::bad_input("access: no request item"))?;
-    let server = field(request.data, "server").ok_or(Error::bad_input(
-        "access: the request has no `server:` line",
-    ))?;
+    let request = first_item(inputs, "request", 0, "access: no request item")?;
+    let server = server(request.data)?;
     let token = field(request.data, "token")
         .ok_or(Error::bad_input("access: the request has no `token:` line"))?;
-    if !server.starts_with(b"http://") || !is_visible_ascii(server) {
-        return Err(Error::bad_input("access: `server:` must be an http:// URL"));
-    }
     // Letters, digits, `-` and `_` only: the token becomes a path segment.
     if token.is_empty()
         || !token
@@ -32,7 +24,6 @@ fn access(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
             "access: the token may hold only letters, digits, `-` and `_`",
         ));
     }
-    let server = server.strip_suffix(b"/").unwrap_or(server);
     let mut path = Text::with_capacity(token.len() + 8);
     path.push(b"/auth/")
         .map_err(|_| Error::failed("access: out of memory"))?;

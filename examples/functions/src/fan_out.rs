@@ -11,25 +11,17 @@
 
 use core::fmt::Write;
 
-use pappus_example_functions::input;
 use pappus_example_functions::text::{
-    field, fields, get_request, is_visible_ascii, response, Text,
+    field, fields, first_item, get_request, is_visible_ascii, response, server, Text,
 };
 use pappus_guest::{entry, Error, Inputs, Outputs, Result};
 
 const OOM: Error = Error::failed("fan_out: out of memory");
 
 fn fan_out(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
-    let auth = input(inputs, "auth", 0)
-        .next()
-        .ok_or(Error::bad_input("fan_out: no auth response"))?;
-    let request = input(inputs, "request", 1)
-        .next()
-        .ok_or(Error::bad_input("fan_out: no request item"))?;
-    let server = field(request.data, "server").ok_or(Error::bad_input(
-        "fan_out: the request has no `server:` line",
-    ))?;
-    let server = server.strip_suffix(b"/").unwrap_or(server);
+    let auth = first_item(inputs, "auth", 0, "fan_out: no auth response")?;
+    let request = first_item(inputs, "request", 1, "fan_out: no request item")?;
+    let server = server(request.data)?;
     let (status, body) = response(auth.data).ok_or(Error::bad_input(
         "fan_out: the auth answer is not an HTTP response",
     ))?;

@@ -10,7 +10,7 @@
 
 use core::fmt::Write;
 
-use pappus_example_functions::text::{field, response, Text};
+use pappus_example_functions::text::{field, first_item, response, Text};
 use pappus_example_functions::{input, sorted};
 use pappus_guest::{entry, Error, Inputs, Item, Outputs, Result};
 
@@ -118,9 +118,7 @@ fn page(logs: &[Item], grant: &[u8], page: &mut Text) -> core::fmt::Result {
 }
 
 fn render(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
-    let grant = input(inputs, "grant", 1)
-        .next()
-        .ok_or(Error::bad_input("render: no grant item"))?;
+    let grant = first_item(inputs, "grant", 1, "render: no grant item")?;
     // Shards in the order the auth service listed them.
     let logs = sorted(input(inputs, "logs", 0));
     let mut text = Text::with_capacity(capacity(logs, grant.data));

@@ -4,7 +4,9 @@
 
 use core::fmt;
 
-use pappus_guest::alloc_bytes;
+use pappus_guest::{alloc_bytes, Error, Inputs, Item};
+
+use crate::input;
 
 /// The `name: value` lines of `text` (a line without `:` is skipped; the value
 /// is trimmed of ASCII whitespace).
@@ -123,4 +125,28 @@ pub fn get_request(server: &[u8], path: &[u8]) -> Option<Text> {
     text.push(path).ok()?;
     text.push(b" HTTP/1.1\r\nAccept: text/plain\r\n\r\n").ok()?;
     Some(text)
+}
+
+/// The first item of input set `name` (or of the set at `index`), or a
+/// bad-input error saying `missing`.
+pub fn first_item(
+    inputs: &Inputs,
+    name: &str,
+    index: usize,
+    missing: &'static str,
+) -> Result<Item, Error> {
+    input(inputs, name, index)
+        .next()
+        .ok_or(Error::bad_input(missing))
+}
+
+/// The `server:` line of a render-logs request: an `http://` base URL of
+/// visible ASCII, without a trailing slash.
+pub fn server(request: &[u8]) -> Result<&[u8], Error> {
+    let server =
+        field(request, "server").ok_or(Error::bad_input("the request has no `server:` line"))?;
+    if !server.starts_with(b"http://") || !is_visible_ascii(server) {
+        return Err(Error::bad_input("`server:` must be an http:// URL"));
+    }
+    Ok(server.strip_suffix(b"/").unwrap_or(server))
 }
