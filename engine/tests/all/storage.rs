@@ -140,3 +140,28 @@ fn state_outlives_an_invocation_in_redis() {
     // A missing key answers no item.
     assert_eq!(show_set(&got.outputs, "Loud"), ["a@1=ADA", "b@2=GRACE"]);
 }
+
+#[test]
+fn a_store_runs_even_when_nothing_reads_its_receipts() {
+    let engine = io_engine(|_| {});
+    let text = "composition Archive (Objects, Uris) => (Echo) {
+        store (objects = all Objects, uris = all Uris) => (Receipts = receipts);
+        identity (in = each Objects) => (Echo = out);
+    }";
+    engine
+        .register_compositions(&format!("{DECLS}\n{text}"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("archive/a.txt");
+    let answer = engine
+        .invoke(
+            "Archive",
+            sets(&[
+                ("Objects", vec![item("a", 1, "kept")]),
+                ("Uris", vec![item("a", 1, &pappus_testkit::file_uri(&target))]),
+            ]),
+        )
+        .unwrap();
+    assert_eq!(show_set(&answer.outputs, "Echo"), ["a@1=kept"]);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept");
+}
