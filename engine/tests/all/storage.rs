@@ -158,7 +158,10 @@ fn a_store_runs_even_when_nothing_reads_its_receipts() {
             "Archive",
             sets(&[
                 ("Objects", vec![item("a", 1, "kept")]),
-                ("Uris", vec![item("a", 1, &pappus_testkit::file_uri(&target))]),
+                (
+                    "Uris",
+                    vec![item("a", 1, &pappus_testkit::file_uri(&target))],
+                ),
             ]),
         )
         .unwrap();
