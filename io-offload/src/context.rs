@@ -10,7 +10,7 @@ use crate::redis::RedisTarget;
 use crate::ring::Driver;
 use crate::s3::S3Target;
 use crate::stats::Counters;
-use crate::{Result, RingConfig};
+use crate::{Error, Result, RingConfig};
 
 /// Configuration and counters, shared by every I/O thread.
 pub(crate) struct Shared {
@@ -59,6 +59,14 @@ impl Ctx {
             http_pool: RefCell::new(HashMap::new()),
             redis_pool: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The S3 store, or `not_configured` naming `uri`.
+    pub(crate) fn s3(&self, uri: &str) -> Result<&S3Target> {
+        self.shared.s3.as_ref().ok_or(Error::NotConfigured {
+            uri: uri.to_owned(),
+            what: "s3 (RingConfig::s3)",
+        })
     }
 
     pub(crate) fn config(&self) -> &RingConfig {

@@ -13,7 +13,9 @@ pub(crate) use client::send;
 
 use bytes::Bytes;
 
+use crate::context::{Ctx, Deadline};
 use crate::uri::HttpUrl;
+use crate::{retry, Error, Result};
 
 /// One request to send.
 pub(crate) struct Request<'a> {
@@ -66,4 +68,30 @@ impl Response {
 /// Methods that are safe to repeat: retried on connection errors and 5xx.
 pub(crate) fn is_idempotent(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "PUT")
+}
+
+/// Sends an idempotent `request` for a whole object (`fetch` and `store`):
+/// retried on connection errors and 5xx; a final non-2xx answer is a `status`
+/// error naming the URL.
+pub(crate) async fn send_for_object(
+    ctx: &Ctx,
+    request: &Request<'_>,
+    deadline: Deadline,
+) -> Result<Response> {
+    let response = retry::retry(
+        ctx,
+        deadline,
+        true,
+        || send(ctx, request, deadline),
+        |r| r.status >= 500,
+    )
+    .await?;
+    if !response.is_success() {
+        return Err(Error::Status {
+            uri: request.url.full.clone(),
+            status: response.status,
+            reason: response.describe(),
+        });
+    }
+    Ok(response)
 }

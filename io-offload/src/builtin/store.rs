@@ -7,7 +7,7 @@ use bytes::Bytes;
 use crate::context::{Ctx, Deadline};
 use crate::http::{self, Request};
 use crate::uri::{self, HttpUrl, Target};
-use crate::{file, retry, Error, Item, Result};
+use crate::{file, Error, Item, Result};
 
 pub(crate) async fn run(ctx: &Ctx, objects: Vec<Item>, uris: Vec<Item>) -> Result<Vec<Item>> {
     let deadline = ctx.deadline();
@@ -63,17 +63,13 @@ async fn store(ctx: &Ctx, uri: &str, data: Bytes, deadline: Deadline) -> Result<
         }
         Target::Http(url) => put(ctx, &url, data, deadline).await,
         Target::S3 { bucket, key } => {
-            let s3 = ctx.shared.s3.as_ref().ok_or(Error::NotConfigured {
-                uri: uri.to_owned(),
-                what: "s3 (RingConfig::s3)",
-            })?;
-            let url = s3.put_url(uri, &bucket, &key)?;
+            let url = ctx.s3(uri)?.put_url(uri, &bucket, &key)?;
             put(ctx, &url, data, deadline).await
         }
     }
 }
 
-/// `PUT` of the whole object, retried on connection errors and 5xx.
+/// `PUT` of the whole object; answers the ETag, if the store gives one.
 async fn put(ctx: &Ctx, url: &HttpUrl, data: Bytes, deadline: Deadline) -> Result<Option<String>> {
     let headers = [(
         "Content-Type".to_owned(),
@@ -85,21 +81,7 @@ async fn put(ctx: &Ctx, url: &HttpUrl, data: Bytes, deadline: Deadline) -> Resul
         headers: &headers,
         body: data,
     };
-    let response = retry::retry(
-        ctx,
-        deadline,
-        true,
-        || http::send(ctx, &request, deadline),
-        |r| r.status >= 500,
-    )
-    .await?;
-    if !response.is_success() {
-        return Err(Error::Status {
-            uri: url.full.clone(),
-            status: response.status,
-            reason: response.describe(),
-        });
-    }
+    let response = http::send_for_object(ctx, &request, deadline).await?;
     Ok(response
         .header("etag")
         .map(|e| e.trim().trim_matches('"').to_owned()))
