@@ -41,7 +41,7 @@ use std::sync::Arc;
 
 pub use check::check;
 pub use diagnostic::{Diagnostic, Severity, Span};
-pub use parser::parse;
+pub use parser::{parse, KEYWORDS};
 pub use plan::{
     Callee, Join, JoinKind, Mode, Node, NodeId, NodeInput, NodeOutput, Plan, Producer, SetDef,
     SetId,

@@ -17,8 +17,9 @@ use crate::ast::{
 };
 use crate::{Diagnostic, JoinKind, Mode, Span};
 
-/// Words that cannot be used as identifiers.
-pub(crate) const KEYWORDS: &[&str] = &[
+/// Words that cannot be used as identifiers (for tools that highlight or
+/// generate the language).
+pub const KEYWORDS: &[&str] = &[
     "function",
     "composition",
     "all",

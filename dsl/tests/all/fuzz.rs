@@ -13,53 +13,23 @@ mod body {
 }
 use body::fuzz_one;
 
-const TOKENS: &[&str] = &[
-    "function",
-    "composition",
-    "all",
-    "each",
-    "keyed",
-    "optional",
-    "by",
-    "inner",
-    "left",
-    "right",
-    "outer",
-    "cross",
-    "http",
-    "fetch",
-    "store",
-    "kv_get",
-    "kv_put",
-    "F",
-    "G",
-    "A",
-    "B",
-    "x",
-    "y",
-    "eachX",
-    "_1",
-    "(",
-    ")",
-    "{",
-    "}",
-    "=>",
-    "=",
-    ",",
-    ";",
-    "#",
-    "# c\n",
-    " ",
-    "\n",
-    "\t",
-    "é",
-    "\u{0}",
-    ">",
-    "-",
+/// Every token the generated inputs are made of: the keywords and [`OTHER_TOKENS`].
+static TOKENS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    pappus_dsl::KEYWORDS
+        .iter()
+        .chain(OTHER_TOKENS)
+        .copied()
+        .collect()
+});
+
+/// Other tokens the generated inputs are made of, besides the keywords.
+const OTHER_TOKENS: &[&str] = &[
+    "http", "fetch", "store", "kv_get", "kv_put", "F", "G", "A", "B", "x", "y", "eachX", "_1", "(",
+    ")", "{", "}", "=>", "=", ",", ";", "#", "# c\n", " ", "\n", "\t", "é", "\u{0}", ">", "-",
 ];
 
 fn soup() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(TOKENS), 0..120).prop_map(|t| t.join(" "))
+    prop::collection::vec(prop::sample::select(TOKENS.clone()), 0..120).prop_map(|t| t.join(" "))
 }
 
 /// Token soup biased towards almost-valid programs.

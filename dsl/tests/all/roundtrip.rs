@@ -5,23 +5,8 @@ use pappus_dsl::ast::{
     Application, Composition, File, FunctionDecl, Ident, InputBinding, Item, JoinClause,
     OutputBinding,
 };
-use pappus_dsl::{parse, print, JoinKind, Mode, Span};
+use pappus_dsl::{parse, print, JoinKind, Mode, Span, KEYWORDS};
 use proptest::prelude::*;
-
-const KEYWORDS: &[&str] = &[
-    "function",
-    "composition",
-    "all",
-    "each",
-    "keyed",
-    "optional",
-    "by",
-    "inner",
-    "left",
-    "right",
-    "outer",
-    "cross",
-];
 
 fn ident() -> impl Strategy<Value = Ident> {
     prop_oneof![
