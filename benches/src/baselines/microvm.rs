@@ -138,7 +138,7 @@ pub fn init_script(function: &str) -> String {
         "#!/bin/busybox sh\n\
          /pappus-native {function} < /input > /output\n\
          echo \"{MARKER} $? $(/bin/busybox wc -c < /output)\"\n\
-         /bin/busybox reboot -f\n"
+         if [ \"$pappus_exit\" = reboot ]; then /bin/busybox reboot -f; else /bin/busybox poweroff -f; fi\n"
     )
 }
 
@@ -166,14 +166,17 @@ pub enum Accel {
     Tcg,
 }
 
-/// The kernel command line: serial console, quiet, and a reboot that ends the VM
-/// (`-no-reboot` turns QEMU's triple-fault reset into an exit; Firecracker exits
-/// on the keyboard-controller reset).
+/// The kernel command line: serial console, quiet, and how the init ends the VM
+/// (the kernel hands `pappus_exit=...` to init as an environment variable).
+/// QEMU's microvm powers off through ACPI (a forced reboot with `reboot=t` spins
+/// under TCG instead of exiting); Firecracker has no ACPI power-off and exits on
+/// the keyboard-controller reset. `loglevel=1` is avoided: with it this
+/// distribution kernel does not finish booting under TCG.
 pub fn cmdline(firecracker: bool) -> &'static str {
     if firecracker {
-        "console=ttyS0 quiet loglevel=1 reboot=k panic=-1 pci=off nomodule"
+        "console=ttyS0 quiet reboot=k panic=-1 pci=off nomodule pappus_exit=reboot"
     } else {
-        "console=ttyS0 quiet loglevel=1 reboot=t panic=-1 nomodule"
+        "console=ttyS0 quiet panic=-1 nomodule pappus_exit=poweroff"
     }
 }
 
