@@ -13,30 +13,14 @@
 //! application. Run with
 //! `cargo bench -p pappus-benches --bench engine -- --warm-up-time 1 --measurement-time 3`.
 
-use std::path::Path;
-use std::process::Command;
-
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pappus_engine::{Engine, Item, Limits, Sets};
 use pappus_isolation::{Config, InputSet, Runtime};
 
+/// `examples/functions/wasm/noop.wasm`, built by `examples/functions/build.sh`
+/// if it is missing.
 fn noop_wasm() -> Vec<u8> {
-    let functions = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("examples")
-        .join("functions");
-    let path = functions.join("wasm").join("noop.wasm");
-    if !path.exists() {
-        let status = Command::new("bash")
-            .arg(functions.join("build.sh"))
-            .status()
-            .expect("cannot run examples/functions/build.sh");
-        assert!(
-            status.success(),
-            "examples/functions/build.sh failed (run ./setup.sh)"
-        );
-    }
-    std::fs::read(&path).expect("noop.wasm")
+    pappus_testkit::wasm("noop")
 }
 
 fn engine_with(composition: &str) -> Engine {

@@ -10,29 +10,11 @@
 //!   (`noop` echoes only a 1-byte first item, so the big one is not read back).
 //!
 //! Guest modules come from `examples/functions/wasm/`, built by
-//! `examples/functions/build.sh` (run here if they are missing).
-
-use std::path::PathBuf;
-use std::process::Command;
+//! `examples/functions/build.sh` (run by `pappus_testkit::wasm` if they are missing).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pappus_isolation::{Config, InputSet, Item, Limits, Runtime};
-
-fn wasm(name: &str) -> Vec<u8> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/functions");
-    let path = dir.join("wasm").join(format!("{name}.wasm"));
-    if !path.exists() {
-        let status = Command::new("bash")
-            .arg(dir.join("build.sh"))
-            .status()
-            .expect("run examples/functions/build.sh");
-        assert!(
-            status.success(),
-            "examples/functions/build.sh failed: run ./setup.sh"
-        );
-    }
-    std::fs::read(&path).expect("read guest module")
-}
+use pappus_testkit::wasm;
 
 /// Echoes the first item of the first set through static descriptors: output
 /// descriptor at 128, one set `out` at 144 whose item table is the input's own.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use pappus_engine::{Bytes, Engine, Item, Limits, Sets};
+use pappus_testkit::Server;
 
 use crate::baselines::microvm::{self, Accel, KvmStatus};
 use crate::baselines::oci::{Bundle, Runtime};
@@ -104,8 +105,15 @@ struct Workload {
     title: String,
     function: &'static str,
     composition: String,
+    /// The input set whose one item is the request's body, and the output set
+    /// whose one item is the answer.
+    input_set: &'static str,
+    output_set: &'static str,
     input: Bytes,
     expected: Vec<u8>,
+    /// When not empty, a correct answer contains every one of these instead of
+    /// being `expected` byte for byte.
+    contains: &'static [&'static str],
     /// Run the native, container and wasmtime baselines too.
     baselines: bool,
     /// Run the container baselines (slow) too.
@@ -121,6 +129,9 @@ fn workloads() -> Vec<Workload> {
             title: format!("matmul {n}x{n}"),
             function: "matmul",
             composition: "MatMul".into(),
+            input_set: "In",
+            output_set: "Out",
+            contains: &[],
             expected: kernels::matmul(&input).unwrap_or_default(),
             input: input.into(),
             baselines: true,
@@ -134,6 +145,9 @@ fn workloads() -> Vec<Workload> {
             title: format!("compress {label}"),
             function: "compress",
             composition: "Compress".into(),
+            input_set: "In",
+            output_set: "Out",
+            contains: &[],
             expected: kernels::compress(&input),
             input: input.into(),
             baselines: true,
@@ -147,6 +161,9 @@ fn workloads() -> Vec<Workload> {
             title: format!("chain of {n} (4 KiB)"),
             function: "upper",
             composition: format!("Chain{n}"),
+            input_set: "In",
+            output_set: "Out",
+            contains: &[],
             expected: input.to_ascii_uppercase(),
             input: input.into(),
             baselines: false,
@@ -155,6 +172,44 @@ fn workloads() -> Vec<Workload> {
     }
     all
 }
+
+/// What the render-logs page for `alice-7f3a` must say: the heading and the
+/// summary of the three shards `www/auth/alice-7f3a` grants.
+const RENDER_LOGS_PAGE: [&str; 2] = [
+    "<h1>Logs for alice</h1>",
+    "<p>3 shards, 14 lines, 2 errors, 3 warnings.</p>",
+];
+
+/// The render-logs composition (`examples/render-logs/`) against the auth
+/// service and log shards served at `server`.
+fn render_logs_workload(server: &str) -> Workload {
+    Workload {
+        id: "render-logs".into(),
+        title: RENDER_LOGS_TITLE.into(),
+        function: "render",
+        composition: "RenderLogs".into(),
+        input_set: "Request",
+        output_set: "Page",
+        input: format!("server: {server}\ntoken: alice-7f3a\n")
+            .into_bytes()
+            .into(),
+        expected: Vec::new(),
+        contains: &RENDER_LOGS_PAGE,
+        baselines: false,
+        containers: false,
+    }
+}
+
+/// The example the render-logs workload runs, its functions and the directory
+/// nginx serves.
+const RENDER_LOGS_DIR: &str = "examples/render-logs";
+const RENDER_LOGS_FUNCTIONS: [&str; 3] = ["access", "fan_out", "render"];
+
+/// The render-logs row's label when it has no numbers.
+const RENDER_LOGS_TITLE: &str = "render-logs (auth + 3 shards from nginx)";
+
+/// The render-logs workload with the nginx serving it, or why it cannot run.
+type RenderLogs = Result<(Server, Workload), String>;
 
 /// The compositions the workloads use, from `examples/`.
 const COMPOSITIONS: [&str; 3] = [
@@ -211,13 +266,28 @@ fn check(out: &[u8], expected: &[u8]) -> Result<(), String> {
     }
 }
 
+impl Workload {
+    /// Whether `out` is a correct answer (`wrong_output` if not).
+    fn check(&self, out: &[u8]) -> Result<(), String> {
+        if self.contains.is_empty() {
+            return check(out, &self.expected);
+        }
+        let text = String::from_utf8_lossy(out);
+        if self.contains.iter().all(|s| text.contains(s)) {
+            Ok(())
+        } else {
+            Err("wrong_output".to_string())
+        }
+    }
+}
+
 /// A caller for the daemon's raw invoke endpoint, checking every answer.
 fn daemon_caller<'a>(
     addr: std::net::SocketAddr,
     w: &'a Workload,
 ) -> impl FnMut() -> Result<(), String> + 'a {
     let mut conn = Connection::new(addr, Duration::from_secs(30));
-    let path = invoke_path(&w.composition, "In");
+    let path = invoke_path(&w.composition, w.input_set);
     move || {
         let r = conn
             .request("POST", &path, Some("application/octet-stream"), &w.input)
@@ -226,7 +296,7 @@ fn daemon_caller<'a>(
             let kind = error_kind(&r.body).unwrap_or_default();
             return Err(format!("http_{} {kind}", r.status).trim().to_string());
         }
-        check(&r.body, &w.expected)
+        w.check(&r.body)
     }
 }
 
@@ -236,12 +306,16 @@ fn inproc_caller<'a>(
 ) -> impl FnMut() -> Result<(), String> + 'a {
     move || {
         let mut sets = Sets::new();
-        sets.insert("In".into(), vec![Item::new("x", 0, w.input.clone())]);
+        sets.insert(w.input_set.into(), vec![Item::new("x", 0, w.input.clone())]);
         let answer = engine
             .invoke(&w.composition, sets)
             .map_err(|e| format!("{} ({e})", e.kind()))?;
-        match answer.outputs.get("Out").and_then(|items| items.first()) {
-            Some(item) => check(&item.data, &w.expected),
+        match answer
+            .outputs
+            .get(w.output_set)
+            .and_then(|items| items.first())
+        {
+            Some(item) => w.check(&item.data),
             None => Err("no_output".to_string()),
         }
     }
@@ -300,6 +374,7 @@ struct Headline {
     kvm_p50: Option<Duration>,
     tcg_p50: Option<Duration>,
     daemon_one: Option<(f64, Duration, Duration)>,
+    render_logs_one: Option<(f64, Duration, Duration)>,
     idle_per_function: Option<(u64, usize)>,
     per_sandbox: Option<u64>,
 }
@@ -396,7 +471,11 @@ impl Suite {
         let mut body = Report::new();
         self.cold_starts(&mut body, &workloads, &engine, &daemon, &native)?;
         self.throughput(&mut body, &workloads[0], &daemon)?;
-        self.workloads(&mut body, &workloads, &engine, &daemon)?;
+        // nginx serving render-logs' auth answers and log shards, up only while
+        // the workloads run.
+        let render_logs = self.render_logs(&engine, &daemon);
+        self.workloads(&mut body, &workloads, &render_logs, &engine, &daemon)?;
+        drop(render_logs);
         daemon.stop()?;
         drop(engine);
         self.memory(&mut body, &workloads)?;
@@ -512,6 +591,18 @@ impl Suite {
                 None => "not measured".into(),
             },
             "target: well above 800 req/s with p99 under 2 ms".into(),
+        ]);
+        rows.push(vec![
+            "daemon, render-logs (auth + 3 shards from nginx), one closed-loop client".into(),
+            match h.render_logs_one {
+                Some((tp, p50, p99)) => format!(
+                    "{tp:.0} req/s, p50 {}, p99 {}",
+                    format_duration(p50),
+                    format_duration(p99)
+                ),
+                None => "not measured".into(),
+            },
+            "no baseline equivalent (its baselines would need an HTTP client in the guest)".into(),
         ]);
         rows.push(vec![
             "daemon committed memory per registered idle function".into(),
@@ -934,10 +1025,63 @@ impl Suite {
         Ok((run, cpu, mem))
     }
 
+    /// Starts nginx serving `examples/render-logs/www`, registers the example's
+    /// functions and composition in-process and on the daemon, and checks one
+    /// answer from each before anything is measured; or says why the workload
+    /// cannot run.
+    fn render_logs(&mut self, engine: &Engine, daemon: &Daemon) -> RenderLogs {
+        let dir = self.opts.repo.join(RENDER_LOGS_DIR);
+        let pap = dir.join("render-logs.pap");
+        if !pap.exists() {
+            return Err(format!(
+                "not available: {} is not in this tree",
+                pap.display()
+            ));
+        }
+        self.progress("render-logs: starting nginx, registering, checking one answer");
+        let nginx = start_nginx(&dir.join("www"))
+            .map_err(|e| format!("not run: nginx did not start: {e}"))?;
+        let w = render_logs_workload(&nginx.url());
+        let register = || -> Result<()> {
+            let source = std::fs::read_to_string(&pap)
+                .with_context(|| format!("reading {}", pap.display()))?;
+            for f in RENDER_LOGS_FUNCTIONS {
+                // Default limits: 64 MiB of memory, what pappus.toml gives `render`.
+                let wasm = self.wasm(f)?;
+                engine.register_function(f, &wasm, Limits::default())?;
+                daemon.put_function(f, &wasm)?;
+            }
+            engine.register_compositions(&source)?;
+            daemon.put_compositions(&source)?;
+            Ok(())
+        };
+        register().map_err(|e| format!("not run: {e:#}"))?;
+        let mut conn = Connection::new(daemon.addr(), Duration::from_secs(30));
+        let r = conn
+            .request(
+                "POST",
+                &invoke_path(&w.composition, w.input_set),
+                Some("application/octet-stream"),
+                &w.input,
+            )
+            .map_err(|e| format!("not run: the check request to the daemon failed: {e}"))?;
+        if r.status != 200 || w.check(&r.body).is_err() {
+            return Err(format!(
+                "not run: the daemon's first answer is not the expected page (status {}): {}",
+                r.status,
+                snippet(&r.body)
+            ));
+        }
+        inproc_caller(engine, &w)()
+            .map_err(|e| format!("not run: the in-process check failed: {e}"))?;
+        Ok((nginx, w))
+    }
+
     fn workloads(
         &mut self,
         body: &mut Report,
         all: &[Workload],
+        render_logs: &RenderLogs,
         engine: &Engine,
         daemon: &Daemon,
     ) -> Result<()> {
@@ -946,15 +1090,22 @@ impl Suite {
             "Closed loop, 1 and {} clients, {:.1} s each. Chains run `upper` N times in sequence over 4 KiB; \
              `chain of 1` is the single-function reference, and the last column compares a chain's in-process \
              p50 with N times that reference (the design target: a chain of N costs about N cold starts plus \
-             the copies, not N round trips).",
+             the copies, not N round trips). render-logs is `examples/render-logs/` against nginx on loopback \
+             serving its `www/`: `access`, one auth request by the `http` builtin, `fan_out`, three shard \
+             requests sent concurrently, `render`; every answer must be the page with `{}` and `{}` (the page \
+             is checked for its heading and summary, not byte for byte). It has no baseline equivalent: the \
+             native, container and VM baselines would need an HTTP client in the guest.",
             self.budget.load_clients,
-            self.budget.daemon.as_secs_f64()
+            self.budget.daemon.as_secs_f64(),
+            RENDER_LOGS_PAGE[0],
+            RENDER_LOGS_PAGE[1],
         ));
         let mut rows = Vec::new();
         let mut inproc_rows = Vec::new();
         let mut chain_one = None;
         let mut chain_series: Vec<(String, RunResult)> = Vec::new();
-        for w in all {
+        let render = render_logs.as_ref().ok().map(|(_, w)| w);
+        for w in all.iter().chain(render) {
             for clients in [1, self.budget.load_clients] {
                 self.progress(&format!("daemon {}, {clients} client(s)", w.title));
                 let (run, cpu, mem) =
@@ -965,6 +1116,10 @@ impl Suite {
                     cpu,
                     mem,
                 ));
+                if clients == 1 && w.id == "render-logs" {
+                    let s = run.latencies.summary();
+                    self.headline.render_logs_one = Some((run.throughput(), s.p50, s.p99));
+                }
                 if clients == 1 && w.id.starts_with("chain") {
                     chain_series.push((w.title.clone(), run));
                 }
@@ -1008,7 +1163,12 @@ impl Suite {
                 ]);
             }
         }
-        rows.push(render_logs_row(&self.opts.repo));
+        if let Err(note) = render_logs {
+            rows.push(not_run_row(RENDER_LOGS_TITLE, note, LOAD_HEADERS.len()));
+            let mut row = not_run_row(RENDER_LOGS_TITLE, note, 6);
+            row.push("-".into());
+            inproc_rows.push(row);
+        }
         body.table(&LOAD_HEADERS, &rows);
         body.heading(
             3,
@@ -1189,20 +1349,63 @@ fn load_row(label: &str, run: &RunResult, cpu: Duration, mem: procfs::Memory) ->
     ]
 }
 
-fn render_logs_row(repo: &Path) -> Vec<String> {
-    let note = if repo.join("examples/render-logs").exists() {
-        "not run: examples/render-logs exists but the suite does not drive it yet"
-    } else {
-        "not available: examples/render-logs (the fetch-from-nginx application) is not in this tree yet"
-    };
-    vec![
-        "render-logs (fetch from a local nginx)".into(),
-        "0".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        note.into(),
-    ]
+/// A row with no numbers: the label, `0` requests, `-` up to the last column, the note there.
+fn not_run_row(label: &str, note: &str, columns: usize) -> Vec<String> {
+    let mut row = vec![label.to_string(), "0".into()];
+    row.resize(columns.saturating_sub(1).max(2), "-".into());
+    row.push(note.to_string());
+    row
+}
+
+/// nginx starting on a loopback port and serving `root`, or why it did not.
+fn start_nginx(root: &Path) -> Result<Server, String> {
+    // The testkit panics with a setup hint when nginx is missing: keep that
+    // message for the report, without the panic printed on the way.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let started = std::panic::catch_unwind(|| pappus_testkit::nginx_serving(root));
+    std::panic::set_hook(hook);
+    started.map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "it panicked".into())
+    })
+}
+
+/// At most 300 bytes of an answer, for a message.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_logs_answers_need_the_heading_and_the_summary() {
+        let w = render_logs_workload("http://127.0.0.1:1");
+        assert_eq!(
+            w.input.as_ref(),
+            b"server: http://127.0.0.1:1\ntoken: alice-7f3a\n"
+        );
+        let page = "<html><h1>Logs for alice</h1>\n<p>3 shards, 14 lines, 2 errors, 3 warnings.</p></html>";
+        assert_eq!(w.check(page.as_bytes()), Ok(()));
+        let wrong = "<h1>Logs for alice</h1>\n<p>2 shards, 4 lines, 0 errors, 1 warnings.</p>";
+        assert_eq!(w.check(wrong.as_bytes()), Err("wrong_output".into()));
+        assert_eq!(w.check(b""), Err("wrong_output".into()));
+    }
+
+    #[test]
+    fn a_row_without_numbers_has_the_note_last() {
+        let row = not_run_row("x", "why", LOAD_HEADERS.len());
+        assert_eq!(row.len(), LOAD_HEADERS.len());
+        assert_eq!(row[1], "0");
+        assert_eq!(row[LOAD_HEADERS.len() - 1], "why");
+    }
 }
