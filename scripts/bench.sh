@@ -18,4 +18,8 @@ cd "$root"
 bash examples/functions/build.sh
 cargo build --release --quiet -p pappus-engine --bin pappus
 cargo build --release --quiet -p pappus-benches --bin pappus-bench
-exec target/release/pappus-bench suite --repo "$root" --pappus "$root/target/release/pappus" "$@"
+# Cargo's target directory: CARGO_TARGET_DIR when set (relative to the root),
+# else target/ here.
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+exec "$target/release/pappus-bench" suite --repo "$root" --pappus "$target/release/pappus" "$@"
