@@ -75,6 +75,7 @@ pub mod json;
 mod metrics;
 mod oneshot;
 mod registry;
+mod spin;
 
 pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Result};

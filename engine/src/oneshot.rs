@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -16,6 +17,9 @@ struct Slot<T> {
 struct Shared<T> {
     slot: Mutex<Slot<T>>,
     ready: Condvar,
+    /// Set once the slot holds the value or is closed: lets [`Receiver::wait`]
+    /// spin without taking the lock.
+    done: AtomicBool,
 }
 
 pub(crate) struct Sender<T> {
@@ -36,6 +40,7 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
             closed: false,
         }),
         ready: Condvar::new(),
+        done: AtomicBool::new(false),
     });
     (
         Sender {
@@ -54,6 +59,7 @@ impl<T> Shared<T> {
             None => slot.closed = true,
         }
         let waker = slot.waker.take();
+        self.done.store(true, Ordering::Release);
         drop(slot);
         self.ready.notify_all();
         if let Some(w) = waker {
@@ -80,6 +86,8 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// Blocks until the value arrives (or the sender is dropped).
     pub(crate) fn wait(self) -> Option<T> {
+        crate::spin::note_sync_wait();
+        crate::spin::spin_until(|| self.shared.done.load(Ordering::Acquire));
         let mut slot = self.shared.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(v) = slot.value.take() {

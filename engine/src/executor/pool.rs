@@ -5,6 +5,7 @@
 //! back through its callbacks).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -22,6 +23,10 @@ struct Queue {
 struct Inner {
     queue: Mutex<Queue>,
     ready: Condvar,
+    /// Jobs queued, mirrored outside the lock for an idle thread that spins.
+    queued: AtomicUsize,
+    /// At most one idle thread spins for the next job (see `crate::spin`).
+    spinning: AtomicBool,
 }
 
 /// A pool of compute threads. Dropping the pool lets the threads finish the
@@ -47,6 +52,8 @@ impl Pool {
                 alive: threads,
             }),
             ready: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            spinning: AtomicBool::new(false),
         });
         let mut handles = Vec::with_capacity(threads);
         for index in 0..threads {
@@ -108,8 +115,13 @@ impl PoolHandle {
             return;
         }
         q.jobs.push_back(job);
+        self.inner.queued.store(q.jobs.len(), Ordering::SeqCst);
         drop(q);
-        self.inner.ready.notify_one();
+        // A spinning thread takes the job itself (it locks the queue again after
+        // it stops spinning, so the job cannot be missed): no wake-up needed.
+        if !self.inner.spinning.load(Ordering::SeqCst) {
+            self.inner.ready.notify_one();
+        }
     }
 
     /// Jobs waiting for a thread.
@@ -120,8 +132,12 @@ impl PoolHandle {
 
 fn worker(inner: &Inner) {
     let mut q = lock(inner);
+    // Whether this thread has spun since its last job: it spins once, then parks.
+    let mut spun = false;
     loop {
         if let Some(job) = q.jobs.pop_front() {
+            spun = false;
+            inner.queued.store(q.jobs.len(), Ordering::SeqCst);
             q.busy += 1;
             drop(q);
             // A panicking job must not take the thread down with it.
@@ -137,6 +153,18 @@ fn worker(inner: &Inner) {
             drop(q);
             inner.ready.notify_all();
             return;
+        }
+        if !spun
+            && !q.shutdown
+            && crate::spin::sync_wait_recent()
+            && !inner.spinning.swap(true, Ordering::SeqCst)
+        {
+            spun = true;
+            drop(q);
+            crate::spin::spin_until(|| inner.queued.load(Ordering::SeqCst) > 0);
+            inner.spinning.store(false, Ordering::SeqCst);
+            q = lock(inner);
+            continue;
         }
         q = inner.ready.wait(q).unwrap_or_else(|p| p.into_inner());
     }
