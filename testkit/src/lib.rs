@@ -1,5 +1,5 @@
 //! What Pappus's tests and benches share: real servers started on loopback ports
-//! in temporary directories ([`nginx`], [`redis`], [`garage`]), TCP peers that
+//! in temporary directories ([`nginx()`], [`redis()`], [`garage()`]), TCP peers that
 //! misbehave on purpose ([`faults`]), and the example guest modules ([`guest`]).
 //!
 //! Everything here panics on failure: it runs inside tests and benches, where a
