@@ -11,6 +11,13 @@
 //! applications, and answers every output set of the composition. The
 //! `pappus` command (`pappus check`, `pappus run`) is built on it.
 //!
+//! [`Engine::invoke`] blocks; [`Engine::invoke_async`] returns a future that
+//! needs no particular runtime. A blocking caller spins for up to 50 µs before
+//! parking, and while such callers are active one idle compute thread does the
+//! same for the next job: a sandbox call takes microseconds, about what a thread
+//! wake-up costs, so two wake-ups per call would otherwise double a small call's
+//! latency. Engines driven only through futures (the daemon) never spin.
+//!
 //! Items are `{name, key, data}` ([`Item`]); sets are passed by name
 //! ([`Sets`]). Their JSON form is in [`json`].
 //!
