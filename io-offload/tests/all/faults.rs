@@ -70,7 +70,12 @@ fn objects_over_the_size_limit_are_refused() {
     assert!(e.to_string().contains("10000"), "{e}");
     let file_path = nginx.root.join("big.bin");
     let file = file_uri(&file_path);
-    assert_error(fetch(&rt, &[&file]), "too_large", &file);
+    let e = assert_error(fetch(&rt, &[&file]), "too_large", &file);
+    assert!(e.to_string().contains("10000"), "{e}");
+    // Exactly at the limit is fine.
+    put_file(&nginx.root, "exact.bin", &pattern(4096));
+    let exact = file_uri(&nginx.root.join("exact.bin"));
+    assert_eq!(fetch_one(&rt, &exact), pattern(4096));
     // Writing too much is refused before anything is written.
     let target = file_uri(&nginx.root.join("out.bin"));
     let res = rt.call(Call::Store {

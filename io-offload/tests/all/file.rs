@@ -8,7 +8,8 @@ use crate::support::*;
 fn fetch_reads_local_files_of_several_sizes() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let sizes = [0usize, 1, 4096, 1 << 20, (3 << 20) + 7];
+    // Around 64 KiB: the first read's size, past which the size is asked for.
+    let sizes = [0usize, 1, 4096, 65535, 65536, 65537, 1 << 20, (3 << 20) + 7];
     let uris: Vec<String> = sizes
         .iter()
         .map(|&n| {
