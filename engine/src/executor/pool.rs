@@ -115,11 +115,13 @@ impl PoolHandle {
             return;
         }
         q.jobs.push_back(job);
-        self.inner.queued.store(q.jobs.len(), Ordering::SeqCst);
+        let queued = q.jobs.len();
+        self.inner.queued.store(queued, Ordering::SeqCst);
         drop(q);
-        // A spinning thread takes the job itself (it locks the queue again after
-        // it stops spinning, so the job cannot be missed): no wake-up needed.
-        if !self.inner.spinning.load(Ordering::SeqCst) {
+        // A spinning thread takes a lone job itself (it locks the queue again
+        // after it stops spinning, so the job cannot be missed): no wake-up
+        // needed. A burst of jobs wakes the parked threads as usual.
+        if queued > 1 || !self.inner.spinning.load(Ordering::SeqCst) {
             self.inner.ready.notify_one();
         }
     }
@@ -139,7 +141,12 @@ fn worker(inner: &Inner) {
             spun = false;
             inner.queued.store(q.jobs.len(), Ordering::SeqCst);
             q.busy += 1;
+            let more = !q.jobs.is_empty();
             drop(q);
+            // Jobs queued while this thread was spinning may have woken no one.
+            if more {
+                inner.ready.notify_one();
+            }
             // A panicking job must not take the thread down with it.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             q = lock(inner);

@@ -112,3 +112,35 @@ fn a_fetched_object_is_computed_on_while_a_slow_fetch_is_pending() {
         ["fast@1=FAST", "slow@2=SLOW"]
     );
 }
+
+/// Shards of one application run in parallel on the compute threads, also right
+/// after a synchronous call (when an idle compute thread is spinning for work).
+#[test]
+fn sibling_shards_run_in_parallel_after_a_synchronous_call() {
+    let (engine, events) = recording_engine();
+    let text = "composition Squares (M) => (Out) {
+        matmul (in = each M) => (Out = out);
+    }";
+    engine
+        .register_compositions(&format!("{DECLS}\n{text}"))
+        .unwrap();
+    let small = || sets(&[("M", vec![matrix("warm", 0, 2, 1)])]);
+    let big = || sets(&[("M", vec![matrix("a", 1, 300, 1), matrix("b", 2, 300, 2)])]);
+    for _ in 0..5 {
+        // A synchronous call first, so a compute thread is spinning when the
+        // two big shards are queued together.
+        engine.invoke("Squares", small()).unwrap();
+        events.lock().unwrap().clear();
+        engine.invoke("Squares", big()).unwrap();
+        let events = events.lock().unwrap();
+        let first_finish = events
+            .iter()
+            .position(|e| e.kind == EventKind::ShardFinished)
+            .unwrap();
+        let started_before = events[..first_finish]
+            .iter()
+            .filter(|e| e.kind == EventKind::ShardStarted)
+            .count();
+        assert_eq!(started_before, 2, "second shard waited: {events:#?}");
+    }
+}
