@@ -3,8 +3,8 @@
 //! ASCII), key = the smallest key among them.
 #![no_std]
 
-use pappus_example_functions::input;
-use pappus_guest::{alloc_slice, entry, Inputs, Item, Outputs, Result};
+use pappus_example_functions::{input, sorted};
+use pappus_guest::{entry, Inputs, Outputs, Result};
 
 fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
@@ -20,18 +20,8 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 fn count(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     let set = out.set("counts");
-    let items = input(inputs, "in", 0);
-    let all = alloc_slice(
-        items.len(),
-        Item {
-            name: "",
-            key: 0,
-            data: &[],
-        },
-    );
-    for (slot, item) in all.iter_mut().zip(items) {
-        *slot = item;
-    }
+    // Grouped by name (`sorted` copies the items out of the input region).
+    let all = sorted(input(inputs, "in", 0));
     all.sort_unstable_by(|a, b| a.name.cmp(b.name));
     let mut rest = &all[..];
     while let Some(first) = rest.first() {
