@@ -29,6 +29,22 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing the plot: {e:?}")
 }
 
+/// Draws the legend at `position` and writes the file.
+fn finish<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
 /// Latency CDFs, one line per `(label, latencies)`, on a log latency axis (µs).
 pub fn latency_cdf(path: &Path, title: &str, series: &[(String, &Latencies)]) -> Result<()> {
     let curves: Vec<(String, Vec<(f64, f64)>)> = series
@@ -82,19 +98,11 @@ pub fn latency_cdf(path: &Path, title: &str, series: &[(String, &Latencies)]) ->
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::LowerRight)
 }
 
-/// Achieved throughput (and p99 latency on a second plot line scaled to the
-/// right axis) against offered load, one point per open-loop run.
+/// Achieved throughput against offered load, one point per open-loop run, with
+/// the `offered = achieved` diagonal for reference.
 pub fn throughput_vs_offered(path: &Path, title: &str, points: &[(f64, f64)]) -> Result<()> {
     let max = points.iter().map(|p| p.0.max(p.1)).fold(1.0, f64::max) * 1.1;
     let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
@@ -132,15 +140,7 @@ pub fn throughput_vs_offered(path: &Path, title: &str, points: &[(f64, f64)]) ->
                 .map(|&p| Circle::new(p, 3, COLORS[0].filled())),
         )
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::UpperLeft)
 }
 
 #[cfg(test)]
