@@ -13,7 +13,7 @@
 //! `examples/functions/build.sh` (run by `pappus_testkit::wasm` if they are missing).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use pappus_isolation::{Config, InputSet, Item, Limits, Runtime};
+use pappus_isolation::{Config, Function, InputSet, Item, Limits, Runtime};
 use pappus_testkit::wasm;
 
 /// Echoes the first item of the first set through static descriptors: output
@@ -70,22 +70,22 @@ fn pappus(c: &mut Criterion) {
         .expect("matmul");
 
     let one_k = [Item::new("item", 1, vec![7u8; 1024])];
-    c.bench_function("pappus/cold_start_1k", |b| {
-        b.iter(|| {
-            let out = rt
-                .run(
-                    &noop,
-                    &[InputSet {
-                        name: "in",
-                        items: &one_k,
-                    }],
-                    None,
-                )
-                .expect("run");
-            assert_eq!(out[0].items[0].data.len(), 1024);
-            out
-        })
-    });
+    // One 1 KiB item in, the same item back out.
+    let run_1k = |f: &Function| {
+        let out = rt
+            .run(
+                f,
+                &[InputSet {
+                    name: "in",
+                    items: &one_k,
+                }],
+                None,
+            )
+            .expect("run");
+        assert_eq!(out[0].items[0].data.len(), 1024);
+        out
+    };
+    c.bench_function("pappus/cold_start_1k", |b| b.iter(|| run_1k(&noop)));
 
     // Attribution: the same call without inputs (region placed, no guest
     // allocation, nothing read back), and a hand-written guest that echoes the first
@@ -97,20 +97,7 @@ fn pappus(c: &mut Criterion) {
         .compile("echo_wat", ECHO_WAT.as_bytes(), Limits::default())
         .expect("echo");
     c.bench_function("pappus/cold_start_1k_static_guest", |b| {
-        b.iter(|| {
-            let out = rt
-                .run(
-                    &echo,
-                    &[InputSet {
-                        name: "in",
-                        items: &one_k,
-                    }],
-                    None,
-                )
-                .expect("run");
-            assert_eq!(out[0].items[0].data.len(), 1024);
-            out
-        })
+        b.iter(|| run_1k(&echo))
     });
 
     let n = 128u64;
