@@ -17,6 +17,13 @@ fn pappus(args: &[&str], dir: &Path) -> Output {
         .expect("cannot run pappus")
 }
 
+/// Asserts `out` is a failure whose stderr contains `needle`.
+fn fails_naming(out: &Output, needle: &str) {
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "succeeded: {stderr}");
+    assert!(stderr.contains(needle), "{stderr}");
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -132,12 +139,7 @@ fn run_with_flags_text_inputs_and_errors() {
         dir.path(),
     );
     // `Nothing` is not an input of One: a check error, reported with the file name.
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("app.pap:"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_naming(&out, "app.pap:");
 
     std::fs::write(
         dir.path().join("app.pap"),
@@ -169,31 +171,16 @@ fn run_with_flags_text_inputs_and_errors() {
     );
     // Two compositions and no --composition: an error naming them.
     let out = pappus(&["run", "app.pap", "--function", &flag], dir.path());
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("One, Two"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_naming(&out, "One, Two");
     // A missing module: the message says how to provide it.
     let out = pappus(&["run", "app.pap", "-c", "Two"], dir.path());
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("--function upper="),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_naming(&out, "--function upper=");
     // An unknown input set.
     let out = pappus(
         &["run", "app.pap", "-c", "Two", "-f", &flag, "--input", "Q=x"],
         dir.path(),
     );
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("no input set `Q`"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_naming(&out, "no input set `Q`");
 }
 
 #[test]
@@ -283,22 +270,20 @@ fn run_reads_the_io_table_and_flags_win() {
     )
     .unwrap();
     let upper = wasm_path("upper");
-    std::fs::write(
-        dir.path().join("pappus.toml"),
-        format!(
-            "[functions]\nupper = {:?}\n\n[io]\nio_timeout_ms = 0\n",
-            upper.to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    let manifest_with_io = |io: &str| {
+        std::fs::write(
+            dir.path().join("pappus.toml"),
+            format!(
+                "[functions]\nupper = {:?}\n\n[io]\n{io}\n",
+                upper.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+    };
+    manifest_with_io("io_timeout_ms = 0");
     // The file's zero timeout is refused, naming the setting.
     let out = pappus(&["run", "app.pap", "--input", "A=hi"], dir.path());
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("io_timeout_ms"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_naming(&out, "io_timeout_ms");
     // A flag overrides it.
     let out = pappus(
         &[
@@ -318,19 +303,7 @@ fn run_reads_the_io_table_and_flags_win() {
         text(&out.stdout)
     );
     // Unknown keys in [io] are refused.
-    std::fs::write(
-        dir.path().join("pappus.toml"),
-        format!(
-            "[functions]\nupper = {:?}\n\n[io]\nio_timeout = 5\n",
-            upper.to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    manifest_with_io("io_timeout = 5");
     let out = pappus(&["run", "app.pap", "--input", "A=hi"], dir.path());
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("io_timeout"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_naming(&out, "io_timeout");
 }
