@@ -5,7 +5,8 @@ use std::thread;
 
 use serde_json::json;
 
-use crate::support::{register, request, wait_for_metric, Daemon};
+use crate::support::{register, register_stuck, request, start_stuck, Daemon};
+use crate::SHOUT;
 
 #[test]
 fn burst_beyond_the_queue_bound_gets_429_and_admitted_work_completes() {
@@ -22,35 +23,13 @@ fn burst_beyond_the_queue_bound_gets_429_and_admitted_work_completes() {
             "1",
         ],
     );
-    register(&daemon, "spin", "?timeout_ms=1500");
+    register_stuck(&daemon, 1500);
     register(&daemon, "upper", "");
-    daemon
-        .put(
-            "/v1/compositions",
-            b"function spin (in) => (out);
-function upper (in) => (out);
-composition Stuck (In) => (Out) {
-    spin (in = each In) => (Out = out);
-}
-composition Shout (Text) => (Loud) {
-    upper (in = each Text) => (Loud = out);
-}
-",
-        )
-        .expect(201);
+    daemon.put("/v1/compositions", SHOUT.as_bytes()).expect(201);
 
     // Occupy the only execution slot with a stuck function (its deadline will fire).
+    let stuck = start_stuck(&daemon);
     let addr = daemon.addr;
-    let stuck = thread::spawn(move || {
-        request(
-            addr,
-            "POST",
-            "/v1/compositions/Stuck/invoke",
-            &[],
-            br#"{"In": [{"data": "x"}]}"#,
-        )
-    });
-    wait_for_metric(&daemon, "pappus_in_flight_invocations 1");
 
     // A burst of eight while it runs: two wait in the queue, six are refused at once.
     let burst: Vec<_> = (0..8)

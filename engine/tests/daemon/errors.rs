@@ -1,6 +1,6 @@
 //! Every error status, triggered for real, with the JSON error shape.
 
-use crate::support::{register, wasm, Daemon};
+use crate::support::{register, register_stuck, wasm, Daemon};
 use crate::SHOUT;
 
 #[test]
@@ -181,17 +181,13 @@ fn function_failures_are_422_naming_application_and_shard() {
     let daemon = Daemon::start(dir.path(), &[]);
     register(&daemon, "trap", "");
     // A stuck function: its deadline fires and the server stays responsive.
-    register(&daemon, "spin", "?timeout_ms=300");
+    register_stuck(&daemon, 300);
     daemon
         .put(
             "/v1/compositions",
             b"function trap (in) => (out);
-function spin (in) => (out);
 composition Crash (In) => (Out) {
     trap (in = each In) => (Out = out);
-}
-composition Stuck (In) => (Out) {
-    spin (in = each In) => (Out = out);
 }
 ",
         )

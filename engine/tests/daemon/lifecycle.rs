@@ -1,12 +1,11 @@
 //! Restarts and shutdown: registrations survive a clean restart and `kill -9`;
 //! SIGTERM drains (503 for new requests, in-flight work finishes) and exits 0.
 
-use std::thread;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{register, request, wait_for_metric, Daemon};
+use crate::support::{register, register_stuck, start_stuck, wait_for_metric, Daemon};
 use crate::SHOUT;
 
 const INPUT: &str = r#"{"Text": [{"data": "persist"}]}"#;
@@ -62,31 +61,11 @@ fn acknowledged_registrations_survive_kill_9() {
 fn sigterm_drains_answers_503_and_exits_0() {
     let dir = tempfile::tempdir().expect("tempdir");
     let daemon = Daemon::start(dir.path(), &["--drain-timeout-ms", "20000"]);
-    register(&daemon, "spin", "?timeout_ms=1500");
+    register_stuck(&daemon, 1500);
     register(&daemon, "upper", "");
-    daemon
-        .put(
-            "/v1/compositions",
-            b"function spin (in) => (out);
-composition Stuck (In) => (Out) {
-    spin (in = each In) => (Out = out);
-}
-",
-        )
-        .expect(201);
     daemon.put("/v1/compositions", SHOUT.as_bytes()).expect(201);
 
-    let addr = daemon.addr;
-    let in_flight = thread::spawn(move || {
-        request(
-            addr,
-            "POST",
-            "/v1/compositions/Stuck/invoke",
-            &[],
-            br#"{"In": [{"data": "x"}]}"#,
-        )
-    });
-    wait_for_metric(&daemon, "pappus_in_flight_invocations 1");
+    let in_flight = start_stuck(&daemon);
     daemon.sigterm();
     wait_for_metric(&daemon, "pappus_draining 1");
 

@@ -320,6 +320,40 @@ pub fn register(daemon: &Daemon, name: &str, query: &str) {
         .expect(201);
 }
 
+/// Registers `spin` with a `timeout_ms` deadline and `Stuck (In) => (Out)`,
+/// which runs it: an invocation that holds an execution slot until the deadline
+/// fails it.
+pub fn register_stuck(daemon: &Daemon, timeout_ms: u64) {
+    register(daemon, "spin", &format!("?timeout_ms={timeout_ms}"));
+    daemon
+        .put(
+            "/v1/compositions",
+            b"function spin (in) => (out);
+composition Stuck (In) => (Out) {
+    spin (in = each In) => (Out = out);
+}
+",
+        )
+        .expect(201);
+}
+
+/// Invokes `Stuck` (see [`register_stuck`]) on another thread and waits until
+/// it is executing; the thread answers its response.
+pub fn start_stuck(daemon: &Daemon) -> thread::JoinHandle<Response> {
+    let addr = daemon.addr;
+    let stuck = thread::spawn(move || {
+        request(
+            addr,
+            "POST",
+            "/v1/compositions/Stuck/invoke",
+            &[],
+            br#"{"In": [{"data": "x"}]}"#,
+        )
+    });
+    wait_for_metric(daemon, "pappus_in_flight_invocations 1");
+    stuck
+}
+
 /// Polls `/metrics` until `line` appears (at most 30 s).
 pub fn wait_for_metric(daemon: &Daemon, line: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
