@@ -21,18 +21,19 @@ use std::time::{Duration, Instant};
 /// short enough that an idle engine goes quiet at once.
 pub(crate) const SPIN_FOR: Duration = Duration::from_micros(50);
 
-/// Spins until `ready()` or [`SPIN_FOR`] has passed; answers whether it became ready.
-pub(crate) fn spin_until(mut ready: impl FnMut() -> bool) -> bool {
+/// Spins until `ready()` or [`SPIN_FOR`] has passed (callers look again under
+/// their lock either way).
+pub(crate) fn spin_until(mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     let mut round = 0u32;
     loop {
         if ready() {
-            return true;
+            return;
         }
         round = round.wrapping_add(1);
         if round.is_multiple_of(16) {
             if start.elapsed() >= SPIN_FOR {
-                return false;
+                return;
             }
             // Let a thread that has work (perhaps the one we wait for) run.
             std::thread::yield_now();

@@ -23,7 +23,8 @@ struct Queue {
 struct Inner {
     queue: Mutex<Queue>,
     ready: Condvar,
-    /// Jobs queued, mirrored outside the lock for an idle thread that spins.
+    /// Jobs queued, mirrored outside the lock (for an idle thread that spins,
+    /// and for metrics).
     queued: AtomicUsize,
     /// At most one idle thread spins for the next job (see `crate::spin`).
     spinning: AtomicBool,
@@ -128,7 +129,7 @@ impl PoolHandle {
 
     /// Jobs waiting for a thread.
     pub(crate) fn queued(&self) -> usize {
-        lock(&self.inner).jobs.len()
+        self.inner.queued.load(Ordering::SeqCst)
     }
 }
 
@@ -141,12 +142,7 @@ fn worker(inner: &Inner) {
             spun = false;
             inner.queued.store(q.jobs.len(), Ordering::SeqCst);
             q.busy += 1;
-            let more = !q.jobs.is_empty();
             drop(q);
-            // Jobs queued while this thread was spinning may have woken no one.
-            if more {
-                inner.ready.notify_one();
-            }
             // A panicking job must not take the thread down with it.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             q = lock(inner);
