@@ -6,16 +6,17 @@
 #   scripts/bench.sh --quick    # a short run, under a minute
 #
 # Extra arguments go to `pappus-bench suite` (e.g. `--name reference`).
-# Needs: the guest toolchain (./setup.sh), and for the baselines runc, runsc,
-# qemu-system-x86, busybox-static and a kernel image (linux-image-amd64); each
-# missing one is reported in the report rather than failing the run. The
+# Installs what is missing first (./setup.sh --bench: the guest toolchain, nginx
+# for render-logs, and for the baselines runc, runsc, qemu-system-x86,
+# busybox-static and a kernel image, linux-image-amd64); a baseline that still
+# cannot run is reported in the report rather than failing the run. The
 # container baselines need root.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-bash examples/functions/build.sh
+./setup.sh --bench
 cargo build --release --quiet -p pappus-engine --bin pappus
 cargo build --release --quiet -p pappus-benches --bin pappus-bench
 # Cargo's target directory: CARGO_TARGET_DIR when set (relative to the root),

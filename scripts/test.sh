@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The project's test command: installs what is missing (./setup.sh), then runs
-# formatting, lints, every crate's tests and the docs build.
+# The project's test command: installs what is missing, test servers included
+# (./setup.sh --test), then runs formatting, lints, every crate's tests and the
+# docs build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./setup.sh
+./setup.sh --test
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

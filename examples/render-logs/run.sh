@@ -5,7 +5,7 @@
 #   usage: examples/render-logs/run.sh [TOKEN [OUT_DIR]]
 #          TOKEN defaults to alice-7f3a (try bob-19c2, or an unknown one);
 #          the page is written to OUT_DIR/Page/index.html (default render-logs-out).
-# Needs ./setup.sh to have run once (nginx-light and the guest toolchain).
+# Needs ./setup.sh --test to have run once (nginx-light and the guest toolchain).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -10,7 +10,7 @@ rpc_port=$((s3_port + 1))
 admin_port=$((s3_port + 3))
 garage=${PAPPUS_GARAGE:-$HOME/.cache/pappus/garage/bin/garage}
 [ -x "$garage" ] || garage=$(command -v garage || true)
-[ -n "$garage" ] || { echo "garage is not installed: run ./setup.sh" >&2; exit 1; }
+[ -n "$garage" ] || { echo "garage is not installed: run ./setup.sh --test" >&2; exit 1; }
 key_id=GK0123456789abcdef01234567
 secret=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 region=pappus-test

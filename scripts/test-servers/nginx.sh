@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(realpath "${1:?usage: nginx.sh ROOT [PORT]}")
 port=${2:-8080}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$nginx" ] || { echo "nginx is not installed: run ./setup.sh" >&2; exit 1; }
+[ -x "$nginx" ] || { echo "nginx is not installed: run ./setup.sh --test" >&2; exit 1; }
 state=$(mktemp -d)
 mkdir -p "$state/tmp" "$state/logs" "$root"
 user=""

@@ -3,7 +3,7 @@
 #   usage: scripts/test-servers/redis.sh [PORT]    (default port 6379)
 set -euo pipefail
 port=${1:-6379}
-command -v redis-server >/dev/null || { echo "redis-server is not installed: run ./setup.sh" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server is not installed: run ./setup.sh --test" >&2; exit 1; }
 state=$(mktemp -d)
 echo "redis at redis://127.0.0.1:$port" >&2
 redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$state" &

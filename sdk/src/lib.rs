@@ -9,7 +9,8 @@
 //! fresh pages obtained with `memory.grow`, so it never overlaps the region the host
 //! placed. Each call runs in a fresh instance, so nothing is ever freed.
 //!
-//! It is `no_std` and builds with Rust 1.63 for `wasm32-unknown-unknown`.
+//! It is `no_std` and builds for `wasm32-unknown-unknown` with the guest toolchain
+//! (`docs/toolchain.md` in the Pappus repository).
 //!
 //! # Example
 //!

@@ -27,7 +27,7 @@ const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789
 const REGION: &str = "pappus-test";
 const BUCKET: &str = "pappus";
 
-/// `PAPPUS_GARAGE`, then `~/.cache/pappus/garage/bin/garage` (where ./setup.sh
+/// `PAPPUS_GARAGE`, then `~/.cache/pappus/garage/bin/garage` (where ./setup.sh --test
 /// installs it), then `PATH`.
 fn garage_binary() -> PathBuf {
     let mut candidates = Vec::new();

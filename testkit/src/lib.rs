@@ -3,7 +3,7 @@
 //! misbehave on purpose ([`faults`]), and the example guest modules ([`guest`]).
 //!
 //! Everything here panics on failure: it runs inside tests and benches, where a
-//! panic with a clear message (a missing server says to run `./setup.sh`) is the
+//! panic with a clear message (a missing server says to run `./setup.sh --test`) is the
 //! right report. Every server is killed when its guard drops, and also if the
 //! process that started it dies.
 #![allow(clippy::unwrap_used)]

@@ -38,7 +38,7 @@ pub(crate) fn binary(name: &str, candidates: &[PathBuf]) -> PathBuf {
             }
         }
     }
-    panic!("{name} is not installed (looked in {candidates:?} and PATH): run ./setup.sh");
+    panic!("{name} is not installed (looked in {candidates:?} and PATH): run ./setup.sh --test");
 }
 
 /// A server process, killed (and reaped) on drop; its temporary directory goes

@@ -44,7 +44,7 @@ static mut LIES: Lies = Lies {
 pub extern "C" fn pappus_entry(region: u32) -> u32 {
     // SAFETY: single-threaded guest; `region + 20` is the header's output slot.
     unsafe {
-        let base = &LIES as *const Lies as usize as u32;
+        let base = core::ptr::addr_of!(LIES) as usize as u32;
         LIES.sets = base + 16;
         LIES.items = base + 32;
         LIES.name_ptr = NAME.as_ptr() as usize as u32;

@@ -2,7 +2,7 @@
 //! the LZ4 block format, with a 4096-entry hash table of earlier positions. The
 //! guest (`../compress.rs`) and the native build used by the benchmark baselines
 //! (`benches/baselines/native.rs`) both include this file. `no_std`, no
-//! allocation (callers pass the buffers), and Rust 1.63 compatible.
+//! allocation (callers pass the buffers).
 //!
 //! Format: a sequence of blocks, each a token byte (high nibble: literal count,
 //! low nibble: match length minus 4; 15 means "more length bytes follow", each

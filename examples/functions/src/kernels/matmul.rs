@@ -2,7 +2,7 @@
 //! arithmetic. The guest (`../matmul.rs`) and the native build used by the
 //! benchmark baselines (`benches/baselines/native.rs`) both include this file, so
 //! every execution mode runs the same logic. `no_std`, no allocation (callers pass
-//! the buffers), and Rust 1.63 compatible.
+//! the buffers).
 //!
 //! Encoding: little-endian `u64` words: `n`, then the `n * n` entries row-major.
 
