@@ -17,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 ./setup.sh --bench
-cargo build --release --quiet -p pappus-engine --bin pappus
+cargo build --release --quiet -p pappus-cli --bin pappus
 cargo build --release --quiet -p pappus-benches --bin pappus-bench
 # Cargo's target directory: CARGO_TARGET_DIR when set (relative to the root),
 # else target/ here.

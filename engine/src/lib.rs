@@ -8,8 +8,12 @@
 //! registry per tenant (persisted under a data directory if one is set),
 //! shards every application's inputs (`all`, `each`, `keyed`, `by` joins),
 //! runs the shards on a pool of compute threads with pipelining between
-//! applications, and answers every output set of the composition. The
-//! `pappus` command (`pappus check`, `pappus run`) is built on it.
+//! applications, and answers every output set of the composition.
+//!
+//! It is a library and nothing more: no HTTP server, no command-line parsing,
+//! no async runtime. The node daemon (`pappus-daemon`, in `daemon/`) puts an
+//! HTTP API, tenants' tokens and Prometheus metrics around an [`Engine`]; the
+//! `pappus` command (`pappus-cli`, in `cli/`) is built on both.
 //!
 //! [`Engine::invoke`] blocks; [`Engine::invoke_async`] returns a future that
 //! needs no particular runtime. A blocking caller spins for up to 50 µs before
@@ -73,11 +77,9 @@
 //! counters and gauges; [`EngineBuilder::on_event`] receives a trace event at
 //! every shard start and finish.
 
-pub mod daemon;
 mod engine;
 mod error;
 mod executor;
-pub mod io_settings;
 pub mod json;
 mod metrics;
 mod oneshot;
@@ -86,7 +88,6 @@ mod spin;
 
 pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Result};
-pub use io_settings::IoSettings;
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::{Bytes, Item, Limits};
 pub use registry::{CompositionInfo, FunctionInfo};

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 mod builtins;
-mod cli;
 mod failures;
 mod io_faults;
 mod joins;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use pappus_engine::{Engine, EngineBuilder, Item, Limits, Sets};
 
-pub use pappus_testkit::{repo_root, wasm, wasm_path};
+pub use pappus_testkit::{repo_root, wasm};
 
 /// Declarations of the example functions, to prefix composition texts.
 pub const DECLS: &str = "

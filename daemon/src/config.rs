@@ -13,7 +13,8 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use super::auth::Tokens;
-use crate::{IoSettings, Limits};
+use super::io_settings::IoSettings;
+use pappus_engine::Limits;
 
 const MIB: u64 = 1024 * 1024;
 

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::errors::ApiError;
 use super::AppState;
-use crate::DEFAULT_TENANT;
+use pappus_engine::DEFAULT_TENANT;
 
 /// Longest tenant name accepted; tenant names become directory names.
 const MAX_TENANT_LEN: usize = 64;

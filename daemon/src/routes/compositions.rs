@@ -8,9 +8,9 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{blocking, json, read_body, Name};
-use crate::daemon::auth::TenantName;
-use crate::daemon::errors::ApiError;
-use crate::daemon::AppState;
+use crate::auth::TenantName;
+use crate::errors::ApiError;
+use crate::AppState;
 
 /// `PUT /v1/compositions`: checks the file against the tenant's functions and
 /// compositions and registers every composition in it; `201` with their names, or
@@ -65,7 +65,7 @@ pub(super) async fn get(
                 "source": c.source,
             }),
         )),
-        None => Err(crate::Error::UnknownComposition { name }.into()),
+        None => Err(pappus_engine::Error::UnknownComposition { name }.into()),
     }
 }
 
@@ -106,8 +106,8 @@ pub(super) async fn delete_all(
             for name in pending {
                 match tenant.delete_composition(&name) {
                     Ok(()) => deleted.push(name),
-                    Err(crate::Error::Conflict { reason }) => kept.push((name, reason)),
-                    Err(crate::Error::UnknownComposition { .. }) => {}
+                    Err(pappus_engine::Error::Conflict { reason }) => kept.push((name, reason)),
+                    Err(pappus_engine::Error::UnknownComposition { .. }) => {}
                     Err(other) => return Err(other),
                 }
             }

@@ -2,7 +2,7 @@
 //!
 //! The daemon counts what only it sees (invocations by tenant, composition and
 //! outcome; latency histograms); the engine's own counters (sandboxes, queue depth,
-//! I/O bytes) are read from [`crate::Engine::metrics`] at scrape time. Rendering
+//! I/O bytes) are read from [`pappus_engine::Engine::metrics`] at scrape time. Rendering
 //! by hand keeps the format exact and the dependency list short.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::Timings;
+use pappus_engine::Timings;
 
 /// Upper bounds (seconds) of the latency buckets: 100 µs to 10 s, roughly x2.5 apart,
 /// covering a single cold start up to a function running into its deadline.

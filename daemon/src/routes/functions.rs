@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{blocking, json, query, read_body, Name};
-use crate::daemon::auth::TenantName;
-use crate::daemon::errors::ApiError;
-use crate::daemon::AppState;
-use crate::Limits;
+use crate::auth::TenantName;
+use crate::errors::ApiError;
+use crate::AppState;
+use pappus_engine::Limits;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -76,7 +76,7 @@ fn limits_json(limits: &Limits) -> Value {
     })
 }
 
-fn info_json(info: &crate::FunctionInfo) -> Value {
+fn info_json(info: &pappus_engine::FunctionInfo) -> Value {
     json!({
         "name": info.name,
         "limits": limits_json(&info.limits),
@@ -132,7 +132,7 @@ pub(super) async fn get(
 ) -> Result<Response, ApiError> {
     match state.engine.tenant(&tenant.0).get_function(&name) {
         Some(info) => Ok(json(StatusCode::OK, &info_json(&info))),
-        None => Err(crate::Error::UnknownFunction { name }.into()),
+        None => Err(pappus_engine::Error::UnknownFunction { name }.into()),
     }
 }
 
@@ -164,9 +164,9 @@ pub(super) async fn delete_all(
         for info in tenant.list_functions() {
             match tenant.delete_function(&info.name) {
                 Ok(()) => deleted.push(info.name),
-                Err(crate::Error::Conflict { reason }) => kept.push((info.name, reason)),
+                Err(pappus_engine::Error::Conflict { reason }) => kept.push((info.name, reason)),
                 // Deleted concurrently by another request: nothing left to do.
-                Err(crate::Error::UnknownFunction { .. }) => {}
+                Err(pappus_engine::Error::UnknownFunction { .. }) => {}
                 Err(other) => return Err(other),
             }
         }

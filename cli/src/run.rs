@@ -26,7 +26,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use pappus_engine::{json, Engine, IoSettings, Item, Limits, Sets};
+use pappus_daemon::IoSettings;
+use pappus_engine::{json, Engine, Item, Limits, Sets};
 use serde::Deserialize;
 
 /// Arguments of `pappus run`.

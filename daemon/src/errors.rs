@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::Error as EngineError;
+use pappus_engine::Error as EngineError;
 
 /// Seconds a client told `429` or `503` should wait before retrying. Invocations
 /// are short (deadlines are seconds at most), so a second is a sensible pause.

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::*;
+use pappus_testkit::{repo_root, wasm_path};
 
 fn pappus(args: &[&str], dir: &Path) -> Output {
     // Make sure the modules the examples point at exist.

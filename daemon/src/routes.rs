@@ -22,7 +22,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use super::auth::{self, TenantName};
 use super::errors::ApiError;
 use super::AppState;
-use crate::Error as EngineError;
+use pappus_engine::Error as EngineError;
 
 /// Longest function or composition name accepted.
 const MAX_NAME_LEN: usize = 128;

@@ -14,7 +14,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::Engine;
+use pappus_engine::Engine;
 
 /// Extra time, past the drain timeout, for answers of finished work to be written.
 const WRITE_GRACE: Duration = Duration::from_secs(1);

@@ -1,4 +1,8 @@
-//! Command-line interface: one module per subcommand.
+//! The `pappus` command: one module per subcommand.
+//!
+//! `check` uses `pappus-dsl`, `run` embeds a `pappus-engine`, `serve` runs the
+//! `pappus-daemon`; this crate only parses the command line and layers the
+//! settings of `run` (flags, environment, `pappus.toml`).
 //!
 //! To add a subcommand, add a variant to [`Command`] holding its `Args` and
 //! a match arm in [`main`].
@@ -30,7 +34,7 @@ enum Command {
 }
 
 /// Parses the command line and runs the subcommand. Errors go to stderr.
-pub(crate) fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::main(args),

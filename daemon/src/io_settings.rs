@@ -5,7 +5,7 @@
 //! [`IoSettings::or`] (flags and environment over a TOML `[io]` table over the
 //! defaults); [`IoSettings::ring_config`] applies the defaults, validates the
 //! result and builds the [`RingConfig`] given to
-//! [`EngineBuilder::io_config`](crate::EngineBuilder::io_config).
+//! [`EngineBuilder::io_config`](pappus_engine::EngineBuilder::io_config).
 //!
 //! The I/O runtime starts lazily, on the first builtin call, so a setting it
 //! would refuse would otherwise only show up in the middle of an invocation;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pappus_engine::daemon::{self, Config, Settings};
+use pappus_daemon::{self as daemon, Config, Settings};
 
 /// Arguments of `pappus serve`.
 ///

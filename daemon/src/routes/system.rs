@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::json;
-use crate::daemon::metrics::EngineFigures;
-use crate::daemon::AppState;
+use crate::metrics::EngineFigures;
+use crate::AppState;
 
 /// `200 {"status":"ok"}`, or `503 {"status":"draining"}` once draining, so that a
 /// load balancer stops sending work here.

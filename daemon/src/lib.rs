@@ -8,16 +8,33 @@
 //! Persistence is the engine's: with a data directory, every acknowledged
 //! registration is on disk before the `201` is sent.
 //!
+//! This crate owns the HTTP server, its tokio runtime, logging and the daemon's
+//! settings ([`Settings`] from flags, environment and a TOML file, resolved into
+//! a [`Config`]; the I/O runtime's part is [`IoSettings`], which `pappus run`
+//! shares). Running compositions is `pappus-engine`'s job; parsing the command
+//! line is the `pappus` command's (`cli/`).
+//!
 //! The API reference (with curl examples) is `docs/daemon.md`.
 //!
 //! Compute never runs on the HTTP threads: invocations go through
 //! [`Engine::invoke_async`], and registrations (which compile and fsync) through
 //! `spawn_blocking`.
+//!
+//! ```no_run
+//! use pappus_daemon::{Config, Settings};
+//!
+//! // Defaults: 127.0.0.1:8080, registry in memory.
+//! let config = Config::resolve(Settings::default())?;
+//! pappus_daemon::init_logging(config.log_format);
+//! pappus_daemon::run(config)?; // until SIGTERM or SIGINT
+//! # Ok::<(), anyhow::Error>(())
+//! ```
 
 mod auth;
 mod config;
 mod drain;
 mod errors;
+pub mod io_settings;
 mod metrics;
 mod routes;
 
@@ -31,8 +48,9 @@ use tokio::net::TcpListener;
 
 pub use auth::Tokens;
 pub use config::{Config, LogFormat, Settings};
+pub use io_settings::IoSettings;
 
-use crate::{Engine, Limits};
+use pappus_engine::{Engine, Limits};
 use drain::Drain;
 use metrics::Metrics;
 

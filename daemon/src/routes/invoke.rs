@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{query, read_body, Name};
-use crate::daemon::auth::TenantName;
-use crate::daemon::errors::ApiError;
-use crate::daemon::AppState;
-use crate::{Invocation, Item, Sets};
+use crate::auth::TenantName;
+use crate::errors::ApiError;
+use crate::AppState;
+use pappus_engine::{Invocation, Item, Sets};
 
 /// Header naming the output set of a raw answer's item.
 const SET_HEADER: HeaderName = HeaderName::from_static("x-pappus-set");
@@ -80,7 +80,7 @@ fn inputs(params: InvokeParams, headers: &HeaderMap, body: Bytes) -> Result<Sets
                     "?name= and ?key= describe a raw item and need ?set=NAME",
                 ));
             }
-            crate::json::parse_sets(&body).map_err(ApiError::from)
+            pappus_engine::json::parse_sets(&body).map_err(ApiError::from)
         }
     }
 }
@@ -133,7 +133,7 @@ pub(super) async fn invoke(
             // Unknown names are not recorded under their own label: a client could
             // otherwise grow the metrics without bound by inventing names.
             let label = match error {
-                crate::Error::UnknownComposition { .. } => "",
+                pappus_engine::Error::UnknownComposition { .. } => "",
                 _ => composition.as_str(),
             };
             tracing::info!(
@@ -184,7 +184,7 @@ fn answer(invocation: Invocation, raw: bool) -> Response {
         }
     }
     // Byte for byte what `pappus run` prints.
-    let text = crate::json::render_sets(&invocation.outputs);
+    let text = pappus_engine::json::render_sets(&invocation.outputs);
     (
         StatusCode::OK,
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],

@@ -1,7 +1,0 @@
-//! The `pappus` command.
-
-mod cli;
-
-fn main() -> std::process::ExitCode {
-    cli::main()
-}
