@@ -101,6 +101,14 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// The executor found one of its own invariants broken (a bug in the
+    /// engine, not in the composition or its inputs). The invocation fails
+    /// with this error instead of never answering.
+    #[error("internal error: broken invariant: {invariant}")]
+    Internal {
+        /// The invariant that did not hold.
+        invariant: &'static str,
+    },
 }
 
 impl Error {
@@ -118,6 +126,7 @@ impl Error {
             Error::Failure { .. } => "failure",
             Error::Storage { .. } => "storage",
             Error::Config { .. } => "config",
+            Error::Internal { .. } => "internal",
         }
     }
 

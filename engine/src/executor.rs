@@ -3,15 +3,26 @@
 //!
 //! An invocation is admitted if fewer than `max_in_flight` invocations run,
 //! queued if fewer than `queue_bound` wait, and refused with
-//! [`Error::Overloaded`] otherwise. Its state machine ([`exec`]) lives behind
-//! one mutex; every event (a shard's result from a compute thread, a builtin's
-//! answer from an I/O thread) locks it briefly, integrates the result and
-//! queues whatever became runnable. No thread ever waits inside it.
+//! [`Error::Overloaded`] otherwise. Its state machine ([`machine`], pure
+//! transitions with no threads or clock) lives behind one mutex in [`exec`];
+//! every event (a shard's result from a compute thread, a builtin's answer
+//! from an I/O thread) locks it briefly, integrates the result and returns the
+//! effects to perform (launch shards, trace, cancel, answer), which [`exec`]
+//! carries out after unlocking. No thread ever waits inside it.
+//!
+//! Modules depend one way: `exec` drives `machine` and performs its effects
+//! through `sandbox` and `builtins`; `machine` uses `shards`, `label` and
+//! `outcome`; nothing here depends on the registry, which hands the executor
+//! [`resolved::Resolved`] plans.
 
 pub(crate) mod builtins;
 mod exec;
+mod label;
+mod machine;
+mod outcome;
 pub(crate) mod pool;
-pub(crate) mod resolve;
+pub(crate) mod resolved;
+mod sandbox;
 pub(crate) mod shards;
 
 use std::collections::VecDeque;
@@ -23,7 +34,7 @@ use crate::oneshot::{self, Receiver};
 use crate::{Error, Invocation, Item, Result, Sets};
 pub(crate) use exec::Exec;
 use pool::PoolHandle;
-use resolve::Resolved;
+use resolved::Resolved;
 
 pub(crate) struct Admission {
     pub running: usize,

@@ -23,7 +23,9 @@
 //! latency. Engines driven only through futures (the daemon) never spin.
 //!
 //! Items are `{name, key, data}` ([`Item`]); sets are passed by name
-//! ([`Sets`]). Their JSON form is in [`json`].
+//! ([`Sets`]). Both come from `pappus-model`, the one data model that the
+//! sandboxes and the I/O runtime share, so no item is converted on its way
+//! through the engine. Their JSON form is in [`json`].
 //!
 //! ```no_run
 //! use pappus_engine::{Engine, Item, Limits, Sets};
@@ -89,11 +91,9 @@ mod spin;
 pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
-pub use pappus_isolation::{Bytes, Item, Limits};
+pub use pappus_isolation::Limits;
+pub use pappus_model::{Bytes, Item, Sets};
 pub use registry::{CompositionInfo, FunctionInfo};
-
-/// Sets by name: the inputs and outputs of an invocation.
-pub type Sets = std::collections::BTreeMap<String, Vec<Item>>;
 
 /// The answer of a successful invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]

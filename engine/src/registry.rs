@@ -10,6 +10,7 @@
 //!   deleted ([`Error::Conflict`]); a composition that others use may be
 //!   replaced only by one with the same signature.
 
+mod resolve;
 pub(crate) mod store;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use pappus_dsl::{Callee, Env, Plan};
 
-use crate::executor::resolve::{resolve, Resolved};
+use crate::executor::resolved::Resolved;
 use crate::{Bytes, DiagnosticInfo, Error, Limits, Result};
 use store::{CompositionRecord, Store};
 
@@ -293,7 +294,7 @@ impl Registry {
         {
             return Ok(r);
         }
-        let resolved = resolve(state, composition, &mut Vec::new())?;
+        let resolved = resolve::resolve(state, composition, &mut Vec::new())?;
         if let Ok(mut cache) = state.resolved.lock() {
             cache.insert(composition.to_string(), resolved.clone());
         }

@@ -45,10 +45,10 @@ mod error;
 mod model;
 mod runtime;
 
-pub use bytes::Bytes;
 pub use cache::CacheStats;
 pub use cancel::CancelToken;
 pub use config::{Config, Limits};
 pub use error::{Error, Result};
-pub use model::{InputSet, Item, OutputSet};
+pub use model::{InputSet, OutputSet};
+pub use pappus_model::{Bytes, Item};
 pub use runtime::{Function, Runtime};

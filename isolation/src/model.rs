@@ -1,33 +1,7 @@
-//! The data model shared with the rest of Pappus: items and sets.
+//! The sets a function call reads and writes. The item itself is
+//! [`pappus_model::Item`], shared with the rest of Pappus.
 
-use bytes::Bytes;
-
-/// One item: a name, a key and bytes of data.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Item {
-    /// The item's name (any UTF-8 string, possibly empty).
-    pub name: String,
-    /// The item's key, used by keyed sharding and joins.
-    pub key: u64,
-    /// The item's bytes.
-    pub data: Bytes,
-}
-
-impl Item {
-    /// Builds an item.
-    ///
-    /// ```
-    /// let item = pappus_isolation::Item::new("greeting", 7, &b"hello"[..]);
-    /// assert_eq!(item.data, "hello");
-    /// ```
-    pub fn new(name: impl Into<String>, key: u64, data: impl Into<Bytes>) -> Self {
-        Item {
-            name: name.into(),
-            key,
-            data: data.into(),
-        }
-    }
-}
+use pappus_model::Item;
 
 /// A named input set borrowed for one call.
 #[derive(Clone, Copy, Debug)]

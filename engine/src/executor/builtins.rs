@@ -1,22 +1,23 @@
 //! Dispatch of builtin (communication) shards to the I/O runtime.
 //!
 //! A builtin shard is handed to [`pappus_io::IoRuntime::submit`] together with a
-//! callback; the callback runs on an I/O thread and feeds the result back into
-//! the invocation's state machine. No compute thread ever waits for I/O. The
-//! I/O runtime is started on first use, so engines that never call a builtin
-//! start no I/O threads.
+//! callback; the callback runs on an I/O thread and hands the result to the
+//! caller's continuation (which feeds the invocation's state machine). No
+//! compute thread ever waits for I/O. The I/O runtime is started on first use,
+//! so engines that never call a builtin start no I/O threads.
+//!
+//! Items go to the I/O runtime as they are: both sides use `pappus-model`'s
+//! `Item`, so nothing is converted.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use pappus_dsl::builtins::Builtin;
 use pappus_io::{Call, IoRuntime, RingConfig};
 use pappus_isolation::OutputSet;
 
-use super::exec::{Cause, Exec};
-use super::resolve::Resolved;
+use super::outcome::{Cause, ShardResult};
 use super::shards::Unit;
-use crate::metrics::TimingSums;
 use crate::Item;
 
 /// The lazily started I/O runtime.
@@ -49,25 +50,22 @@ impl Io {
     }
 }
 
-fn to_io(unit: Option<&Unit>) -> Vec<pappus_io::Item> {
-    unit.map(|u| {
-        u.iter()
-            .map(|i| pappus_io::Item::new(i.name.clone(), i.key, i.data.clone()))
-            .collect()
-    })
-    .unwrap_or_default()
+/// A unit's items, as the I/O runtime takes them (the same type: cloning
+/// shares the data).
+fn items(unit: Option<&Unit>) -> Vec<Item> {
+    unit.map(|u| u.to_vec()).unwrap_or_default()
 }
 
 /// Builds the call for `builtin` from the shard's inputs, in the builtin's
 /// signature order (the plan binds every parameter).
 fn call_for(builtin: Builtin, units: &[Unit]) -> Call {
-    let first = || to_io(units.first());
+    let first = || items(units.first());
     match builtin {
         Builtin::Http => Call::Http { requests: first() },
         Builtin::Fetch => Call::Fetch { uris: first() },
         Builtin::Store => Call::Store {
             objects: first(),
-            uris: to_io(units.get(1)),
+            uris: items(units.get(1)),
         },
         Builtin::KvGet => Call::KvGet { keys: first() },
         Builtin::KvPut => Call::KvPut { pairs: first() },
@@ -75,43 +73,35 @@ fn call_for(builtin: Builtin, units: &[Unit]) -> Call {
 }
 
 /// Whether the builtin reads (counted as fetching) or writes (storing).
-fn is_store(builtin: Builtin) -> bool {
+pub(crate) fn is_store(builtin: Builtin) -> bool {
     matches!(builtin, Builtin::Store | Builtin::KvPut)
 }
 
-/// Starts a builtin shard; its result arrives through [`Exec::complete`].
+/// Starts a builtin shard on `io`'s runtime; `done` receives the shard's
+/// result and the time the I/O took, on an I/O thread. Fails at once (and
+/// drops `done`) when the engine has no I/O runtime or it could not start.
 pub(crate) fn dispatch(
-    exec: &Arc<Exec>,
-    shard: usize,
+    io: Option<&Io>,
     builtin: Builtin,
-    _resolved: &Resolved,
-    _node: usize,
-    units: Vec<Unit>,
-) {
-    let runtime = match exec.core().io.as_ref().map(Io::runtime) {
-        Some(Ok(runtime)) => runtime.clone(),
+    units: &[Unit],
+    done: impl FnOnce(ShardResult, Duration) + Send + 'static,
+) -> Result<(), Cause> {
+    let runtime = match io.map(Io::runtime) {
+        Some(Ok(runtime)) => runtime,
         Some(Err(reason)) => {
-            exec.complete(
-                shard,
-                Err(Cause {
-                    cause: format!(
-                        "builtin `{}` requires the io runtime, which could not start: {reason}",
-                        builtin.name()
-                    ),
-                    kind: "io_unavailable",
-                }),
-            );
-            return;
+            return Err(Cause {
+                cause: format!(
+                    "builtin `{}` requires the io runtime, which could not start: {reason}",
+                    builtin.name()
+                ),
+                kind: "io_unavailable",
+            });
         }
         None => {
-            exec.complete(
-                shard,
-                Err(Cause {
-                    cause: format!("builtin `{}` requires the io runtime", builtin.name()),
-                    kind: "io_unavailable",
-                }),
-            );
-            return;
+            return Err(Cause {
+                cause: format!("builtin `{}` requires the io runtime", builtin.name()),
+                kind: "io_unavailable",
+            });
         }
     };
     let output_name = builtin
@@ -120,33 +110,24 @@ pub(crate) fn dispatch(
         .into_iter()
         .next()
         .unwrap_or_default();
-    let call = call_for(builtin, &units);
-    let exec = exec.clone();
+    let call = call_for(builtin, units);
     let begun = Instant::now();
     runtime.submit(
         call,
         Box::new(move |result| {
             let spent = begun.elapsed();
-            let sums = exec.sums();
-            if is_store(builtin) {
-                TimingSums::add(&sums.storing, spent);
-            } else {
-                TimingSums::add(&sums.fetching, spent);
-            }
             let result = match result {
                 Ok(items) => Ok(vec![OutputSet {
                     name: output_name,
-                    items: items
-                        .into_iter()
-                        .map(|i| Item::new(i.name, i.key, i.data))
-                        .collect(),
+                    items,
                 }]),
                 Err(e) => Err(Cause {
                     cause: e.to_string(),
                     kind: e.kind(),
                 }),
             };
-            exec.complete(shard, result);
+            done(result, spent);
         }),
     );
+    Ok(())
 }

@@ -1,27 +1,15 @@
 //! Binding a plan's callees to registered functions and compositions.
+//!
+//! The result, a [`Resolved`] plan, is the executor's input; this module
+//! depends on the executor's types, never the other way round.
 
 use std::sync::Arc;
 
-use pappus_dsl::{builtins::Builtin, Callee, Plan};
+use pappus_dsl::Callee;
 
-use crate::registry::TenantState;
+use super::TenantState;
+use crate::executor::resolved::{Resolved, Target};
 use crate::{Error, Result};
-
-/// A plan whose callees are bound, ready to execute. Cached per tenant until
-/// the tenant's registry changes.
-pub(crate) struct Resolved {
-    pub plan: Arc<Plan>,
-    pub targets: Vec<Target>,
-    /// Per node: `#N `callee` => (Outputs)`, used in errors and events.
-    pub labels: Vec<String>,
-}
-
-/// What a node runs.
-pub(crate) enum Target {
-    Function(pappus_isolation::Function),
-    Composition(Arc<Resolved>),
-    Builtin(Builtin),
-}
 
 /// Resolves `name` in `state`; `stack` holds the compositions being resolved
 /// (to refuse recursion, which registration order normally prevents).

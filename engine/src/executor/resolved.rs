@@ -1,0 +1,23 @@
+//! What the executor runs: a plan whose callees are bound to compiled
+//! functions, nested plans and builtins. The registry does the binding
+//! (`registry::resolve`) and caches the result; the executor only reads it.
+
+use std::sync::Arc;
+
+use pappus_dsl::{builtins::Builtin, Plan};
+
+/// A plan whose callees are bound, ready to execute. Cached per tenant until
+/// the tenant's registry changes.
+pub(crate) struct Resolved {
+    pub plan: Arc<Plan>,
+    pub targets: Vec<Target>,
+    /// Per node: `#N `callee` => (Outputs)`, used in errors and events.
+    pub labels: Vec<String>,
+}
+
+/// What a node runs.
+pub(crate) enum Target {
+    Function(pappus_isolation::Function),
+    Composition(Arc<Resolved>),
+    Builtin(Builtin),
+}

@@ -1,0 +1,69 @@
+//! Running one function shard in a fresh sandbox, on a compute thread.
+
+use std::time::Instant;
+
+use pappus_isolation::{CancelToken, Function, InputSet};
+
+use super::outcome::{Cause, ShardResult};
+use super::resolved::Resolved;
+use super::shards::Unit;
+use super::Core;
+use crate::metrics::{Counters, TimingSums};
+
+/// Runs `function` on the shard's `units` (one per input of plan node
+/// `node`), counting bytes and sandboxes in `core` and the time spent in
+/// `sums`. A cancelled invocation starts no sandbox.
+pub(crate) fn run(
+    core: &Core,
+    sums: &TimingSums,
+    cancel: &CancelToken,
+    function: &Function,
+    resolved: &Resolved,
+    node: usize,
+    units: &[Unit],
+) -> ShardResult {
+    if cancel.is_cancelled() {
+        return Err(Cause::cancelled());
+    }
+    let Some(node) = resolved.plan.nodes.get(node) else {
+        return Err(Cause {
+            cause: "internal error: node out of range".into(),
+            kind: "internal",
+        });
+    };
+    let inputs: Vec<InputSet<'_>> = node
+        .inputs
+        .iter()
+        .zip(units)
+        .map(|(input, unit)| InputSet {
+            name: &input.param,
+            items: unit,
+        })
+        .collect();
+    let counters = &core.counters;
+    let bytes_in: usize = units
+        .iter()
+        .flat_map(|u| u.iter())
+        .map(|i| i.data.len())
+        .sum();
+    Counters::add(&counters.bytes_in, bytes_in as u64);
+    Counters::add(&counters.sandboxes_created, 1);
+    let begun = Instant::now();
+    let result = core.runtime.run(function, &inputs, Some(cancel));
+    TimingSums::add(&sums.sandbox, begun.elapsed());
+    match result {
+        Ok(outputs) => {
+            let bytes_out: usize = outputs
+                .iter()
+                .flat_map(|s| s.items.iter())
+                .map(|i| i.data.len())
+                .sum();
+            Counters::add(&counters.bytes_out, bytes_out as u64);
+            Ok(outputs)
+        }
+        Err(e) => Err(Cause {
+            cause: e.to_string(),
+            kind: e.kind(),
+        }),
+    }
+}
