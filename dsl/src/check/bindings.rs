@@ -3,7 +3,7 @@
 
 use super::sets::{CompositionSets, Writer};
 use super::{list, Checker, Graph, HashMap};
-use crate::ast::{Application, Composition};
+use crate::ast::{Application, Composition, Ident};
 use crate::{Mode, Signature};
 
 /// Names seen so far in one small list (parameters of one application): a linear
@@ -68,22 +68,8 @@ impl<'a> Checker<'a> {
         let fname = app.callee.name.as_str();
         let mut bound = Seen::default();
         for b in &app.inputs {
-            if let Some(sig) = sig {
-                if !sig.inputs.contains(&b.param.name) {
-                    self.error(
-                        b.param.span,
-                        format!("`{fname}` has no parameter `{}`", b.param.name),
-                    )
-                    .notes
-                    .push(format!("`{fname}` takes {}", list(&sig.inputs)));
-                }
-            }
-            if bound.insert(&b.param.name) {
-                self.error(
-                    b.param.span,
-                    format!("parameter `{}` is bound twice", b.param.name),
-                );
-            }
+            let params = sig.map(|s| &s.inputs[..]);
+            self.bound_once(fname, &b.param, params, &mut bound, ["parameter", "takes"]);
             match sets.get(&b.set.name) {
                 Some(s) => {
                     sets.sets[s].read = true;
@@ -123,22 +109,33 @@ impl<'a> Checker<'a> {
         let fname = app.callee.name.as_str();
         let mut outs = Seen::default();
         for b in &app.outputs {
-            if let Some(sig) = sig {
-                if !sig.outputs.contains(&b.output.name) {
-                    self.error(
-                        b.output.span,
-                        format!("`{fname}` has no output `{}`", b.output.name),
-                    )
+            let outputs = sig.map(|s| &s.outputs[..]);
+            self.bound_once(fname, &b.output, outputs, &mut outs, ["output", "outputs"]);
+        }
+    }
+
+    /// One side of a binding to `fname`: `id` must be one of `known` (the
+    /// callee's parameters or outputs; `None` if the callee is unknown) and be
+    /// bound once in this application. `words` are the noun for `id` and the
+    /// verb listing `known` (`["parameter", "takes"]`).
+    fn bound_once<'n>(
+        &mut self,
+        fname: &str,
+        id: &'n Ident,
+        known: Option<&[String]>,
+        seen: &mut Seen<'n>,
+        words: [&str; 2],
+    ) {
+        let [noun, verb] = words;
+        if let Some(known) = known {
+            if !known.contains(&id.name) {
+                self.error(id.span, format!("`{fname}` has no {noun} `{}`", id.name))
                     .notes
-                    .push(format!("`{fname}` outputs {}", list(&sig.outputs)));
-                }
+                    .push(format!("`{fname}` {verb} {}", list(known)));
             }
-            if outs.insert(&b.output.name) {
-                self.error(
-                    b.output.span,
-                    format!("output `{}` is bound twice", b.output.name),
-                );
-            }
+        }
+        if seen.insert(&id.name) {
+            self.error(id.span, format!("{noun} `{}` is bound twice", id.name));
         }
     }
 
