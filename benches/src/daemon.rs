@@ -144,6 +144,20 @@ pub fn invoke_path(composition: &str, set: &str) -> String {
     format!("/v1/compositions/{composition}/invoke?set={set}")
 }
 
+/// Sends `body` to `path` (an [`invoke_path`]) and answers the response body of
+/// a `200`, or the load generator's error kind: the connection error's kind, or
+/// `http_STATUS KIND` with the daemon's error kind.
+pub fn invoke_raw(conn: &mut Connection, path: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    let r = conn
+        .request("POST", path, Some("application/octet-stream"), body)
+        .map_err(|e| e.kind().to_string())?;
+    if r.status == 200 {
+        return Ok(r.body);
+    }
+    let kind = crate::http::error_kind(&r.body).unwrap_or_default();
+    Err(format!("http_{} {kind}", r.status).trim().to_string())
+}
+
 /// The `pappus` binary: `$PAPPUS_BIN`, else `target/release/pappus` under `repo`.
 pub fn find_binary(repo: &Path) -> PathBuf {
     match std::env::var_os("PAPPUS_BIN") {

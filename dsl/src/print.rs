@@ -17,22 +17,12 @@ pub fn print(file: &File) -> String {
         }
         match item {
             Item::Function(f) => {
-                let _ = writeln!(
-                    out,
-                    "function {} ({}) => ({});",
-                    f.name.name,
-                    names(&f.inputs),
-                    names(&f.outputs)
-                );
+                signature(&mut out, "function", &f.name, &f.inputs, &f.outputs);
+                out.push_str(";\n");
             }
             Item::Composition(c) => {
-                let _ = writeln!(
-                    out,
-                    "composition {} ({}) => ({}) {{",
-                    c.name.name,
-                    names(&c.inputs),
-                    names(&c.outputs)
-                );
+                signature(&mut out, "composition", &c.name, &c.inputs, &c.outputs);
+                out.push_str(" {\n");
                 for app in &c.body {
                     out.push_str("    ");
                     application(&mut out, app);
@@ -43,6 +33,17 @@ pub fn print(file: &File) -> String {
         }
     }
     out
+}
+
+/// `keyword name (inputs) => (outputs)`, the head of a function or composition.
+fn signature(out: &mut String, keyword: &str, name: &Ident, inputs: &[Ident], outputs: &[Ident]) {
+    let _ = write!(
+        out,
+        "{keyword} {} ({}) => ({})",
+        name.name,
+        names(inputs),
+        names(outputs)
+    );
 }
 
 fn names(ids: &[Ident]) -> String {

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use pappus_benches::daemon::invoke_path;
+use pappus_benches::daemon::{invoke_path, invoke_raw};
 use pappus_benches::hist::{format_duration, format_errors};
-use pappus_benches::http::{error_kind, Connection};
+use pappus_benches::http::Connection;
 use pappus_benches::loadgen::{self, Bounds, Mode};
 use pappus_benches::{report, suite};
 
@@ -128,22 +128,7 @@ fn main() -> Result<()> {
             let run = loadgen::run(mode, bounds, || {
                 let mut conn = Connection::new(addr, Duration::from_secs(30));
                 let (path, body) = (&path, &body);
-                move || {
-                    let r = conn
-                        .request("POST", path, Some("application/octet-stream"), body)
-                        .map_err(|e| e.kind().to_string())?;
-                    if r.status == 200 {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "http_{} {}",
-                            r.status,
-                            error_kind(&r.body).unwrap_or_default()
-                        )
-                        .trim()
-                        .to_string())
-                    }
-                }
+                move || invoke_raw(&mut conn, path, body).map(drop)
             });
             let s = run.latencies.summary();
             println!(
