@@ -4,7 +4,10 @@
 //! builds the binary (`cli/`); the daemon's tests drive the same binary, so they
 //! build it here, by package name, with the cargo, target directory and profile
 //! that built the running test. Building (rather than looking for a file) means
-//! a stale binary from an older checkout is never what gets tested.
+//! a stale binary from an older checkout is never what gets tested. The build
+//! selects the whole workspace, as `cargo test --workspace` does, so that
+//! dependencies are resolved with the same features whichever crate's tests
+//! ask, and are compiled once.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,11 +15,9 @@ use std::sync::OnceLock;
 
 use crate::guest::repo_root;
 
-/// The package that builds the `pappus` binary.
-const PACKAGE: &str = "pappus-cli";
-
-/// Path of the `pappus` binary, built with `cargo build -p pappus-cli --bin
-/// pappus` on first use in this process (a no-op when it is up to date).
+/// Path of the `pappus` binary (package `pappus-cli`), built with `cargo build
+/// --workspace --bin pappus` on first use in this process (a no-op when it is
+/// up to date).
 /// Panics with cargo's output if the build fails.
 pub fn pappus_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
@@ -37,7 +38,7 @@ fn build() -> PathBuf {
     };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(&cargo)
-        .args(["build", "--quiet", "--package", PACKAGE, "--bin", "pappus"])
+        .args(["build", "--quiet", "--workspace", "--bin", "pappus"])
         .args(["--profile", profile, "--target-dir"])
         .arg(target_dir)
         .current_dir(repo_root())
