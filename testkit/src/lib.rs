@@ -1,7 +1,6 @@
 //! What Pappus's tests and benches share: real servers started on loopback ports
 //! in temporary directories ([`nginx()`], [`redis()`], [`garage()`]), TCP peers that
-//! misbehave on purpose ([`faults`]), the example guest modules ([`guest`]) and
-//! the `pappus` binary ([`pappus_binary()`]).
+//! misbehave on purpose ([`faults`]) and the example guest modules ([`guest`]).
 //!
 //! Everything here panics on failure: it runs inside tests and benches, where a
 //! panic with a clear message (a missing server says to run `./setup.sh --test`) is the
@@ -9,7 +8,6 @@
 //! process that started it dies.
 #![allow(clippy::unwrap_used)]
 
-mod binary;
 pub mod faults;
 pub mod files;
 pub mod garage;
@@ -18,7 +16,6 @@ pub mod nginx;
 mod process;
 pub mod redis;
 
-pub use binary::pappus_binary;
 pub use faults::{read_head, stalling_server, tcp_server, truncating_server};
 pub use files::{file_uri, pattern, put_file};
 pub use garage::{garage, Garage};

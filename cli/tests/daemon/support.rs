@@ -36,7 +36,7 @@ impl Daemon {
             .append(true)
             .open(&log)
             .expect("open daemon log");
-        let mut command = Command::new(pappus_testkit::pappus_binary());
+        let mut command = Command::new(crate::pappus_binary());
         command
             .arg("serve")
             .arg("--listen")

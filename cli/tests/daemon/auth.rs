@@ -90,7 +90,7 @@ composition C (In) => (Out) {
 fn refuses_non_loopback_without_tokens() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Refused before binding anything.
-    let out = Command::new(pappus_testkit::pappus_binary())
+    let out = Command::new(crate::pappus_binary())
         .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
         .arg(dir.path())
         .stdin(Stdio::null())
@@ -107,7 +107,7 @@ fn bad_tokens_file_is_refused_at_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(&tokens, "[tokens]\n\"t\" = \"../escape\"\n").expect("write tokens");
-    let out = Command::new(pappus_testkit::pappus_binary())
+    let out = Command::new(crate::pappus_binary())
         .args(["serve", "--listen", "127.0.0.1:0", "--tokens"])
         .arg(&tokens)
         .stdin(Stdio::null())

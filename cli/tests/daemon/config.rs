@@ -38,7 +38,7 @@ fn unknown_config_keys_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("pappus.toml");
     std::fs::write(&file, "max_body_byte = 1000\n").expect("write config");
-    let out = std::process::Command::new(pappus_testkit::pappus_binary())
+    let out = std::process::Command::new(crate::pappus_binary())
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&file)
         .stdin(std::process::Stdio::null())

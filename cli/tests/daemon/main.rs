@@ -11,6 +11,11 @@ mod lifecycle;
 mod storage;
 mod support;
 
+/// The `pappus` binary cargo built for these tests.
+pub fn pappus_binary() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_pappus"))
+}
+
 /// Composition text shared by several tests: `Shout` uppercases each item of
 /// `Text` into `Loud`; `Echo` copies `In` to `Out` and `Split` to `Words`.
 pub const SHOUT: &str = "\

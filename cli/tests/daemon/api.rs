@@ -67,7 +67,7 @@ fn register_invoke_list_get_delete() {
     std::fs::write(&file, SHOUT).expect("write composition");
     let inputs_file = dir.path().join("inputs.json");
     std::fs::write(&inputs_file, inputs).expect("write inputs");
-    let run = Command::new(pappus_testkit::pappus_binary())
+    let run = Command::new(crate::pappus_binary())
         .arg("run")
         .arg(&file)
         .arg("--function")
