@@ -44,6 +44,7 @@ mod config;
 mod error;
 mod model;
 mod runtime;
+mod wasi;
 
 pub use bytes::Bytes;
 pub use cache::CacheStats;
@@ -52,3 +53,4 @@ pub use config::{Config, Limits};
 pub use error::{Error, Result};
 pub use model::{InputSet, Item, OutputSet};
 pub use runtime::{Function, Runtime};
+pub use wasi::{CallOptions, WasiContext, WasiSettings};
