@@ -88,7 +88,7 @@ pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT
 pub use error::{DiagnosticInfo, Error, Result};
 pub use io_settings::IoSettings;
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
-pub use pappus_isolation::{Bytes, Item, Limits};
+pub use pappus_isolation::{Bytes, Item, Limits, WasiContext, WasiSettings};
 pub use registry::{CompositionInfo, FunctionInfo};
 
 /// Sets by name: the inputs and outputs of an invocation.
@@ -101,4 +101,7 @@ pub struct Invocation {
     pub outputs: Sets,
     /// Where the time went.
     pub timings: Timings,
+    /// The seed and time WASI functions saw (each shard's seed is derived from
+    /// this one, see `docs/wasi.md`): give it back to replay the invocation.
+    pub wasi: WasiContext,
 }

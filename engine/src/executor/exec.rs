@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use pappus_dsl::Mode;
-use pappus_isolation::{CancelToken, InputSet, OutputSet};
+use pappus_isolation::{CallOptions, CancelToken, InputSet, OutputSet, WasiContext};
 use slab::Slab;
 
 use super::builtins;
@@ -117,6 +117,8 @@ pub(crate) struct Exec {
     started: OnceLock<Instant>,
     sums: TimingSums,
     state: Mutex<State>,
+    /// Seed and time of WASI functions in this invocation.
+    wasi: WasiContext,
 }
 
 struct Ctx<'a> {
@@ -130,8 +132,10 @@ impl Exec {
         resolved: Arc<Resolved>,
         inputs: Vec<Vec<Item>>,
         reply: Sender<Result<Invocation>>,
+        wasi: WasiContext,
     ) -> Exec {
         Exec {
+            wasi,
             core,
             resolved,
             cancel: CancelToken::new(),
@@ -250,6 +254,7 @@ impl Exec {
                 kind: "cancelled",
             });
         }
+        let node_index = node;
         let Some(node) = resolved.plan.nodes.get(node) else {
             return Err(internal("node out of range"));
         };
@@ -271,7 +276,28 @@ impl Exec {
         Counters::add(&counters.bytes_in, bytes_in as u64);
         Counters::add(&counters.sandboxes_created, 1);
         let begun = Instant::now();
-        let result = self.core.runtime.run(function, &inputs, Some(&self.cancel));
+        let result = if function.is_wasi() {
+            // WASI programs see output sets as directories and stdio, and get
+            // the invocation's time and a seed derived for this shard.
+            let outputs: Vec<&str> = node.outputs.iter().map(|o| o.param.as_str()).collect();
+            let shard_key = node
+                .inputs
+                .iter()
+                .zip(units)
+                .find(|(input, _)| input.mode == Mode::Keyed)
+                .and_then(|(_, unit)| unit.first())
+                .map(|item| item.key);
+            let options = CallOptions {
+                outputs: &outputs,
+                shard_key,
+                context: self.wasi.for_shard(node_index as u64, &inputs),
+            };
+            self.core
+                .runtime
+                .call(function, &inputs, &options, Some(&self.cancel))
+        } else {
+            self.core.runtime.run(function, &inputs, Some(&self.cancel))
+        };
         TimingSums::add(&self.sums.sandbox, begun.elapsed());
         match result {
             Ok(outputs) => {
@@ -809,6 +835,7 @@ impl State {
                     storing: TimingSums::read(&exec.sums.storing),
                     total: now.saturating_duration_since(exec.admitted),
                 },
+                wasi: exec.wasi,
             }
         });
         if answer.is_err() {
