@@ -16,3 +16,4 @@ mod registry;
 mod render_logs;
 mod storage;
 mod support;
+mod wasi;
