@@ -478,10 +478,30 @@ impl Tenant {
     /// can await. Admission happens now: an overloaded engine answers a future
     /// that is ready with [`Error::Overloaded`].
     pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {
+        self.start(composition, inputs, None)
+    }
+
+    /// [`invoke_async`](Self::invoke_async) with the seed and time WASI
+    /// functions see given, as [`invoke_with`](Self::invoke_with).
+    pub fn invoke_async_with(
+        &self,
+        composition: &str,
+        inputs: Sets,
+        wasi: WasiContext,
+    ) -> InvocationFuture {
+        self.start(composition, inputs, Some(wasi))
+    }
+
+    fn start(
+        &self,
+        composition: &str,
+        inputs: Sets,
+        wasi: Option<WasiContext>,
+    ) -> InvocationFuture {
         let started = self
             .registry()
             .resolve(&self.name, composition)
-            .and_then(|resolved| self.engine.inner.core.invoke(resolved, inputs, None));
+            .and_then(|resolved| self.engine.inner.core.invoke(resolved, inputs, wasi));
         InvocationFuture {
             state: Some(started),
         }
