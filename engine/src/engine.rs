@@ -14,7 +14,7 @@ use crate::metrics::{Counters, EventHook};
 use crate::oneshot::Receiver;
 use crate::registry::store::Store;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registry};
-use crate::{Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets};
+use crate::{Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, WasiContext};
 
 /// The name of the tenant used by the [`Engine`]'s own registration and
 /// invocation methods.
@@ -296,6 +296,19 @@ impl Engine {
         self.default_tenant().invoke(composition, inputs)
     }
 
+    /// [`Tenant::invoke_with`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::invoke`].
+    pub fn invoke_with(
+        &self,
+        composition: &str,
+        inputs: Sets,
+        wasi: WasiContext,
+    ) -> Result<Invocation> {
+        self.default_tenant().invoke_with(composition, inputs, wasi)
+    }
+
     /// [`Tenant::invoke_async`] on the default tenant.
     pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {
         self.default_tenant().invoke_async(composition, inputs)
@@ -436,7 +449,28 @@ impl Tenant {
     /// composition, application, shard and cause when a shard fails.
     pub fn invoke(&self, composition: &str, inputs: Sets) -> Result<Invocation> {
         let resolved = self.registry().resolve(&self.name, composition)?;
-        let receiver = self.engine.inner.core.invoke(resolved, inputs)?;
+        let receiver = self.engine.inner.core.invoke(resolved, inputs, None)?;
+        receiver.wait().unwrap_or_else(|| Err(shut_down()))
+    }
+
+    /// Like [`invoke`](Self::invoke), with the seed and time WASI functions see
+    /// given rather than drawn fresh: replays an earlier invocation (its
+    /// [`Invocation::wasi`]) bit for bit.
+    ///
+    /// # Errors
+    /// As [`invoke`](Self::invoke).
+    pub fn invoke_with(
+        &self,
+        composition: &str,
+        inputs: Sets,
+        wasi: WasiContext,
+    ) -> Result<Invocation> {
+        let resolved = self.registry().resolve(&self.name, composition)?;
+        let receiver = self
+            .engine
+            .inner
+            .core
+            .invoke(resolved, inputs, Some(wasi))?;
         receiver.wait().unwrap_or_else(|| Err(shut_down()))
     }
 
@@ -444,10 +478,30 @@ impl Tenant {
     /// can await. Admission happens now: an overloaded engine answers a future
     /// that is ready with [`Error::Overloaded`].
     pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {
+        self.start(composition, inputs, None)
+    }
+
+    /// [`invoke_async`](Self::invoke_async) with the seed and time WASI
+    /// functions see given, as [`invoke_with`](Self::invoke_with).
+    pub fn invoke_async_with(
+        &self,
+        composition: &str,
+        inputs: Sets,
+        wasi: WasiContext,
+    ) -> InvocationFuture {
+        self.start(composition, inputs, Some(wasi))
+    }
+
+    fn start(
+        &self,
+        composition: &str,
+        inputs: Sets,
+        wasi: Option<WasiContext>,
+    ) -> InvocationFuture {
         let started = self
             .registry()
             .resolve(&self.name, composition)
-            .and_then(|resolved| self.engine.inner.core.invoke(resolved, inputs));
+            .and_then(|resolved| self.engine.inner.core.invoke(resolved, inputs, wasi));
         InvocationFuture {
             state: Some(started),
         }

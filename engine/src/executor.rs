@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::metrics::{Counters, EventHook};
 use crate::oneshot::{self, Receiver};
-use crate::{Error, Invocation, Item, Result, Sets};
+use crate::{Error, Invocation, Item, Result, Sets, WasiContext};
 pub(crate) use exec::Exec;
 use pool::PoolHandle;
 use resolved::Resolved;
@@ -65,6 +65,7 @@ impl Core {
         self: &Arc<Self>,
         resolved: Arc<Resolved>,
         inputs: Sets,
+        wasi: Option<WasiContext>,
     ) -> Result<Receiver<Result<Invocation>>> {
         let plan = &resolved.plan;
         let mut by_index: Vec<Vec<Item>> = vec![Vec::new(); plan.inputs.len()];
@@ -84,7 +85,13 @@ impl Core {
             *slot = items;
         }
         let (tx, rx) = oneshot::channel();
-        let exec = Arc::new(Exec::new(self.clone(), resolved, by_index, tx));
+        let exec = Arc::new(Exec::new(
+            self.clone(),
+            resolved,
+            by_index,
+            tx,
+            wasi.unwrap_or_else(WasiContext::fresh),
+        ));
         let mut admission = self.admission();
         if admission.draining {
             return Err(Error::Draining);

@@ -91,7 +91,7 @@ mod spin;
 pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
-pub use pappus_isolation::Limits;
+pub use pappus_isolation::{Limits, WasiContext, WasiSettings};
 pub use pappus_model::{Bytes, Item, Sets};
 pub use registry::{CompositionInfo, FunctionInfo};
 
@@ -102,4 +102,7 @@ pub struct Invocation {
     pub outputs: Sets,
     /// Where the time went.
     pub timings: Timings,
+    /// The seed and time WASI functions saw (each shard's seed is derived from
+    /// this one, see `docs/wasi.md`): give it back to replay the invocation.
+    pub wasi: WasiContext,
 }

@@ -21,12 +21,28 @@ pub enum Error {
     },
     /// The guest trapped (for example `unreachable`, an out-of-bounds access, or a
     /// stack overflow).
-    #[error("function `{function}` trapped: {trap}")]
+    #[error("function `{function}` trapped: {trap}{}", stderr_suffix(stderr))]
     Trap {
         /// The function's name.
         function: String,
         /// The trap, as wasmtime describes it.
         trap: String,
+        /// The last bytes a WASI function wrote to stderr (empty for ABI v1
+        /// functions), where Rust panic messages land.
+        stderr: String,
+    },
+    /// A WASI function exited with a non-zero status (`proc_exit`, C's `exit`).
+    #[error(
+        "function `{function}` exited with status {code}{}",
+        stderr_suffix(stderr)
+    )]
+    Exit {
+        /// The function's name.
+        function: String,
+        /// The exit status.
+        code: u32,
+        /// The last bytes the function wrote to stderr (at most 4 KiB).
+        stderr: String,
     },
     /// The call ran past its wall-clock deadline and was interrupted.
     #[error("function `{function}` timed out after {limit:?}")]
@@ -112,6 +128,7 @@ impl Error {
         match self {
             Error::InvalidModule { function, .. }
             | Error::Trap { function, .. }
+            | Error::Exit { function, .. }
             | Error::Timeout { function, .. }
             | Error::MemoryLimit { function, .. }
             | Error::OutputTooLarge { function, .. }
@@ -124,13 +141,14 @@ impl Error {
     }
 
     /// A stable, machine-readable name for the kind of failure: `"invalid_module"`,
-    /// `"trap"`, `"timeout"`, `"memory_limit"`, `"output_too_large"`,
+    /// `"trap"`, `"exit"`, `"timeout"`, `"memory_limit"`, `"output_too_large"`,
     /// `"abi_violation"`, `"guest_error"`, `"cancelled"`, `"resources"`, `"cache"` or
     /// `"config"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::InvalidModule { .. } => "invalid_module",
             Error::Trap { .. } => "trap",
+            Error::Exit { .. } => "exit",
             Error::Timeout { .. } => "timeout",
             Error::MemoryLimit { .. } => "memory_limit",
             Error::OutputTooLarge { .. } => "output_too_large",
@@ -141,6 +159,15 @@ impl Error {
             Error::Cache { .. } => "cache",
             Error::Config { .. } => "config",
         }
+    }
+}
+
+/// Formats a stderr tail for a failure message: nothing when it is empty.
+fn stderr_suffix(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!("; stderr (last {} bytes):\n{stderr}", stderr.len())
     }
 }
 

@@ -44,6 +44,7 @@ mod config;
 mod error;
 mod model;
 mod runtime;
+mod wasi;
 
 pub use cache::CacheStats;
 pub use cancel::CancelToken;
@@ -52,3 +53,4 @@ pub use error::{Error, Result};
 pub use model::{InputSet, OutputSet};
 pub use pappus_model::{Bytes, Item};
 pub use runtime::{Function, Runtime};
+pub use wasi::{CallOptions, WasiContext, WasiSettings};

@@ -14,7 +14,10 @@ use wasmtime::{
 
 use crate::abi::{self, OutputError};
 use crate::cache::{CacheStats, Counters, DiskCache};
-use crate::{CancelToken, Config, Error, InputSet, Limits, OutputSet, Result};
+use crate::wasi::{self, WasiState};
+use crate::{
+    CallOptions, CancelToken, Config, Error, InputSet, Limits, OutputSet, Result, WasiSettings,
+};
 
 /// Largest table any guest may have, in elements.
 const TABLE_ELEMENTS: usize = 10_000;
@@ -33,6 +36,7 @@ pub struct Runtime {
 struct Inner {
     engine: Engine,
     linker: Linker<CallState>,
+    wasi_linker: Linker<WasiState>,
     max_memory_bytes: u64,
     cache: Option<DiskCache>,
     counters: Counters,
@@ -51,9 +55,17 @@ struct FunctionInner {
     name: String,
     limits: Limits,
     engine: Engine,
-    pre: InstancePre<CallState>,
-    entry: ModuleExport,
-    memory: ModuleExport,
+    kind: Kind,
+}
+
+/// The two kinds of function: ABI v1 (no imports) and WASI preview 1.
+enum Kind {
+    Abi {
+        pre: InstancePre<CallState>,
+        entry: ModuleExport,
+        memory: ModuleExport,
+    },
+    Wasi(wasi::Program),
 }
 
 impl Function {
@@ -65,6 +77,13 @@ impl Function {
     /// The limits the function was compiled with.
     pub fn limits(&self) -> Limits {
         self.inner.limits
+    }
+
+    /// Whether the function is a WASI program (it imports `wasi_snapshot_preview1`
+    /// functions) rather than an ABI v1 guest. WASI calls use the seed and time of
+    /// [`CallOptions::context`]; report them for replay.
+    pub fn is_wasi(&self) -> bool {
+        matches!(self.inner.kind, Kind::Wasi(_))
     }
 }
 
@@ -87,11 +106,68 @@ impl fmt::Debug for Runtime {
 }
 
 /// Per-call store data: the memory limiter and the interruption state.
-struct CallState {
+pub(crate) struct CallState {
     memory_limit: usize,
     refused_growth: bool,
     deadline: Instant,
     cancel: Option<CancelToken>,
+}
+
+impl CallState {
+    pub(crate) fn new(limits: &Limits, cancel: Option<&CancelToken>) -> CallState {
+        CallState {
+            memory_limit: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+            refused_growth: false,
+            deadline: Instant::now() + limits.timeout,
+            cancel: cancel.cloned(),
+        }
+    }
+
+    pub(crate) fn refused_growth(&self) -> bool {
+        self.refused_growth
+    }
+}
+
+/// Store data that carries a [`CallState`] (ABI v1's is the state itself).
+pub(crate) trait HasCallState: Sized + 'static {
+    fn call_state(&self) -> &CallState;
+    fn call_state_mut(&mut self) -> &mut CallState;
+}
+
+impl HasCallState for CallState {
+    fn call_state(&self) -> &CallState {
+        self
+    }
+    fn call_state_mut(&mut self) -> &mut CallState {
+        self
+    }
+}
+
+impl HasCallState for WasiState {
+    fn call_state(&self) -> &CallState {
+        &self.call
+    }
+    fn call_state_mut(&mut self) -> &mut CallState {
+        &mut self.call
+    }
+}
+
+/// A store for one call: memory limiter, deadline and cancellation armed.
+pub(crate) fn new_store<T: HasCallState>(engine: &Engine, data: T) -> Store<T> {
+    let mut store = Store::new(engine, data);
+    store.limiter(|state| state.call_state_mut());
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|ctx| {
+        let state = ctx.data().call_state();
+        if state.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Err(wasmtime::Error::new(Interrupt::Cancelled));
+        }
+        if Instant::now() >= state.deadline {
+            return Err(wasmtime::Error::new(Interrupt::Timeout));
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
+    store
 }
 
 impl ResourceLimiter for CallState {
@@ -204,9 +280,13 @@ impl Runtime {
         };
         let ticker = Ticker::start(engine.clone(), config.epoch_tick)
             .map_err(|e| bad(format!("cannot start the epoch ticker thread: {e}")))?;
+        let mut wasi_linker = Linker::new(&engine);
+        wasi::add_to_linker(&mut wasi_linker)
+            .map_err(|e| bad(format!("cannot define the WASI functions: {e:#}")))?;
         Ok(Runtime {
             inner: Arc::new(Inner {
                 linker: Linker::new(&engine),
+                wasi_linker,
                 engine,
                 max_memory_bytes: config.max_memory_bytes,
                 cache,
@@ -229,6 +309,26 @@ impl Runtime {
     /// export...), [`Error::Config`] if `limits.memory_bytes` exceeds
     /// [`Config::max_memory_bytes`], [`Error::Cache`] if the cache cannot be written.
     pub fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<Function> {
+        self.compile_with(name, module, limits, &WasiSettings::default())
+    }
+
+    /// [`Runtime::compile`] with the settings of a WASI function (`argv`, the
+    /// environment, caps on open and created files); ABI v1 functions ignore them.
+    ///
+    /// A module that imports anything must be a WASI program: every import a
+    /// `wasi_snapshot_preview1` function this host provides, an exported `memory`
+    /// (as for ABI v1) and an exported `_start: () -> ()`.
+    ///
+    /// # Errors
+    /// As [`Runtime::compile`]; [`Error::InvalidModule`] names the first import
+    /// refused (another module, or a WASI function not provided).
+    pub fn compile_with(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: &WasiSettings,
+    ) -> Result<Function> {
         let inner = &*self.inner;
         if limits.memory_bytes > inner.max_memory_bytes {
             return Err(Error::Config {
@@ -256,22 +356,32 @@ impl Runtime {
                 (compiled, other.map(|(cache, path, _)| (cache, path)))
             }
         };
-        let (entry, memory) = validate(&compiled, limits).map_err(invalid)?;
+        let is_wasi = wasi::check_imports(&compiled).map_err(invalid)?;
+        let kind = if is_wasi {
+            validate_memory(&compiled, limits).map_err(invalid)?;
+            let start = validate_start(&compiled).map_err(invalid)?;
+            let pre = inner
+                .wasi_linker
+                .instantiate_pre(&compiled)
+                .map_err(|e| invalid(format!("{e:#}")))?;
+            Kind::Wasi(wasi::Program::new(name, pre, start, settings.clone()))
+        } else {
+            let (entry, memory) = validate(&compiled, limits).map_err(invalid)?;
+            let pre = inner
+                .linker
+                .instantiate_pre(&compiled)
+                .map_err(|e| invalid(format!("{e:#}")))?;
+            Kind::Abi { pre, entry, memory }
+        };
         if let Some((cache, path)) = store_to {
             cache.store(&path, &compiled, &inner.counters)?;
         }
-        let pre = inner
-            .linker
-            .instantiate_pre(&compiled)
-            .map_err(|e| invalid(format!("{e:#}")))?;
         Ok(Function {
             inner: Arc::new(FunctionInner {
                 name: name.to_owned(),
                 limits,
                 engine: inner.engine.clone(),
-                pre,
-                entry,
-                memory,
+                kind,
             }),
         })
     }
@@ -296,6 +406,38 @@ impl Runtime {
         inputs: &[InputSet<'_>],
         cancel: Option<&CancelToken>,
     ) -> Result<Vec<OutputSet>> {
+        self.dispatch(function, inputs, None, cancel)
+    }
+
+    /// Runs `function` once, whichever its kind: ABI v1 functions as
+    /// [`Runtime::run`] (ignoring `options`), WASI functions over a fresh
+    /// in-memory file system built from `inputs`, with one writable directory or
+    /// stdio capture per name in [`CallOptions::outputs`], answering those sets in
+    /// that order (`docs/wasi.md`).
+    ///
+    /// # Errors
+    /// As [`Runtime::run`], plus for WASI functions [`Error::Exit`] (non-zero exit
+    /// status, with the stderr tail) and [`Error::Config`] when two sets map to the
+    /// same directory. A trap carries the stderr tail.
+    pub fn call(
+        &self,
+        function: &Function,
+        inputs: &[InputSet<'_>],
+        options: &CallOptions<'_>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Vec<OutputSet>> {
+        self.dispatch(function, inputs, Some(options), cancel)
+    }
+
+    /// Runs either kind; `options` is only read for WASI functions (and drawn
+    /// fresh when absent), so the ABI v1 path pays nothing for it.
+    fn dispatch(
+        &self,
+        function: &Function,
+        inputs: &[InputSet<'_>],
+        options: Option<&CallOptions<'_>>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Vec<OutputSet>> {
         let f = &*function.inner;
         let name = || f.name.clone();
         if !Engine::same(&f.engine, &self.inner.engine) {
@@ -306,6 +448,28 @@ impl Runtime {
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled { function: name() });
         }
+        let (pre, entry, memory) = match &f.kind {
+            Kind::Abi { pre, entry, memory } => (pre, entry, memory),
+            Kind::Wasi(program) => {
+                let fresh;
+                let options = match options {
+                    Some(options) => options,
+                    None => {
+                        fresh = CallOptions::default();
+                        &fresh
+                    }
+                };
+                return wasi::call(
+                    &self.inner.engine,
+                    &f.name,
+                    &f.limits,
+                    program,
+                    inputs,
+                    options,
+                    cancel,
+                );
+            }
+        };
         let memory_limit = Error::MemoryLimit {
             function: name(),
             limit_bytes: f.limits.memory_bytes,
@@ -314,35 +478,14 @@ impl Runtime {
             return Err(memory_limit);
         };
 
-        let mut store = Store::new(
-            &self.inner.engine,
-            CallState {
-                memory_limit: usize::try_from(f.limits.memory_bytes).unwrap_or(usize::MAX),
-                refused_growth: false,
-                deadline: Instant::now() + f.limits.timeout,
-                cancel: cancel.cloned(),
-            },
-        );
-        store.limiter(|state| state);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|ctx| {
-            let state = ctx.data();
-            if state.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-                return Err(wasmtime::Error::new(Interrupt::Cancelled));
-            }
-            if Instant::now() >= state.deadline {
-                return Err(wasmtime::Error::new(Interrupt::Timeout));
-            }
-            Ok(UpdateDeadline::Continue(1))
-        });
+        let mut store = new_store(&self.inner.engine, CallState::new(&f.limits, cancel));
 
-        let instance = f
-            .pre
+        let instance = pre
             .instantiate(&mut store)
-            .map_err(|e| self.classify(f, e, store.data().refused_growth))?;
+            .map_err(|e| classify(&f.name, &f.limits, e, store.data().refused_growth))?;
         let (Some(Extern::Memory(memory)), Some(Extern::Func(entry))) = (
-            instance.get_module_export(&mut store, &f.memory),
-            instance.get_module_export(&mut store, &f.entry),
+            instance.get_module_export(&mut store, memory),
+            instance.get_module_export(&mut store, entry),
         ) else {
             return Err(Error::AbiViolation {
                 function: name(),
@@ -369,7 +512,7 @@ impl Runtime {
 
         let status = entry
             .call(&mut store, base as u32)
-            .map_err(|e| self.classify(f, e, store.data().refused_growth))?;
+            .map_err(|e| classify(&f.name, &f.limits, e, store.data().refused_growth))?;
         abi::read_outputs(
             memory.data(&store),
             base as usize,
@@ -398,47 +541,53 @@ impl Runtime {
     pub fn cache_stats(&self) -> CacheStats {
         self.inner.counters.snapshot()
     }
+}
 
-    /// Maps a wasmtime failure during instantiation or the call to our error.
-    fn classify(&self, f: &FunctionInner, e: wasmtime::Error, refused_growth: bool) -> Error {
-        let function = f.name.clone();
-        if let Some(interrupt) = e.downcast_ref::<Interrupt>() {
-            return match interrupt {
-                Interrupt::Timeout => Error::Timeout {
-                    function,
-                    limit: f.limits.timeout,
-                },
-                Interrupt::Cancelled => Error::Cancelled { function },
-            };
-        }
-        if let Some(trap) = e.downcast_ref::<Trap>() {
-            if refused_growth {
-                return Error::MemoryLimit {
-                    function,
-                    limit_bytes: f.limits.memory_bytes,
-                };
-            }
-            return Error::Trap {
+/// Maps a wasmtime failure during instantiation or the call to our error.
+pub(crate) fn classify(
+    name: &str,
+    limits: &Limits,
+    e: wasmtime::Error,
+    refused_growth: bool,
+) -> Error {
+    let function = name.to_owned();
+    if let Some(interrupt) = e.downcast_ref::<Interrupt>() {
+        return match interrupt {
+            Interrupt::Timeout => Error::Timeout {
                 function,
-                trap: trap.to_string(),
-            };
-        }
-        if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
-            return Error::Resources {
-                function,
-                detail: format!("{e:#}"),
-            };
-        }
+                limit: limits.timeout,
+            },
+            Interrupt::Cancelled => Error::Cancelled { function },
+        };
+    }
+    if let Some(trap) = e.downcast_ref::<Trap>() {
         if refused_growth {
             return Error::MemoryLimit {
                 function,
-                limit_bytes: f.limits.memory_bytes,
+                limit_bytes: limits.memory_bytes,
             };
         }
-        Error::Resources {
+        return Error::Trap {
+            function,
+            trap: trap.to_string(),
+            stderr: String::new(),
+        };
+    }
+    if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+        return Error::Resources {
             function,
             detail: format!("{e:#}"),
-        }
+        };
+    }
+    if refused_growth {
+        return Error::MemoryLimit {
+            function,
+            limit_bytes: limits.memory_bytes,
+        };
+    }
+    Error::Resources {
+        function,
+        detail: format!("{e:#}"),
     }
 }
 
@@ -481,6 +630,12 @@ fn validate(
             extern_kind(&import.ty())
         ));
     }
+    validate_memory(module, limits)?;
+    validate_entry(module)
+}
+
+/// Checks the `memory` export (both kinds): 32-bit, unshared, within `limits`.
+fn validate_memory(module: &Module, limits: Limits) -> std::result::Result<(), String> {
     let memory = match module.get_export(abi::MEMORY) {
         Some(ExternType::Memory(m)) => m,
         Some(other) => {
@@ -510,6 +665,11 @@ fn validate(
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks ABI v1's entry; returns the entry and memory exports.
+fn validate_entry(module: &Module) -> std::result::Result<(ModuleExport, ModuleExport), String> {
     match module.get_export(abi::ENTRY) {
         Some(ExternType::Func(f))
             if f.params().len() == 1
@@ -526,6 +686,21 @@ fn validate(
         (Some(entry), Some(memory)) => Ok((entry, memory)),
         _ => Err("exports `memory` and `pappus_entry` cannot be resolved".into()),
     }
+}
+
+/// Checks a WASI program's `_start: () -> ()`; returns its export.
+fn validate_start(module: &Module) -> std::result::Result<ModuleExport, String> {
+    match module.get_export(wasi::START) {
+        Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
+        Some(_) => return Err("export `_start` must be a function () -> ()".into()),
+        None => return Err(
+            "imports WASI functions but does not export `_start` (build a command, not a library)"
+                .into(),
+        ),
+    }
+    module
+        .get_export_index(wasi::START)
+        .ok_or_else(|| "export `_start` cannot be resolved".into())
 }
 
 fn extern_kind(ty: &ExternType) -> &'static str {

@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use pappus_isolation::CancelToken;
+use pappus_isolation::{CancelToken, WasiContext};
 
 use super::builtins;
 use super::machine::{Effect, Machine};
@@ -37,6 +37,8 @@ pub(crate) struct Exec {
     started: OnceLock<Instant>,
     sums: TimingSums,
     state: Mutex<Locked>,
+    /// Seed and time of WASI functions in this invocation.
+    wasi: WasiContext,
 }
 
 impl Exec {
@@ -45,9 +47,11 @@ impl Exec {
         resolved: Arc<Resolved>,
         inputs: Vec<Vec<Item>>,
         reply: Sender<Result<Invocation>>,
+        wasi: WasiContext,
     ) -> Exec {
         let trace = core.on_event.is_some();
         Exec {
+            wasi,
             core,
             cancel: CancelToken::new(),
             admitted: Instant::now(),
@@ -111,6 +115,7 @@ impl Exec {
                             &exec.core,
                             &exec.sums,
                             &exec.cancel,
+                            &exec.wasi,
                             &function,
                             &resolved,
                             node,
@@ -182,6 +187,7 @@ impl Exec {
                     storing: TimingSums::read(&self.sums.storing),
                     total: now.saturating_duration_since(self.admitted),
                 },
+                wasi: self.wasi,
             }
         });
         if answer.is_err() {

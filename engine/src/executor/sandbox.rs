@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use pappus_isolation::{CancelToken, Function, InputSet};
+use pappus_dsl::Mode;
+use pappus_isolation::{CallOptions, CancelToken, Function, InputSet, WasiContext};
 
 use super::outcome::{Cause, ShardResult};
 use super::resolved::Resolved;
@@ -17,6 +18,7 @@ pub(crate) fn run(
     core: &Core,
     sums: &TimingSums,
     cancel: &CancelToken,
+    wasi: &WasiContext,
     function: &Function,
     resolved: &Resolved,
     node: usize,
@@ -25,6 +27,7 @@ pub(crate) fn run(
     if cancel.is_cancelled() {
         return Err(Cause::cancelled());
     }
+    let node_index = node;
     let Some(node) = resolved.plan.nodes.get(node) else {
         return Err(Cause {
             cause: "internal error: node out of range".into(),
@@ -49,7 +52,27 @@ pub(crate) fn run(
     Counters::add(&counters.bytes_in, bytes_in as u64);
     Counters::add(&counters.sandboxes_created, 1);
     let begun = Instant::now();
-    let result = core.runtime.run(function, &inputs, Some(cancel));
+    let result = if function.is_wasi() {
+        // WASI programs see output sets as directories and stdio, and get the
+        // invocation's time and a seed derived for this shard.
+        let outputs: Vec<&str> = node.outputs.iter().map(|o| o.param.as_str()).collect();
+        let shard_key = node
+            .inputs
+            .iter()
+            .zip(units)
+            .find(|(input, _)| input.mode == Mode::Keyed)
+            .and_then(|(_, unit)| unit.first())
+            .map(|item| item.key);
+        let options = CallOptions {
+            outputs: &outputs,
+            shard_key,
+            context: wasi.for_shard(node_index as u64, &inputs),
+        };
+        core.runtime
+            .call(function, &inputs, &options, Some(cancel))
+    } else {
+        core.runtime.run(function, &inputs, Some(cancel))
+    };
     TimingSums::add(&sums.sandbox, begun.elapsed());
     match result {
         Ok(outputs) => {

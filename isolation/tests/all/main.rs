@@ -6,3 +6,5 @@ mod examples;
 mod failures;
 mod isolation;
 mod support;
+mod wasi;
+mod wasi_c;
