@@ -47,17 +47,23 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod authority;
 mod builtin;
 mod call;
 mod config;
 mod context;
 mod error;
 mod file;
+#[doc(hidden)]
+pub mod fuzzing;
+mod gate;
 mod http;
 mod item;
 mod net;
 mod ops;
+mod policy;
 mod redis;
+mod redis_target;
 mod retry;
 mod ring;
 mod runtime;
@@ -65,10 +71,12 @@ mod s3;
 mod stats;
 mod uri;
 
+pub use authority::Authority;
 pub use bytes::Bytes;
 pub use call::Call;
 pub use config::{RingConfig, S3Config};
 pub use error::{Error, Result};
 pub use item::Item;
-pub use runtime::{Done, IoRuntime};
+pub use policy::{FilePolicy, HttpPolicy, IoPolicy, RedisGrant, S3Grant};
+pub use runtime::{Done, IoHealth, IoRuntime};
 pub use stats::IoStats;
