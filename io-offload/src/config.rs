@@ -10,7 +10,9 @@ use crate::{Authority, Error, Result};
 /// [`Error::Forbidden`], with the authority the call ran with; see
 /// [`RingConfig::on_forbidden`].
 #[derive(Clone)]
-pub(crate) struct ForbiddenHook(pub(crate) Arc<dyn Fn(&Authority, &Error) + Send + Sync>);
+pub(crate) struct ForbiddenHook(pub(crate) Arc<ForbiddenFn>);
+
+type ForbiddenFn = dyn Fn(&Authority, &Error) + Send + Sync;
 
 impl fmt::Debug for ForbiddenHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
