@@ -1,10 +1,10 @@
-//! Runtime configuration: [`RingConfig`] and [`S3Config`].
+//! Runtime configuration: [`RingConfig`].
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Authority, Error, Result};
+use crate::{Authority, Error, Result, S3Config};
 
 /// Called on the I/O thread for every call refused with
 /// [`Error::Forbidden`], with the authority the call ran with; see
@@ -17,34 +17,6 @@ type ForbiddenFn = dyn Fn(&Authority, &Error) + Send + Sync;
 impl fmt::Debug for ForbiddenHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ForbiddenHook")
-    }
-}
-
-/// Where `s3://bucket/key` URIs go and how requests to it are signed.
-///
-/// Requests are path-style (`{endpoint}/{bucket}/{key}`) and signed with AWS
-/// Signature V4 for `region`, so any S3-compatible store works (AWS S3, Garage,
-/// MinIO, Ceph RGW) as long as `endpoint` is `http://` (TLS is not supported).
-#[derive(Clone, PartialEq, Eq)]
-pub struct S3Config {
-    /// Base URL of the S3 API, e.g. `http://127.0.0.1:3900`.
-    pub endpoint: String,
-    /// Region name the store expects in signatures (Garage: `s3_region` in its config).
-    pub region: String,
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key (never printed by `Debug`).
-    pub secret_key: String,
-}
-
-impl fmt::Debug for S3Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Config")
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"<redacted>")
-            .finish()
     }
 }
 

@@ -68,15 +68,17 @@ mod retry;
 mod ring;
 mod runtime;
 mod s3;
+mod s3_config;
 mod stats;
 mod uri;
 
 pub use authority::Authority;
 pub use bytes::Bytes;
 pub use call::Call;
-pub use config::{RingConfig, S3Config};
+pub use config::RingConfig;
 pub use error::{Error, Result};
 pub use item::Item;
 pub use policy::{FilePolicy, HttpPolicy, IoPolicy, RedisGrant, S3Grant};
 pub use runtime::{Done, IoHealth, IoRuntime};
+pub use s3_config::S3Config;
 pub use stats::IoStats;

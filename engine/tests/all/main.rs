@@ -7,6 +7,7 @@ mod cli;
 mod failures;
 mod io_faults;
 mod joins;
+mod json_fuzz;
 mod modes;
 mod nested;
 mod overload;

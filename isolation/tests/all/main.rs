@@ -2,7 +2,10 @@
 
 mod cache;
 mod concurrency;
+mod counting_alloc;
 mod examples;
 mod failures;
+mod fuzz;
 mod isolation;
+mod lying_outputs;
 mod support;
