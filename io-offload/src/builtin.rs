@@ -11,16 +11,17 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use crate::context::Ctx;
-use crate::{Call, Item, Result};
+use crate::{Authority, Call, Item, Result};
 
-/// Runs one call to completion on the current I/O thread.
-pub(crate) async fn run(ctx: &Ctx, call: Call) -> Result<Vec<Item>> {
+/// Runs one call to completion on the current I/O thread, with `auth`'s
+/// authority.
+pub(crate) async fn run(ctx: &Ctx, auth: &Authority, call: Call) -> Result<Vec<Item>> {
     match call {
-        Call::Http { requests } => http::run(ctx, requests).await,
-        Call::Fetch { uris } => fetch::run(ctx, uris).await,
-        Call::Store { objects, uris } => store::run(ctx, objects, uris).await,
-        Call::KvGet { keys } => kv::get(ctx, keys).await,
-        Call::KvPut { pairs } => kv::put(ctx, pairs).await,
+        Call::Http { requests } => http::run(ctx, auth, requests).await,
+        Call::Fetch { uris } => fetch::run(ctx, auth, uris).await,
+        Call::Store { objects, uris } => store::run(ctx, auth, objects, uris).await,
+        Call::KvGet { keys } => kv::get(ctx, auth, keys).await,
+        Call::KvPut { pairs } => kv::put(ctx, auth, pairs).await,
     }
 }
 

@@ -1,35 +1,22 @@
-//! Runtime configuration: [`RingConfig`] and [`S3Config`].
+//! Runtime configuration: [`RingConfig`].
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Error, Result};
+use crate::{Authority, Error, Result, S3Config};
 
-/// Where `s3://bucket/key` URIs go and how requests to it are signed.
-///
-/// Requests are path-style (`{endpoint}/{bucket}/{key}`) and signed with AWS
-/// Signature V4 for `region`, so any S3-compatible store works (AWS S3, Garage,
-/// MinIO, Ceph RGW) as long as `endpoint` is `http://` (TLS is not supported).
-#[derive(Clone, PartialEq, Eq)]
-pub struct S3Config {
-    /// Base URL of the S3 API, e.g. `http://127.0.0.1:3900`.
-    pub endpoint: String,
-    /// Region name the store expects in signatures (Garage: `s3_region` in its config).
-    pub region: String,
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key (never printed by `Debug`).
-    pub secret_key: String,
-}
+/// Called on the I/O thread for every call refused with
+/// [`Error::Forbidden`], with the authority the call ran with; see
+/// [`RingConfig::on_forbidden`].
+#[derive(Clone)]
+pub(crate) struct ForbiddenHook(pub(crate) Arc<ForbiddenFn>);
 
-impl fmt::Debug for S3Config {
+type ForbiddenFn = dyn Fn(&Authority, &Error) + Send + Sync;
+
+impl fmt::Debug for ForbiddenHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Config")
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"<redacted>")
-            .finish()
+        f.write_str("ForbiddenHook")
     }
 }
 
@@ -54,6 +41,11 @@ pub struct RingConfig {
     pub(crate) max_in_flight: usize,
     pub(crate) s3: Option<S3Config>,
     pub(crate) redis: Option<String>,
+    pub(crate) authority: Arc<Authority>,
+    pub(crate) max_queued_calls: usize,
+    pub(crate) max_open_files: usize,
+    pub(crate) max_dns_lookups: usize,
+    pub(crate) on_forbidden: Option<ForbiddenHook>,
 }
 
 impl Default for RingConfig {
@@ -67,6 +59,11 @@ impl Default for RingConfig {
             max_in_flight: 64,
             s3: None,
             redis: None,
+            authority: Arc::new(Authority::local()),
+            max_queued_calls: 4096,
+            max_open_files: 1024,
+            max_dns_lookups: 16,
+            on_forbidden: None,
         }
     }
 }
@@ -139,6 +136,51 @@ impl RingConfig {
         self
     }
 
+    /// The authority of calls made with [`IoRuntime::submit`](crate::IoRuntime::submit)
+    /// and [`IoRuntime::call`](crate::IoRuntime::call) (calls made with
+    /// `submit_as`/`call_as` carry their own). Default [`Authority::local`]: the
+    /// local user's. A multi-tenant caller sets a policy with no authority here
+    /// (`Authority::new(&IoPolicy { http: .., ..})`) and passes each tenant's.
+    pub fn authority(&mut self, authority: Arc<Authority>) -> &mut Self {
+        self.authority = authority;
+        self
+    }
+
+    /// Most calls submitted and not yet finished, over all I/O threads; a call
+    /// beyond it fails at once with [`Error::Overloaded`]. Default 4096.
+    pub fn max_queued_calls(&mut self, calls: usize) -> &mut Self {
+        self.max_queued_calls = calls;
+        self
+    }
+
+    /// Most files and sockets open at once for transfers, over all I/O threads
+    /// (idle pooled connections are bounded separately); transfers beyond it
+    /// wait for a place within their deadline. Default 1024.
+    pub fn max_open_files(&mut self, files: usize) -> &mut Self {
+        self.max_open_files = files;
+        self
+    }
+
+    /// Most host name lookups running at once (each takes a helper thread,
+    /// since io_uring cannot resolve names); lookups beyond it wait. Default 16.
+    pub fn max_dns_lookups(&mut self, lookups: usize) -> &mut Self {
+        self.max_dns_lookups = lookups;
+        self
+    }
+
+    /// Calls `hook` on the I/O thread for every call refused with
+    /// [`Error::Forbidden`], with the call's authority (its
+    /// [`name`](Authority::name) says whose), e.g. to count denials per tenant.
+    /// It must be quick and not block. Default none (the count is in
+    /// [`IoStats::forbidden`](crate::IoStats::forbidden) either way).
+    pub fn on_forbidden(
+        &mut self,
+        hook: impl Fn(&Authority, &Error) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.on_forbidden = Some(ForbiddenHook(Arc::new(hook)));
+        self
+    }
+
     /// The call deadline set by [`timeout`](Self::timeout).
     pub fn get_timeout(&self) -> Duration {
         self.timeout
@@ -159,6 +201,11 @@ impl RingConfig {
         }
         if self.max_in_flight == 0 {
             return bad("max_in_flight must be at least 1".into());
+        }
+        if self.max_queued_calls == 0 || self.max_open_files == 0 || self.max_dns_lookups == 0 {
+            return bad(
+                "max_queued_calls, max_open_files and max_dns_lookups must be at least 1".into(),
+            );
         }
         if !(8..=32768).contains(&self.ring_entries) || !self.ring_entries.is_power_of_two() {
             return bad(format!(

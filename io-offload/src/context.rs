@@ -4,20 +4,30 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::redis::RedisTarget;
+use crate::gate::Gate;
+use crate::redis_target::RedisTarget;
 use crate::ring::Driver;
 use crate::s3::S3Target;
 use crate::stats::Counters;
-use crate::{Error, Result, RingConfig};
+use crate::{Result, RingConfig};
 
-/// Configuration and counters, shared by every I/O thread.
+/// Configuration, counters and bounds, shared by every I/O thread.
 pub(crate) struct Shared {
     pub(crate) config: RingConfig,
     pub(crate) counters: Counters,
+    /// The node's S3 store, for authorities that may use it.
     pub(crate) s3: Option<S3Target>,
     pub(crate) redis: Option<RedisTarget>,
+    /// Calls submitted and not finished ([`RingConfig::max_queued_calls`]).
+    pub(crate) queued: AtomicUsize,
+    /// Files and sockets in use by transfers ([`RingConfig::max_open_files`]).
+    pub(crate) open_files: Arc<Gate>,
+    /// Name lookups running ([`RingConfig::max_dns_lookups`]).
+    pub(crate) dns_lookups: Arc<Gate>,
 }
 
 impl Shared {
@@ -31,6 +41,9 @@ impl Shared {
                 .as_deref()
                 .map(RedisTarget::parse)
                 .transpose()?,
+            queued: AtomicUsize::new(0),
+            open_files: Gate::new(config.max_open_files),
+            dns_lookups: Gate::new(config.max_dns_lookups),
         })
     }
 }
@@ -44,29 +57,21 @@ pub(crate) struct Idle {
 /// Per-thread state: the ring and the connection pools.
 pub(crate) struct Ctx {
     pub(crate) driver: Rc<Driver>,
-    pub(crate) shared: std::sync::Arc<Shared>,
-    /// Idle HTTP connections by `host:port`.
+    pub(crate) shared: Arc<Shared>,
+    /// Idle HTTP connections by authority id and `host:port`.
     pub(crate) http_pool: RefCell<HashMap<String, Vec<Idle>>>,
     /// Idle Redis connections (to the one configured server).
     pub(crate) redis_pool: RefCell<Vec<Idle>>,
 }
 
 impl Ctx {
-    pub(crate) fn new(driver: Rc<Driver>, shared: std::sync::Arc<Shared>) -> Ctx {
+    pub(crate) fn new(driver: Rc<Driver>, shared: Arc<Shared>) -> Ctx {
         Ctx {
             driver,
             shared,
             http_pool: RefCell::new(HashMap::new()),
             redis_pool: RefCell::new(Vec::new()),
         }
-    }
-
-    /// The S3 store, or `not_configured` naming `uri`.
-    pub(crate) fn s3(&self, uri: &str) -> Result<&S3Target> {
-        self.shared.s3.as_ref().ok_or(Error::NotConfigured {
-            uri: uri.to_owned(),
-            what: "s3 (RingConfig::s3)",
-        })
     }
 
     pub(crate) fn config(&self) -> &RingConfig {

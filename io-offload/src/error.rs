@@ -146,13 +146,40 @@ pub enum Error {
     /// The runtime shut down before the call completed.
     #[error("the i/o runtime has shut down")]
     Shutdown,
+    /// The call's [`Authority`](crate::Authority) does not allow it. The same
+    /// error is given whether the target exists or not.
+    #[error("forbidden: {uri}: {rule}")]
+    Forbidden {
+        /// The URI (for `kv_*`, the Redis URL and the key as the caller named it).
+        uri: String,
+        /// The rule that denied it.
+        rule: String,
+    },
+    /// The runtime is at a configured bound (queued calls) and refused the call.
+    #[error("i/o runtime overloaded: {what} (limit {limit})")]
+    Overloaded {
+        /// Which bound, e.g. `"queued calls"`.
+        what: &'static str,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A bug: the call's task panicked. The call fails, the panic is logged, and
+    /// the runtime keeps serving.
+    #[error("internal error in the {builtin} built-in: {message}")]
+    Internal {
+        /// The built-in, e.g. `"fetch"`.
+        builtin: &'static str,
+        /// The panic message.
+        message: String,
+    },
 }
 
 impl Error {
     /// Stable short name of the variant: `"invalid_uri"`, `"unsupported_scheme"`,
     /// `"invalid_request"`, `"missing_uri"`, `"not_configured"`, `"connect"`,
     /// `"io"`, `"timeout"`, `"status"`, `"protocol"`, `"too_large"`, `"redis"`,
-    /// `"config"`, `"unavailable"`, `"shutdown"`.
+    /// `"config"`, `"unavailable"`, `"shutdown"`, `"forbidden"`, `"overloaded"`,
+    /// `"internal"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::InvalidUri { .. } => "invalid_uri",
@@ -170,6 +197,9 @@ impl Error {
             Error::Config { .. } => "config",
             Error::Unavailable { .. } => "unavailable",
             Error::Shutdown => "shutdown",
+            Error::Forbidden { .. } => "forbidden",
+            Error::Overloaded { .. } => "overloaded",
+            Error::Internal { .. } => "internal",
         }
     }
 
@@ -185,12 +215,15 @@ impl Error {
             | Error::Status { uri, .. }
             | Error::Protocol { uri, .. }
             | Error::TooLarge { uri, .. }
-            | Error::Redis { uri, .. } => Some(uri),
+            | Error::Redis { uri, .. }
+            | Error::Forbidden { uri, .. } => Some(uri),
             Error::InvalidRequest { .. }
             | Error::MissingUri { .. }
             | Error::Config { .. }
             | Error::Unavailable { .. }
-            | Error::Shutdown => None,
+            | Error::Shutdown
+            | Error::Overloaded { .. }
+            | Error::Internal { .. } => None,
         }
     }
 

@@ -1,17 +1,32 @@
-//! `file://` objects: io_uring reads, and atomic writes (temporary file,
-//! fsync, rename, fsync of the directory).
+//! `file://` objects, opened beneath the caller's roots with `openat2`: io_uring
+//! reads, and atomic writes (temporary file, fsync, rename, fsync of the
+//! directory).
+//!
+//! The path's text was checked by the [`Authority`]; here every open is
+//! confined beneath its root (`RESOLVE_BENEATH`: no `..` above it, no symlink
+//! out, no magic link), and what was opened is checked again by where it really
+//! is (`/proc/self/fd`), its file system and its type, so a symlink inside a root
+//! cannot lead to a denied path, a kernel file system or a device.
 
+use std::ffi::OsStr;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
+use crate::authority::FileAccess;
 use crate::context::{Ctx, Deadline};
-use crate::{ops, Error, Result};
+use crate::ops::Resolve;
+use crate::ring::sys;
+use crate::{ops, Authority, Error, Result};
 
 /// Growth step when a file turns out longer than its size said.
 const STEP: usize = 64 * 1024;
+/// `statfs` magic numbers of procfs and sysfs (`linux/magic.h`).
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+const SYSFS_MAGIC: i64 = 0x6265_6572;
 
 fn io_error(uri: &str, op: &'static str, source: io::Error, deadline: Deadline) -> Error {
     if source.kind() == io::ErrorKind::TimedOut {
@@ -28,13 +43,137 @@ fn io_error(uri: &str, op: &'static str, source: io::Error, deadline: Deadline) 
     }
 }
 
-/// Reads the whole regular file at `path`.
-pub(crate) async fn read(ctx: &Ctx, uri: &str, path: &Path, deadline: Deadline) -> Result<Bytes> {
+fn forbidden(uri: &str, rule: impl Into<String>) -> Error {
+    Error::Forbidden {
+        uri: uri.to_owned(),
+        rule: rule.into(),
+    }
+}
+
+/// An open failure: an escape attempt is `forbidden`, the rest are I/O errors.
+fn open_error(uri: &str, op: &'static str, e: io::Error, deadline: Deadline) -> Error {
+    match e.raw_os_error() {
+        Some(libc::EXDEV) | Some(libc::ELOOP) => forbidden(
+            uri,
+            "the path leaves its root (through `..`, an absolute or outward symlink, or a magic link)",
+        ),
+        _ => io_error(uri, op, e, deadline),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    File,
+    Dir,
+}
+
+/// Checks what `fd` really is: a regular file (or directory), on neither procfs
+/// nor sysfs, and not at or beneath a denied path (nor is `child` of it).
+fn check_opened(
+    auth: &Authority,
+    uri: &str,
+    fd: &OwnedFd,
+    want: Want,
+    child: Option<&OsStr>,
+) -> Result<()> {
+    let raw = fd.as_raw_fd();
+    let kind = sys::fd_kind(raw).map_err(|source| Error::Io {
+        uri: uri.to_owned(),
+        op: "inspecting",
+        source,
+    })?;
+    if kind.fs_magic == PROC_SUPER_MAGIC || kind.fs_magic == SYSFS_MAGIC {
+        return Err(forbidden(uri, "the path leads into procfs or sysfs"));
+    }
+    let (expected, what) = match want {
+        Want::File => (libc::S_IFREG, "only regular files can be read or written"),
+        Want::Dir => (libc::S_IFDIR, "a parent of the path is not a directory"),
+    };
+    if kind.file_type != expected {
+        return Err(forbidden(uri, what));
+    }
+    let real = std::fs::read_link(format!("/proc/self/fd/{raw}")).map_err(|source| Error::Io {
+        uri: uri.to_owned(),
+        op: "finding where the path leads",
+        source,
+    })?;
+    let real = match child {
+        Some(name) => real.join(name),
+        None => real,
+    };
+    if let Some(denied) = auth.denied().covering(&real) {
+        return Err(forbidden(
+            uri,
+            format!("the path leads to the denied path {}", denied.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// The components of a relative path, all normal (the authority refused `..`).
+fn components(rel: &Path) -> impl Iterator<Item = &OsStr> {
+    rel.components().filter_map(|c| match c {
+        Component::Normal(n) => Some(n),
+        _ => None,
+    })
+}
+
+fn resolve_mode(access: &FileAccess) -> Resolve {
+    if access.beneath {
+        Resolve::Beneath
+    } else {
+        Resolve::NoMagicLinks
+    }
+}
+
+/// Opens the root directory of `access` (an operator's path, or `/`).
+async fn open_root(ctx: &Ctx, uri: &str, root: &Path, deadline: Deadline) -> Result<OwnedFd> {
+    ops::open(
+        &ctx.driver,
+        libc::AT_FDCWD,
+        root,
+        libc::O_RDONLY | libc::O_DIRECTORY,
+        0,
+        Resolve::NoMagicLinks,
+        Some(deadline.at),
+    )
+    .await
+    .map_err(|e| io_error(uri, "opening the root directory", e, deadline))
+}
+
+/// Reads the whole regular file `access` names.
+pub(crate) async fn read(
+    ctx: &Ctx,
+    auth: &Authority,
+    uri: &str,
+    access: &FileAccess,
+    deadline: Deadline,
+) -> Result<Bytes> {
     let limit = ctx.config().max_object_bytes;
     let at = Some(deadline.at);
-    let fd = ops::open(&ctx.driver, path, libc::O_RDONLY, 0, at)
-        .await
-        .map_err(|e| io_error(uri, "opening", e, deadline))?;
+    let _open = ctx.shared.open_files.enter().await;
+    let root = open_root(ctx, uri, &access.root, deadline).await?;
+    let rel: &Path = if access.rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &access.rel
+    };
+    // Non-blocking so that opening a FIFO cannot hang the thread; it is then
+    // refused as not a regular file.
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
+    let fd = ops::open(
+        &ctx.driver,
+        root.as_raw_fd(),
+        rel,
+        flags,
+        0,
+        resolve_mode(access),
+        at,
+    )
+    .await
+    .map_err(|e| open_error(uri, "opening", e, deadline))?;
+    drop(root);
+    check_opened(auth, uri, &fd, Want::File, None)?;
     let size = ops::file_size(&ctx.driver, &fd, at)
         .await
         .map_err(|e| io_error(uri, "inspecting", e, deadline))?;
@@ -46,7 +185,7 @@ pub(crate) async fn read(ctx: &Ctx, uri: &str, path: &Path, deadline: Deadline) 
         });
     }
     // One spare byte so the read that finds end-of-file needs no reallocation.
-    let mut buf = Vec::with_capacity(size as usize + 1);
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     loop {
         if buf.len() == buf.capacity() {
             if buf.len() as u64 >= limit {
@@ -65,7 +204,7 @@ pub(crate) async fn read(ctx: &Ctx, uri: &str, path: &Path, deadline: Deadline) 
             Ok(0) => break,
             // The size statx gave has been read: the object is that snapshot,
             // which saves the read that would find end-of-file. Files that
-            // report size 0 (procfs and the like) are read until end-of-file.
+            // report size 0 are read until end-of-file.
             Ok(_) if size > 0 && buf.len() as u64 >= size => break,
             Ok(_) => {}
             Err(e) => return Err(io_error(uri, "reading", e, deadline)),
@@ -75,59 +214,91 @@ pub(crate) async fn read(ctx: &Ctx, uri: &str, path: &Path, deadline: Deadline) 
     Ok(Bytes::from(buf))
 }
 
-/// A name for the temporary file next to `path`, unique in this process.
-fn temp_path(path: &Path) -> PathBuf {
+/// A name for the temporary file next to `name`, unique in this process.
+fn temp_name(name: &OsStr) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+    PathBuf::from(format!(
+        ".{}.{}.{n}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ))
 }
 
-/// Creates `dir` and its missing ancestors.
-async fn create_dirs(ctx: &Ctx, dir: &Path, deadline: Deadline) -> io::Result<()> {
-    let missing: Vec<&Path> = dir.ancestors().collect();
-    for d in missing.into_iter().rev() {
-        match ops::mkdir(&ctx.driver, d, 0o755, Some(deadline.at)).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+/// Opens the directory `rel` beneath `root`, one component at a time, creating
+/// missing ones; each step is confined like any open and checked.
+async fn open_parent(
+    ctx: &Ctx,
+    auth: &Authority,
+    uri: &str,
+    access: &FileAccess,
+    rel: &Path,
+    deadline: Deadline,
+) -> Result<OwnedFd> {
+    let at = Some(deadline.at);
+    let dir_flags = libc::O_RDONLY | libc::O_DIRECTORY;
+    let mut dir = open_root(ctx, uri, &access.root, deadline).await?;
+    for part in components(rel) {
+        let part = Path::new(part);
+        let mode = resolve_mode(access);
+        let raw = dir.as_raw_fd();
+        let next = match ops::open(&ctx.driver, raw, part, dir_flags, 0, mode, at).await {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                match ops::mkdir(&ctx.driver, raw, part, 0o755, at).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => {
+                        return Err(io_error(uri, "creating parent directories", e, deadline))
+                    }
+                }
+                ops::open(&ctx.driver, raw, part, dir_flags, 0, mode, at).await
+            }
+            other => other,
         }
+        .map_err(|e| open_error(uri, "opening a parent directory", e, deadline))?;
+        check_opened(auth, uri, &next, Want::Dir, None)?;
+        dir = next;
     }
-    Ok(())
+    Ok(dir)
 }
 
-/// Writes `data` to `path` atomically: readers see the old file or the whole
-/// new one, never a part; after success the data survives a crash.
-/// Missing parent directories are created.
+/// Writes `data` to the file `access` names, atomically: readers see the old
+/// file or the whole new one, never a part; after success the data survives a
+/// crash. Missing parent directories are created.
 pub(crate) async fn write(
     ctx: &Ctx,
+    auth: &Authority,
     uri: &str,
-    path: &Path,
+    access: &FileAccess,
     data: Bytes,
     deadline: Deadline,
 ) -> Result<()> {
-    let Some(dir) = path.parent().filter(|_| path.file_name().is_some()) else {
+    let (Some(name), Some(parent)) = (access.rel.file_name(), access.rel.parent()) else {
         return Err(Error::InvalidUri {
             uri: uri.to_owned(),
             reason: "no file name".into(),
         });
     };
     let at = Some(deadline.at);
-    let temp = temp_path(path);
-    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL;
-    let fd = match ops::open(&ctx.driver, &temp, flags, 0o644, at).await {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            create_dirs(ctx, dir, deadline)
-                .await
-                .map_err(|e| io_error(uri, "creating parent directories", e, deadline))?;
-            ops::open(&ctx.driver, &temp, flags, 0o644, at).await
-        }
-        other => other,
-    }
-    .map_err(|e| io_error(uri, "creating a temporary file", e, deadline))?;
+    let _open = ctx.shared.open_files.enter().await;
+    let dir = open_parent(ctx, auth, uri, access, parent, deadline).await?;
+    check_opened(auth, uri, &dir, Want::Dir, Some(name))?;
+    let raw_dir = dir.as_raw_fd();
+    let temp = temp_name(name);
+    // A single fresh name in a checked directory: O_EXCL|O_NOFOLLOW cannot be
+    // redirected by a symlink, and the rename replaces the entry itself.
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+    let fd = ops::open(
+        &ctx.driver,
+        raw_dir,
+        &temp,
+        flags,
+        0o644,
+        Resolve::Beneath,
+        at,
+    )
+    .await
+    .map_err(|e| open_error(uri, "creating a temporary file", e, deadline))?;
     let len = data.len();
     let written = async {
         ops::write(&ctx.driver, &fd, data, 0, at)
@@ -137,21 +308,18 @@ pub(crate) async fn write(
             .await
             .map_err(|e| ("syncing", e))?;
         drop(fd);
-        ops::rename(&ctx.driver, &temp, path, at)
+        ops::rename(&ctx.driver, raw_dir, &temp, Path::new(name), at)
             .await
             .map_err(|e| ("renaming into place", e))
     }
     .await;
     if let Err((op, e)) = written {
         // Best effort: the temporary file is useless now.
-        let _ = ops::unlink(&ctx.driver, &temp, at).await;
+        let _ = ops::unlink(&ctx.driver, raw_dir, &temp, at).await;
         return Err(io_error(uri, op, e, deadline));
     }
     // Make the rename itself durable.
-    let dir_fd = ops::open(&ctx.driver, dir, libc::O_RDONLY | libc::O_DIRECTORY, 0, at)
-        .await
-        .map_err(|e| io_error(uri, "opening the directory", e, deadline))?;
-    ops::fsync(&ctx.driver, &dir_fd, at)
+    ops::fsync(&ctx.driver, &dir, at)
         .await
         .map_err(|e| io_error(uri, "syncing the directory", e, deadline))?;
     ctx.shared.counters.add_stored(len);

@@ -6,6 +6,7 @@
 //! Plain `http://` only: TLS is out of scope.
 
 mod client;
+pub(crate) mod framing;
 pub(crate) mod message;
 mod response;
 
@@ -15,7 +16,7 @@ use bytes::Bytes;
 
 use crate::context::{Ctx, Deadline};
 use crate::uri::HttpUrl;
-use crate::{retry, Error, Result};
+use crate::{retry, Authority, Error, Result};
 
 /// One request to send.
 pub(crate) struct Request<'a> {
@@ -25,6 +26,9 @@ pub(crate) struct Request<'a> {
     /// `Connection` are set by the client.
     pub(crate) headers: &'a [(String, String)],
     pub(crate) body: Bytes,
+    /// Whose authority the destination is checked against; `None` for a
+    /// destination the operator configured (an S3 endpoint).
+    pub(crate) authority: Option<&'a Authority>,
 }
 
 /// A complete response (body de-chunked).

@@ -47,26 +47,36 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod authority;
 mod builtin;
 mod call;
 mod config;
 mod context;
 mod error;
 mod file;
+#[doc(hidden)]
+pub mod fuzzing;
+mod gate;
 mod http;
 mod net;
 mod ops;
+mod policy;
 mod redis;
+mod redis_target;
 mod retry;
 mod ring;
 mod runtime;
 mod s3;
+mod s3_config;
 mod stats;
 mod uri;
 
+pub use authority::Authority;
 pub use call::Call;
-pub use config::{RingConfig, S3Config};
+pub use config::RingConfig;
 pub use error::{Error, Result};
 pub use pappus_model::{Bytes, Item};
-pub use runtime::{Done, IoRuntime};
+pub use policy::{FilePolicy, HttpPolicy, IoPolicy, RedisGrant, S3Grant};
+pub use runtime::{Done, IoHealth, IoRuntime};
+pub use s3_config::S3Config;
 pub use stats::IoStats;

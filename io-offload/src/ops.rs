@@ -22,7 +22,7 @@ mod write;
 pub(crate) use connect::connect;
 pub(crate) use fsync::fsync;
 pub(crate) use mkdir::mkdir;
-pub(crate) use open::open;
+pub(crate) use open::{open, Resolve};
 pub(crate) use read::read;
 pub(crate) use recv::recv;
 pub(crate) use rename::rename;

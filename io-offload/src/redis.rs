@@ -8,67 +8,30 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Instant;
 
 use bytes::Bytes;
-use url::Url;
 
 use crate::context::{Ctx, Deadline, Idle};
+use crate::redis_target::RedisTarget;
 use crate::ring::sys;
 use crate::{net, ops, Error, Result};
 use resp::{ParseError, Reply};
+
+/// Parses one reply for the fuzzing entry point: the bytes it used, `None` if
+/// incomplete, or the error.
+pub(crate) fn parse_reply(buf: &[u8], limit: u64) -> std::result::Result<Option<usize>, String> {
+    match resp::parse(buf, limit) {
+        Ok(Some((_, used))) => {
+            assert!(used <= buf.len(), "a reply used more bytes than it had");
+            Ok(Some(used))
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(format!("{e:?}")),
+    }
+}
 
 /// Keys per `MGET` / pairs per `MSET` command.
 const BATCH: usize = 512;
 /// Most idle connections kept per I/O thread.
 const MAX_IDLE: usize = 16;
-
-/// The configured server.
-pub(crate) struct RedisTarget {
-    /// The URL without its password, used in messages.
-    pub(crate) uri: String,
-    host: String,
-    port: u16,
-    username: Option<String>,
-    password: Option<String>,
-    db: Option<u32>,
-}
-
-impl RedisTarget {
-    /// Parses `redis://[[user]:password@]host[:port][/db]`.
-    pub(crate) fn parse(text: &str) -> Result<RedisTarget> {
-        let bad = |reason: String| Error::Config {
-            reason: format!("redis url: {reason}"),
-        };
-        let url = Url::parse(text).map_err(|e| bad(e.to_string()))?;
-        if url.scheme() != "redis" {
-            return Err(bad(format!(
-                "scheme must be redis:// (TLS is not supported), not {:?}",
-                url.scheme()
-            )));
-        }
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| bad("no host".into()))?
-            .to_owned();
-        let port = url.port().unwrap_or(6379);
-        let db = match url.path().trim_start_matches('/') {
-            "" => None,
-            n => Some(
-                n.parse()
-                    .map_err(|_| bad(format!("invalid database {n:?}")))?,
-            ),
-        };
-        let username = Some(url.username().to_owned()).filter(|u| !u.is_empty());
-        let password = url.password().map(str::to_owned);
-        Ok(RedisTarget {
-            uri: format!("redis://{}:{port}/{}", host, db.unwrap_or(0)),
-            host,
-            port,
-            username,
-            password,
-            db,
-        })
-    }
-}
 
 fn target(ctx: &Ctx) -> Result<&RedisTarget> {
     ctx.shared.redis.as_ref().ok_or(Error::NotConfigured {
@@ -198,6 +161,7 @@ async fn command(
     deadline: Deadline,
 ) -> Result<Reply> {
     let request = Bytes::from(resp::encode(args));
+    let _open = ctx.shared.open_files.enter().await;
     loop {
         let pooled = checkout(ctx);
         let reused = pooled.is_some();
@@ -220,21 +184,8 @@ async fn command(
 }
 
 async fn open(ctx: &Ctx, target: &RedisTarget, deadline: Deadline) -> Result<OwnedFd> {
-    let fd = net::connect(ctx, &target.host, target.port, deadline.at)
-        .await
-        .map_err(|e| {
-            if e.kind() == io::ErrorKind::TimedOut {
-                Error::Timeout {
-                    uri: target.uri.clone(),
-                    limit: deadline.limit,
-                }
-            } else {
-                Error::Connect {
-                    uri: target.uri.clone(),
-                    source: e,
-                }
-            }
-        })?;
+    // The operator's server: not subject to the caller's http rules.
+    let fd = net::connect(ctx, None, &target.uri, &target.host, target.port, deadline).await?;
     if let Some(password) = &target.password {
         let mut args: Vec<&[u8]> = vec![b"AUTH"];
         if let Some(user) = &target.username {

@@ -1,29 +1,64 @@
 //! [`IoRuntime`]: the I/O threads and the way calls reach them.
 
+use std::future::Future;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Context, Poll};
 use std::thread::{self, JoinHandle};
 
 use crate::builtin;
 use crate::context::{Ctx, Shared};
 use crate::ring::{sys, Driver, Executor};
 use crate::stats::IoStats;
-use crate::{Call, Error, Item, Result, RingConfig};
+use crate::{Authority, Call, Error, Item, Result, RingConfig};
 
 /// Completion callback of [`IoRuntime::submit`].
 pub type Done = Box<dyn FnOnce(Result<Vec<Item>, Error>) + Send>;
 
 enum Msg {
-    Call(Call, Done),
+    Call(Call, Arc<Authority>, Done),
 }
 
 struct Worker {
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     wake_fd: Arc<OwnedFd>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    health: Arc<ThreadHealth>,
+}
+
+/// What an I/O thread reports about itself.
+#[derive(Debug, Default)]
+struct ThreadHealth {
+    /// False once the thread has stopped serving (it could not restart its ring).
+    alive: AtomicBool,
+    /// Times the thread's loop panicked and was restarted with a fresh ring.
+    restarts: AtomicU64,
+}
+
+/// The state of the I/O threads, from [`IoRuntime::health`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IoHealth {
+    /// I/O threads configured.
+    pub io_threads: usize,
+    /// I/O threads serving now.
+    pub serving_threads: usize,
+    /// Times an I/O thread's loop panicked and was restarted (its calls in
+    /// flight failed with [`Error::Shutdown`]); the thread serves again at once.
+    pub restarts: u64,
+    /// I/O tasks that panicked (each failed only its own call).
+    pub task_panics: u64,
+}
+
+impl IoHealth {
+    /// True when every I/O thread is serving.
+    pub fn is_healthy(&self) -> bool {
+        self.serving_threads == self.io_threads
+    }
 }
 
 struct Inner {
@@ -93,6 +128,29 @@ impl IoRuntime {
     /// must not block: the I/O thread serves other calls. If the runtime shuts
     /// down first, `done` gets [`Error::Shutdown`].
     pub fn submit(&self, call: Call, done: Done) {
+        let authority = Arc::clone(&self.inner.shared.config.authority);
+        self.submit_as(&authority, call, done);
+    }
+
+    /// Like [`submit`](Self::submit), with `authority` instead of the runtime's
+    /// default ([`RingConfig::authority`]): every file, host, bucket and key the
+    /// call names is checked against it, and one it does not allow fails the
+    /// call with [`Error::Forbidden`]. A daemon passes each tenant's.
+    ///
+    /// When [`RingConfig::max_queued_calls`] calls are already unfinished,
+    /// `done` gets [`Error::Overloaded`] at once.
+    pub fn submit_as(&self, authority: &Arc<Authority>, call: Call, done: Done) {
+        let shared = &self.inner.shared;
+        let limit = shared.config.max_queued_calls;
+        if shared.queued.fetch_add(1, Ordering::AcqRel) >= limit {
+            shared.queued.fetch_sub(1, Ordering::AcqRel);
+            done(Err(Error::Overloaded {
+                what: "queued calls",
+                limit,
+            }));
+            return;
+        }
+        let done = counted(Arc::clone(shared), done);
         let n = self.inner.workers.len();
         let index = self.inner.next.fetch_add(1, Ordering::Relaxed) % n.max(1);
         let Some(worker) = self.inner.workers.get(index) else {
@@ -101,12 +159,12 @@ impl IoRuntime {
         };
         let tx = worker.tx.lock().ok().and_then(|tx| tx.clone());
         let rejected = match tx {
-            Some(tx) => match tx.send(Msg::Call(call, done)) {
+            Some(tx) => match tx.send(Msg::Call(call, Arc::clone(authority), done)) {
                 Ok(()) => {
                     sys::eventfd_signal(worker.wake_fd.as_raw_fd());
                     None
                 }
-                Err(mpsc::SendError(Msg::Call(_, done))) => Some(done),
+                Err(mpsc::SendError(Msg::Call(_, _, done))) => Some(done),
             },
             None => Some(done),
         };
@@ -123,14 +181,42 @@ impl IoRuntime {
     /// # Errors
     /// The call's error, see [`Error`].
     pub fn call(&self, call: Call) -> Result<Vec<Item>> {
+        let authority = Arc::clone(&self.inner.shared.config.authority);
+        self.call_as(&authority, call)
+    }
+
+    /// Like [`call`](Self::call), with `authority` (see [`submit_as`](Self::submit_as)).
+    ///
+    /// # Errors
+    /// The call's error, see [`Error`]; [`Error::Forbidden`] when `authority`
+    /// does not allow a URI, host, bucket or key of the call.
+    pub fn call_as(&self, authority: &Arc<Authority>, call: Call) -> Result<Vec<Item>> {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.submit(
+        self.submit_as(
+            authority,
             call,
             Box::new(move |res| {
                 let _ = tx.send(res);
             }),
         );
         rx.recv().unwrap_or(Err(Error::Shutdown))
+    }
+
+    /// Whether every I/O thread is serving, and how many panics were survived.
+    pub fn health(&self) -> IoHealth {
+        let workers = &self.inner.workers;
+        IoHealth {
+            io_threads: workers.len(),
+            serving_threads: workers
+                .iter()
+                .filter(|w| w.health.alive.load(Ordering::Acquire))
+                .count(),
+            restarts: workers
+                .iter()
+                .map(|w| w.health.restarts.load(Ordering::Relaxed))
+                .sum(),
+            task_panics: self.inner.shared.counters.snapshot().panics,
+        }
     }
 
     /// A snapshot of the byte and call counters.
@@ -172,19 +258,23 @@ fn start_worker(index: usize, shared: &Arc<Shared>) -> Result<Worker> {
     let (ready_tx, ready_rx) = mpsc::sync_channel(1);
     let thread_shared = Arc::clone(shared);
     let thread_fd = Arc::clone(&wake_fd);
+    let health = Arc::new(ThreadHealth::default());
+    let thread_health = Arc::clone(&health);
     let thread = thread::Builder::new()
         .name(format!("pappus-io-{index}"))
         .spawn(move || {
             let entries = thread_shared.config.ring_entries;
-            match Driver::new(entries, thread_fd) {
-                Ok(driver) => {
-                    let _ = ready_tx.send(Ok(()));
-                    run(driver, thread_shared, rx);
-                }
+            let driver = match Driver::new(entries, Arc::clone(&thread_fd)) {
+                Ok(driver) => driver,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
+                    return;
                 }
-            }
+            };
+            thread_health.alive.store(true, Ordering::Release);
+            let _ = ready_tx.send(Ok(()));
+            serve(driver, &thread_shared, &rx, &thread_fd, &thread_health);
+            thread_health.alive.store(false, Ordering::Release);
         })
         .map_err(|source| Error::Io {
             uri: String::from("io thread"),
@@ -196,6 +286,7 @@ fn start_worker(index: usize, shared: &Arc<Shared>) -> Result<Worker> {
             tx: Mutex::new(Some(tx)),
             wake_fd,
             thread: Mutex::new(Some(thread)),
+            health,
         }),
         Ok(Err(source)) => {
             let _ = thread.join();
@@ -210,16 +301,68 @@ fn start_worker(index: usize, shared: &Arc<Shared>) -> Result<Worker> {
     }
 }
 
+/// Runs the thread's loop until the runtime shuts down. A panic that escapes
+/// the loop (task panics are caught per task) fails the calls the thread held,
+/// is logged, and the loop starts again on a fresh ring; if no ring can be made,
+/// the thread stops and [`IoRuntime::health`] reports it.
+fn serve(
+    mut driver: Rc<Driver>,
+    shared: &Arc<Shared>,
+    rx: &mpsc::Receiver<Msg>,
+    wake_fd: &Arc<OwnedFd>,
+    health: &ThreadHealth,
+) {
+    loop {
+        let ring = Rc::clone(&driver);
+        let res = catch_unwind(AssertUnwindSafe(|| run(ring, Arc::clone(shared), rx)));
+        let Err(panic) = res else {
+            return;
+        };
+        health.restarts.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(
+            panic = %panic_message(panic.as_ref()),
+            "an i/o thread's loop panicked; restarting it on a fresh ring"
+        );
+        // The old ring may still own buffers the kernel writes to: drain it if
+        // that is possible, otherwise leak it rather than free them under it.
+        let old = driver;
+        if catch_unwind(AssertUnwindSafe(|| old.drain())).is_err() {
+            std::mem::forget(old);
+        }
+        match Driver::new(shared.config.ring_entries, Arc::clone(wake_fd)) {
+            Ok(fresh) => driver = fresh,
+            Err(e) => {
+                tracing::error!(error = %e, "an i/o thread could not restart its ring; it stops");
+                return;
+            }
+        }
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// The I/O thread's loop: take calls, poll ready tasks, wait on the ring.
-fn run(driver: Rc<Driver>, shared: Arc<Shared>, rx: mpsc::Receiver<Msg>) {
+fn run(driver: Rc<Driver>, shared: Arc<Shared>, rx: &mpsc::Receiver<Msg>) {
     let executor = Executor::new(driver.wake_fd());
     let ctx = Rc::new(Ctx::new(Rc::clone(&driver), shared));
     let mut open = true;
     loop {
         while open {
             match rx.try_recv() {
-                Ok(Msg::Call(call, done)) => {
-                    executor.spawn(run_call(Rc::clone(&ctx), call, DoneGuard(Some(done))));
+                Ok(Msg::Call(call, authority, done)) => {
+                    executor.spawn(run_call(
+                        Rc::clone(&ctx),
+                        authority,
+                        call,
+                        DoneGuard(Some(done)),
+                    ));
                 }
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => open = false,
@@ -239,10 +382,51 @@ fn run(driver: Rc<Driver>, shared: Arc<Shared>, rx: mpsc::Receiver<Msg>) {
     driver.drain();
 }
 
-async fn run_call(ctx: Rc<Ctx>, call: Call, mut done: DoneGuard) {
-    let res = builtin::run(&ctx, call).await;
+async fn run_call(ctx: Rc<Ctx>, authority: Arc<Authority>, call: Call, mut done: DoneGuard) {
+    let builtin = call.builtin_name();
+    let res = CatchPanic(Box::pin(async {
+        let res = builtin::run(&ctx, &authority, call).await;
+        if let Err(e @ Error::Forbidden { .. }) = &res {
+            ctx.shared.counters.add_forbidden();
+            if let Some(hook) = &ctx.config().on_forbidden {
+                (hook.0)(&authority, e);
+            }
+        }
+        res
+    }))
+    .await
+    .unwrap_or_else(|message| {
+        ctx.shared.counters.add_panic();
+        tracing::error!(builtin, panic = %message, "an i/o task panicked; its call fails");
+        Err(Error::Internal { builtin, message })
+    });
     ctx.shared.counters.finish_call(res.is_ok());
     done.finish(res);
+}
+
+/// Polls a future, turning a panic into `Err` with its message, so that one
+/// call's bug fails that call only.
+struct CatchPanic<'a, T>(Pin<Box<dyn Future<Output = T> + 'a>>);
+
+impl<T> Future for CatchPanic<'_, T> {
+    type Output = std::result::Result<T, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic_message(panic.as_ref()))),
+        }
+    }
+}
+
+/// Wraps `done` so the call leaves the queued-calls count when it completes.
+fn counted(shared: Arc<Shared>, done: Done) -> Done {
+    Box::new(move |res| {
+        shared.queued.fetch_sub(1, Ordering::AcqRel);
+        done(res);
+    })
 }
 
 /// Calls the completion exactly once: with the result, or with

@@ -23,6 +23,16 @@ pub(crate) struct S3Target {
     credentials: Credentials,
 }
 
+impl std::fmt::Debug for S3Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The credentials are never printed.
+        f.debug_struct("S3Target")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
 impl S3Target {
     pub(crate) fn new(config: &S3Config) -> Result<S3Target> {
         let bad = |reason: String| Error::Config {

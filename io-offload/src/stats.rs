@@ -19,6 +19,11 @@ pub struct IoStats {
     /// Attempts repeated after a connection error, a timeout-free 5xx, or a stale
     /// keep-alive connection.
     pub retries: u64,
+    /// Calls refused by their authority ([`Error::Forbidden`](crate::Error::Forbidden)).
+    pub forbidden: u64,
+    /// I/O tasks that panicked (each failed its call with
+    /// [`Error::Internal`](crate::Error::Internal)).
+    pub panics: u64,
 }
 
 #[derive(Debug, Default)]
@@ -28,6 +33,8 @@ pub(crate) struct Counters {
     pub(crate) calls: AtomicU64,
     pub(crate) failed_calls: AtomicU64,
     pub(crate) retries: AtomicU64,
+    pub(crate) forbidden: AtomicU64,
+    pub(crate) panics: AtomicU64,
 }
 
 impl Counters {
@@ -41,6 +48,14 @@ impl Counters {
 
     pub(crate) fn add_retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_forbidden(&self) {
+        self.forbidden.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_panic(&self) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn finish_call(&self, ok: bool) {
@@ -57,6 +72,8 @@ impl Counters {
             calls: self.calls.load(Ordering::Relaxed),
             failed_calls: self.failed_calls.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
+            forbidden: self.forbidden.load(Ordering::Relaxed),
+            panics: self.panics.load(Ordering::Relaxed),
         }
     }
 }

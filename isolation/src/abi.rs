@@ -30,6 +30,15 @@ const OUTPUT_DESC_LEN: u64 = 16;
 const OUTPUT_SLOT: usize = 20;
 /// Longest guest error message kept, in bytes.
 const MAX_MESSAGE: usize = 4096;
+/// What the host holds per output set besides its name: the set itself and its
+/// entries in the reader's two tables. Charged against the output limit so
+/// that a guest reporting many empty sets cannot make the host allocate more
+/// than the limit.
+const SET_COST: u64 = (std::mem::size_of::<OutputSet>()
+    + std::mem::size_of::<&str>()
+    + std::mem::size_of::<Range<usize>>()) as u64;
+/// What the host holds per output item besides its name and data.
+const ITEM_COST: u64 = std::mem::size_of::<Item>() as u64;
 
 fn align8(n: u64) -> u64 {
     (n + 7) & !7
@@ -190,6 +199,14 @@ pub(crate) fn read_outputs(
     })?;
     let set_count = get_u32(mem, desc.start);
     let sets_ptr = get_u32(mem, desc.start + 4);
+    // Charged before anything is allocated or walked (after the O(1) bounds
+    // check of each table): every set, item, name and data byte counts, and
+    // the first pass stops as soon as the total passes the limit, which also
+    // bounds its time (sets may share one table).
+    let mut budget = Budget {
+        used: 0,
+        limit: max_output_bytes,
+    };
     let sets = table(
         mem,
         "the output set table",
@@ -197,9 +214,9 @@ pub(crate) fn read_outputs(
         set_count,
         SET_DESC_LEN,
     )?;
+    budget.charge(u64::from(set_count).saturating_mul(SET_COST))?;
 
     // First pass: check every descriptor and measure, before copying anything.
-    let mut total = 0u64;
     let mut data_total = 0u64;
     let mut names: Vec<&str> = Vec::with_capacity(set_count as usize);
     for s in 0..set_count as usize {
@@ -210,14 +227,17 @@ pub(crate) fn read_outputs(
             get_u32(mem, d),
             get_u32(mem, d + 4),
         )?;
+        budget.charge(name.len() as u64)?;
         names.push(name);
+        let item_count = get_u32(mem, d + 12);
         let items = table(
             mem,
             "an output item table",
             get_u32(mem, d + 8),
-            get_u32(mem, d + 12),
+            item_count,
             ITEM_DESC_LEN,
         )?;
+        budget.charge(u64::from(item_count).saturating_mul(ITEM_COST))?;
         for it in items.step_by(ITEM_DESC_LEN as usize) {
             let (name_ptr, name_len) = (get_u32(mem, it), get_u32(mem, it + 4));
             let (data_ptr, data_len) = (get_u32(mem, it + 16), get_u32(mem, it + 20));
@@ -233,12 +253,9 @@ pub(crate) fn read_outputs(
                     mem.len()
                 )));
             }
-            total += u64::from(name_len) + u64::from(data_len);
+            budget.charge(u64::from(name_len) + u64::from(data_len))?;
             data_total += u64::from(data_len);
         }
-    }
-    if total > max_output_bytes {
-        return Err(OutputError::TooLarge { actual: total });
     }
     check_unique(&names)?;
 
@@ -289,6 +306,24 @@ pub(crate) fn read_outputs(
         out.push(set);
     }
     Ok(out)
+}
+
+/// Host bytes charged so far against the output limit.
+struct Budget {
+    used: u64,
+    limit: u64,
+}
+
+impl Budget {
+    /// Adds `bytes`; fails once the total passes the limit (the error gives the
+    /// total reached, a lower bound of what the guest reported).
+    fn charge(&mut self, bytes: u64) -> Result<(), OutputError> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit {
+            return Err(OutputError::TooLarge { actual: self.used });
+        }
+        Ok(())
+    }
 }
 
 fn check_unique(names: &[&str]) -> Result<(), OutputError> {

@@ -12,8 +12,11 @@ pub struct Limits {
     /// Wall-clock deadline of one call, from instantiation to the entry's return.
     /// Default 5 s. Enforced with a granularity of [`Config::epoch_tick`].
     pub timeout: Duration,
-    /// Maximum total size of one call's outputs: the names plus the data of every
-    /// output item. Default 16 MiB.
+    /// Maximum host memory for one call's outputs: the names and data of every
+    /// output set and item, plus what the host holds per set (80 bytes on
+    /// 64-bit hosts) and per item (64 bytes). Checked while the output
+    /// descriptors are read, before anything is allocated, so a guest that
+    /// lies in them cannot make the host allocate more. Default 16 MiB.
     pub max_output_bytes: u64,
 }
 

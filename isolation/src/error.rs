@@ -62,14 +62,17 @@ pub enum Error {
     },
     /// The outputs the guest reported are larger than the function's output limit.
     #[error(
-        "function `{function}` produced {actual_bytes} output bytes, over its limit of {limit_bytes}"
+        "function `{function}` produced at least {actual_bytes} output bytes, over its limit of {limit_bytes}"
     )]
     OutputTooLarge {
         /// The function's name.
         function: String,
         /// The function's output limit.
         limit_bytes: u64,
-        /// The size the guest reported (names plus data of every output item).
+        /// The size the guest's outputs reached when the limit was crossed (names
+        /// and data, plus a fixed cost per set and item; see
+        /// [`Limits::max_output_bytes`](crate::Limits::max_output_bytes)): at
+        /// least this much was reported.
         actual_bytes: u64,
     },
     /// The guest broke the ABI (`docs/abi.md`): for example an output descriptor

@@ -42,6 +42,8 @@ mod cache;
 mod cancel;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod model;
 mod runtime;
 mod wasi;

@@ -6,6 +6,7 @@ mod builtins;
 mod failures;
 mod io_faults;
 mod joins;
+mod json_fuzz;
 mod modes;
 mod nested;
 mod overload;

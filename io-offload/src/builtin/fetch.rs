@@ -5,13 +5,13 @@ use bytes::Bytes;
 use crate::context::{Ctx, Deadline};
 use crate::http::{self, Request};
 use crate::uri::{self, HttpUrl, Target};
-use crate::{file, Item, Result};
+use crate::{file, Authority, Item, Result};
 
-pub(crate) async fn run(ctx: &Ctx, uris: Vec<Item>) -> Result<Vec<Item>> {
+pub(crate) async fn run(ctx: &Ctx, auth: &Authority, uris: Vec<Item>) -> Result<Vec<Item>> {
     let deadline = ctx.deadline();
     super::for_each(uris, ctx.config().max_in_flight, |item| async move {
         let uri = uri::text(&item.data)?;
-        let data = fetch(ctx, &uri, deadline).await?;
+        let data = fetch(ctx, auth, &uri, deadline).await?;
         Ok(Item {
             name: item.name,
             key: item.key,
@@ -21,25 +21,40 @@ pub(crate) async fn run(ctx: &Ctx, uris: Vec<Item>) -> Result<Vec<Item>> {
     .await
 }
 
-/// Reads the object at `uri`.
-pub(crate) async fn fetch(ctx: &Ctx, uri: &str, deadline: Deadline) -> Result<Bytes> {
+/// Reads the object at `uri`, if `auth` allows it.
+pub(crate) async fn fetch(
+    ctx: &Ctx,
+    auth: &Authority,
+    uri: &str,
+    deadline: Deadline,
+) -> Result<Bytes> {
     match uri::parse_object(uri)? {
-        Target::File(path) => file::read(ctx, uri, &path, deadline).await,
-        Target::Http(url) => get(ctx, &url, deadline).await,
+        Target::File(path) => {
+            let access = auth.file_read(uri, &path)?;
+            file::read(ctx, auth, uri, &access, deadline).await
+        }
+        Target::Http(url) => get(ctx, Some(auth), &url, deadline).await,
         Target::S3 { bucket, key } => {
-            let url = ctx.s3(uri)?.get_url(uri, &bucket, &key)?;
-            get(ctx, &url, deadline).await
+            let store = auth.s3(uri, &bucket, &key, ctx.shared.s3.as_ref())?;
+            let url = store.get_url(uri, &bucket, &key)?;
+            get(ctx, None, &url, deadline).await
         }
     }
 }
 
 /// `GET` of the whole object.
-async fn get(ctx: &Ctx, url: &HttpUrl, deadline: Deadline) -> Result<Bytes> {
+async fn get(
+    ctx: &Ctx,
+    authority: Option<&Authority>,
+    url: &HttpUrl,
+    deadline: Deadline,
+) -> Result<Bytes> {
     let request = Request {
         method: "GET",
         url,
         headers: &[],
         body: Bytes::new(),
+        authority,
     };
     let response = http::send_for_object(ctx, &request, deadline).await?;
     Ok(response.body)

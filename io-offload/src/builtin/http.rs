@@ -3,9 +3,9 @@
 use crate::context::Ctx;
 use crate::http::message::{encode_response, parse_request};
 use crate::http::{self, is_idempotent, Request};
-use crate::{retry, Item, Result};
+use crate::{retry, Authority, Item, Result};
 
-pub(crate) async fn run(ctx: &Ctx, requests: Vec<Item>) -> Result<Vec<Item>> {
+pub(crate) async fn run(ctx: &Ctx, auth: &Authority, requests: Vec<Item>) -> Result<Vec<Item>> {
     let deadline = ctx.deadline();
     super::for_each(requests, ctx.config().max_in_flight, |item| async move {
         let parsed = parse_request(&item)?;
@@ -14,6 +14,7 @@ pub(crate) async fn run(ctx: &Ctx, requests: Vec<Item>) -> Result<Vec<Item>> {
             url: &parsed.url,
             headers: &parsed.headers,
             body: parsed.body.clone(),
+            authority: Some(auth),
         };
         // A 5xx after the last retry is still an answer: it is returned as data.
         let response = retry::retry(

@@ -3,16 +3,26 @@
 use bytes::Bytes;
 
 use crate::context::Ctx;
-use crate::{redis, retry, Item, Result};
+use crate::{redis, retry, Authority, Item, Result};
+
+/// `key` in the namespace of the caller's authority.
+fn namespaced(prefix: &str, key: &[u8]) -> Bytes {
+    let mut full = Vec::with_capacity(prefix.len().saturating_add(key.len()));
+    full.extend_from_slice(prefix.as_bytes());
+    full.extend_from_slice(key);
+    Bytes::from(full)
+}
 
 /// Each key item's data is a Redis key; present keys answer an item with the
 /// key item's name and key and the value as data; missing keys answer none.
-pub(crate) async fn get(ctx: &Ctx, keys: Vec<Item>) -> Result<Vec<Item>> {
+/// Keys are taken in the authority's namespace.
+pub(crate) async fn get(ctx: &Ctx, auth: &Authority, keys: Vec<Item>) -> Result<Vec<Item>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
+    let prefix = auth.redis_prefix(&redis::uri(ctx))?;
     let deadline = ctx.deadline();
-    let names: Vec<Bytes> = keys.iter().map(|k| k.data.clone()).collect();
+    let names: Vec<Bytes> = keys.iter().map(|k| namespaced(prefix, &k.data)).collect();
     let values = retry::retry(
         ctx,
         deadline,
@@ -36,14 +46,17 @@ pub(crate) async fn get(ctx: &Ctx, keys: Vec<Item>) -> Result<Vec<Item>> {
 
 /// Each pair item's name is the Redis key and its data the value; each
 /// answers a JSON receipt `{"key", "size"}` with the pair's name and key.
-pub(crate) async fn put(ctx: &Ctx, pairs: Vec<Item>) -> Result<Vec<Item>> {
+/// The key is taken in the authority's namespace; the receipt names it as the
+/// caller did.
+pub(crate) async fn put(ctx: &Ctx, auth: &Authority, pairs: Vec<Item>) -> Result<Vec<Item>> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
+    let prefix = auth.redis_prefix(&redis::uri(ctx))?;
     let deadline = ctx.deadline();
     let kv: Vec<(Bytes, Bytes)> = pairs
         .iter()
-        .map(|p| (Bytes::from(p.name.clone()), p.data.clone()))
+        .map(|p| (namespaced(prefix, p.name.as_bytes()), p.data.clone()))
         .collect();
     retry::retry(
         ctx,

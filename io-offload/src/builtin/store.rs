@@ -7,9 +7,14 @@ use bytes::Bytes;
 use crate::context::{Ctx, Deadline};
 use crate::http::{self, Request};
 use crate::uri::{self, HttpUrl, Target};
-use crate::{file, Error, Item, Result};
+use crate::{file, Authority, Error, Item, Result};
 
-pub(crate) async fn run(ctx: &Ctx, objects: Vec<Item>, uris: Vec<Item>) -> Result<Vec<Item>> {
+pub(crate) async fn run(
+    ctx: &Ctx,
+    auth: &Authority,
+    objects: Vec<Item>,
+    uris: Vec<Item>,
+) -> Result<Vec<Item>> {
     let deadline = ctx.deadline();
     let mut by_key: HashMap<u64, Vec<Bytes>> = HashMap::new();
     for item in uris {
@@ -34,7 +39,7 @@ pub(crate) async fn run(ctx: &Ctx, objects: Vec<Item>, uris: Vec<Item>) -> Resul
         |(object, target)| async move {
             let uri = uri::text(&target)?;
             let size = object.data.len();
-            let etag = store(ctx, &uri, object.data, deadline).await?;
+            let etag = store(ctx, auth, &uri, object.data, deadline).await?;
             let receipt = serde_json::json!({ "uri": uri, "size": size, "etag": etag });
             Ok(Item {
                 name: object.name,
@@ -46,8 +51,15 @@ pub(crate) async fn run(ctx: &Ctx, objects: Vec<Item>, uris: Vec<Item>) -> Resul
     .await
 }
 
-/// Writes `data` to `uri`; answers the ETag the store gave, if any.
-async fn store(ctx: &Ctx, uri: &str, data: Bytes, deadline: Deadline) -> Result<Option<String>> {
+/// Writes `data` to `uri`, if `auth` allows it; answers the ETag the store
+/// gave, if any.
+async fn store(
+    ctx: &Ctx,
+    auth: &Authority,
+    uri: &str,
+    data: Bytes,
+    deadline: Deadline,
+) -> Result<Option<String>> {
     let limit = ctx.config().max_object_bytes;
     if data.len() as u64 > limit {
         return Err(Error::TooLarge {
@@ -58,19 +70,27 @@ async fn store(ctx: &Ctx, uri: &str, data: Bytes, deadline: Deadline) -> Result<
     }
     match uri::parse_object(uri)? {
         Target::File(path) => {
-            file::write(ctx, uri, &path, data, deadline).await?;
+            let access = auth.file_write(uri, &path)?;
+            file::write(ctx, auth, uri, &access, data, deadline).await?;
             Ok(None)
         }
-        Target::Http(url) => put(ctx, &url, data, deadline).await,
+        Target::Http(url) => put(ctx, Some(auth), &url, data, deadline).await,
         Target::S3 { bucket, key } => {
-            let url = ctx.s3(uri)?.put_url(uri, &bucket, &key)?;
-            put(ctx, &url, data, deadline).await
+            let store = auth.s3(uri, &bucket, &key, ctx.shared.s3.as_ref())?;
+            let url = store.put_url(uri, &bucket, &key)?;
+            put(ctx, None, &url, data, deadline).await
         }
     }
 }
 
 /// `PUT` of the whole object; answers the ETag, if the store gives one.
-async fn put(ctx: &Ctx, url: &HttpUrl, data: Bytes, deadline: Deadline) -> Result<Option<String>> {
+async fn put(
+    ctx: &Ctx,
+    authority: Option<&Authority>,
+    url: &HttpUrl,
+    data: Bytes,
+    deadline: Deadline,
+) -> Result<Option<String>> {
     let headers = [(
         "Content-Type".to_owned(),
         "application/octet-stream".to_owned(),
@@ -80,6 +100,7 @@ async fn put(ctx: &Ctx, url: &HttpUrl, data: Bytes, deadline: Deadline) -> Resul
         url,
         headers: &headers,
         body: data,
+        authority,
     };
     let response = http::send_for_object(ctx, &request, deadline).await?;
     Ok(response

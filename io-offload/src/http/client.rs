@@ -1,6 +1,5 @@
 //! Sending a request on a pooled or fresh connection.
 
-use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Instant;
 
@@ -10,10 +9,12 @@ use super::response::{read_response, ReadError};
 use super::{Request, Response};
 use crate::context::{Ctx, Deadline, Idle};
 use crate::ring::sys;
-use crate::{net, ops, Error, Result};
+use crate::{net, ops, Authority, Result};
 
 /// Most idle connections kept per `host:port` on one I/O thread.
 const MAX_IDLE_PER_HOST: usize = 16;
+/// Most idle connections kept on one I/O thread, over all hosts.
+const MAX_IDLE: usize = 256;
 
 /// Idle connections older than this are closed rather than reused (servers
 /// close idle keep-alive connections after a while; nginx after 75 s).
@@ -25,13 +26,27 @@ pub(crate) async fn send(ctx: &Ctx, req: &Request<'_>, deadline: Deadline) -> Re
     let uri = &req.url.full;
     let head = Bytes::from(build_head(req));
     let is_head = req.method == "HEAD";
+    // Connections are pooled per authority: one made for a destination one
+    // principal may reach is never handed to another.
+    let pool_key = format!(
+        "{}/{}",
+        req.authority.map_or(0, Authority::id),
+        req.url.authority
+    );
+    let _open = ctx.shared.open_files.enter().await;
     loop {
-        let (fd, reused) = match checkout(ctx, &req.url.authority) {
+        let (fd, reused) = match checkout(ctx, &pool_key) {
             Some(fd) => (fd, true),
             None => {
-                let fd = net::connect(ctx, &req.url.host, req.url.port, deadline.at)
-                    .await
-                    .map_err(|e| connect_error(uri, e, deadline))?;
+                let fd = net::connect(
+                    ctx,
+                    req.authority,
+                    uri,
+                    &req.url.host,
+                    req.url.port,
+                    deadline,
+                )
+                .await?;
                 (fd, false)
             }
         };
@@ -49,7 +64,7 @@ pub(crate) async fn send(ctx: &Ctx, req: &Request<'_>, deadline: Deadline) -> Re
                 ctx.shared.counters.add_stored(req.body.len());
                 ctx.shared.counters.add_fetched(response.body.len());
                 if reusable {
-                    checkin(ctx, &req.url.authority, fd);
+                    checkin(ctx, &pool_key, fd);
                 }
                 return Ok(response);
             }
@@ -82,20 +97,6 @@ async fn exchange(
             .map_err(ReadError::Send)?;
     }
     read_response(ctx, raw, is_head, deadline).await
-}
-
-fn connect_error(uri: &str, e: io::Error, deadline: Deadline) -> Error {
-    if e.kind() == io::ErrorKind::TimedOut {
-        Error::Timeout {
-            uri: uri.to_owned(),
-            limit: deadline.limit,
-        }
-    } else {
-        Error::Connect {
-            uri: uri.to_owned(),
-            source: e,
-        }
-    }
 }
 
 fn build_head(req: &Request<'_>) -> Vec<u8> {
@@ -146,8 +147,10 @@ fn checkout(ctx: &Ctx, authority: &str) -> Option<OwnedFd> {
 
 fn checkin(ctx: &Ctx, authority: &str, fd: OwnedFd) {
     let mut pool = ctx.http_pool.borrow_mut();
+    pool.retain(|_, idle| !idle.is_empty());
+    let total: usize = pool.values().map(Vec::len).sum();
     let idle = pool.entry(authority.to_owned()).or_default();
-    if idle.len() < MAX_IDLE_PER_HOST {
+    if idle.len() < MAX_IDLE_PER_HOST && total < MAX_IDLE {
         idle.push(Idle {
             fd,
             since: Instant::now(),

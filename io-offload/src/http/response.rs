@@ -7,16 +7,17 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::framing::{parse_head, ChunkStep, Chunked, FrameError, Framing};
 use super::Response;
 use crate::context::{Ctx, Deadline};
 use crate::{ops, Error};
 
 /// Largest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
-/// Most headers in a response.
-const MAX_HEADERS: usize = 128;
 /// Receive buffer growth step.
 const STEP: usize = 64 * 1024;
+/// Most memory set aside for a sized body before its bytes arrive.
+const SIZED_START: usize = 1024 * 1024;
 
 /// Why reading a response failed.
 #[derive(Debug)]
@@ -93,6 +94,15 @@ impl ReadError {
 
 type ReadResult<T> = std::result::Result<T, ReadError>;
 
+impl From<FrameError> for ReadError {
+    fn from(e: FrameError) -> ReadError {
+        match e {
+            FrameError::Protocol(reason) => ReadError::Protocol(reason),
+            FrameError::TooLarge(n) => ReadError::TooLarge(n),
+        }
+    }
+}
+
 /// Receives more bytes into `buf` (growing it by [`STEP`] if full).
 async fn fill(
     ctx: &Ctx,
@@ -109,51 +119,6 @@ async fn fill(
         Ok(n) => Ok((buf, n)),
         Err(source) => Err(ReadError::Recv { source, started }),
     }
-}
-
-struct Head {
-    status: u16,
-    reason: String,
-    headers: Vec<(String, Vec<u8>)>,
-    version: u8,
-    len: usize,
-}
-
-fn parse_head(buf: &[u8]) -> ReadResult<Option<Head>> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut headers);
-    match resp.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => Ok(Some(Head {
-            status: resp.code.unwrap_or(0),
-            reason: resp.reason.unwrap_or("").to_owned(),
-            headers: resp
-                .headers
-                .iter()
-                .map(|h| (h.name.to_owned(), h.value.to_vec()))
-                .collect(),
-            version: resp.version.unwrap_or(1),
-            len,
-        })),
-        Ok(httparse::Status::Partial) => Ok(None),
-        Err(e) => Err(ReadError::Protocol(format!("malformed response head: {e}"))),
-    }
-}
-
-fn header<'h>(headers: &'h [(String, Vec<u8>)], name: &str) -> Option<&'h [u8]> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_slice())
-}
-
-fn has_token(value: Option<&[u8]>, token: &str) -> bool {
-    value
-        .map(|v| {
-            String::from_utf8_lossy(v)
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
-        .unwrap_or(false)
 }
 
 /// Reads one response; the flag tells whether the connection may be reused.
@@ -190,25 +155,18 @@ pub(crate) async fn read_response(
         }
     };
     let rest = buf.split_off(head.len);
-    let keep_alive = head.version == 1 && !has_token(header(&head.headers, "connection"), "close");
-    let no_body = is_head || head.status == 204 || head.status == 304;
-    let (body, reusable) = if no_body {
-        (Vec::new(), keep_alive)
-    } else if has_token(header(&head.headers, "transfer-encoding"), "chunked") {
-        let (body, clean) = read_chunked(ctx, fd, rest, deadline, limit).await?;
-        (body, keep_alive && clean)
-    } else if let Some(value) = header(&head.headers, "content-length") {
-        let len = std::str::from_utf8(value)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .ok_or_else(|| ReadError::Protocol("invalid content-length".into()))?;
-        if len > limit {
-            return Err(ReadError::TooLarge(len));
+    let keep_alive = head.keep_alive();
+    let (body, reusable) = match head.framing(is_head, limit)? {
+        Framing::Empty => (Vec::new(), keep_alive),
+        Framing::Chunked => {
+            let (body, clean) = read_chunked(ctx, fd, rest, deadline, limit).await?;
+            (body, keep_alive && clean)
         }
-        let (body, clean) = read_sized(ctx, fd, rest, len as usize, deadline).await?;
-        (body, keep_alive && clean)
-    } else {
-        (read_to_close(ctx, fd, rest, deadline, limit).await?, false)
+        Framing::Sized(len) => {
+            let (body, clean) = read_sized(ctx, fd, rest, len, deadline).await?;
+            (body, keep_alive && clean)
+        }
+        Framing::ToClose => (read_to_close(ctx, fd, rest, deadline, limit).await?, false),
     };
     Ok((
         Response {
@@ -235,9 +193,15 @@ async fn read_sized(
         body.truncate(len);
         return Ok((body, clean));
     }
-    let mut body = Vec::with_capacity(len);
+    // The length is only a claim: memory grows as bytes arrive, not up front.
+    let mut body = Vec::with_capacity(len.min(SIZED_START));
     body.extend_from_slice(&rest);
     while body.len() < len {
+        if body.capacity() - body.len() < 4096 {
+            // Doubling, but never past the claimed length.
+            let remaining = len - body.len();
+            body.reserve(remaining.min(body.capacity().max(STEP)));
+        }
         let (res, next) = ops::recv(&ctx.driver, fd, body, Some(deadline)).await;
         body = next;
         match res {
@@ -292,35 +256,14 @@ async fn read_chunked(
     deadline: Instant,
     limit: u64,
 ) -> ReadResult<(Vec<u8>, bool)> {
-    let mut body = Vec::new();
-    let mut pos = 0;
+    let mut decoder = Chunked::default();
     loop {
-        match httparse::parse_chunk_size(&raw[pos..]) {
-            Ok(httparse::Status::Complete((consumed, size))) => {
-                if size == 0 {
-                    pos += consumed;
-                    break;
-                }
-                if body.len() as u64 + size > limit {
-                    return Err(ReadError::TooLarge(body.len() as u64 + size));
-                }
-                let size = size as usize;
-                let end = pos + consumed + size + 2;
-                if raw.len() >= end {
-                    if &raw[end - 2..end] != b"\r\n" {
-                        return Err(ReadError::Protocol("chunk not followed by CRLF".into()));
-                    }
-                    body.extend_from_slice(&raw[pos + consumed..end - 2]);
-                    pos = end;
-                    continue;
-                }
+        match decoder.decode(&raw, limit)? {
+            ChunkStep::Done { used } => return Ok((decoder.into_body(), used == raw.len())),
+            ChunkStep::More { consumed } => {
+                raw.drain(..consumed);
             }
-            Ok(httparse::Status::Partial) => {}
-            Err(_) => return Err(ReadError::Protocol("invalid chunk size line".into())),
         }
-        // Need more bytes: drop what was consumed, then receive.
-        raw.drain(..pos);
-        pos = 0;
         let (next, n) = fill(ctx, fd, raw, deadline, true).await?;
         raw = next;
         if n == 0 {
@@ -328,31 +271,8 @@ async fn read_chunked(
                 started: true,
                 reason: format!(
                     "truncated chunked body: connection closed after {} bytes",
-                    body.len()
+                    decoder.len()
                 ),
-            });
-        }
-    }
-    // Trailers: zero or more header lines, then an empty line.
-    loop {
-        let tail = &raw[pos..];
-        if tail.starts_with(b"\r\n") {
-            return Ok((body, tail.len() == 2));
-        }
-        if let Some(i) = tail.windows(4).position(|w| w == b"\r\n\r\n") {
-            return Ok((body, tail.len() == i + 4));
-        }
-        raw.drain(..pos);
-        pos = 0;
-        if raw.len() > MAX_HEAD {
-            return Err(ReadError::Protocol("chunked trailers too large".into()));
-        }
-        let (next, n) = fill(ctx, fd, raw, deadline, true).await?;
-        raw = next;
-        if n == 0 {
-            return Err(ReadError::Closed {
-                started: true,
-                reason: "connection closed inside the chunked trailers".into(),
             });
         }
     }

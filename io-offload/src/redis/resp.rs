@@ -38,10 +38,23 @@ pub(crate) fn parse(buf: &[u8], limit: u64) -> Result<Option<(Reply, usize)>, Pa
     parse_at(buf, 0, limit, 0)
 }
 
-fn line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    let rest = buf.get(pos..)?;
-    let i = rest.windows(2).position(|w| w == b"\r\n")?;
-    Some((&rest[..i], pos + i + 2))
+/// Longest status, error or length line accepted: without a bound, a peer that
+/// never ends a line would grow the receive buffer until the deadline.
+const MAX_LINE: usize = 64 * 1024;
+
+/// The line starting at `pos` and the position after its CRLF; `None` if
+/// incomplete.
+fn line(buf: &[u8], pos: usize) -> Result<Option<(&[u8], usize)>, ParseError> {
+    let Some(rest) = buf.get(pos..) else {
+        return Ok(None);
+    };
+    match rest.windows(2).position(|w| w == b"\r\n") {
+        Some(i) if i <= MAX_LINE => Ok(Some((&rest[..i], pos + i + 2))),
+        None if rest.len() <= MAX_LINE => Ok(None),
+        _ => Err(ParseError::Protocol(format!(
+            "reply line longer than {MAX_LINE} bytes"
+        ))),
+    }
 }
 
 fn int(text: &[u8]) -> Result<i64, ParseError> {
@@ -68,7 +81,7 @@ fn parse_at(
     let Some(&tag) = buf.get(pos) else {
         return Ok(None);
     };
-    let Some((text, next)) = line(buf, pos + 1) else {
+    let Some((text, next)) = line(buf, pos + 1)? else {
         return Ok(None);
     };
     let text_string = || String::from_utf8_lossy(text).into_owned();
@@ -81,15 +94,19 @@ fn parse_at(
             if len < 0 {
                 return Ok(Some((Reply::Bulk(None), next)));
             }
-            let len = len as u64;
+            let len = len.unsigned_abs();
             if len > limit {
                 return Err(ParseError::TooLarge(len));
             }
-            let end = next + len as usize;
-            if buf.len() < end + 2 {
+            // The length is the peer's: every step is checked.
+            let end = usize::try_from(len)
+                .ok()
+                .and_then(|len| next.checked_add(len))
+                .ok_or_else(|| ParseError::Protocol(format!("bulk length {len} overflows")))?;
+            let Some(crlf) = end.checked_add(2).and_then(|after| buf.get(end..after)) else {
                 return Ok(None);
-            }
-            if &buf[end..end + 2] != b"\r\n" {
+            };
+            if crlf != b"\r\n" {
                 return Err(ParseError::Protocol(
                     "bulk string not followed by CRLF".into(),
                 ));
@@ -102,7 +119,8 @@ fn parse_at(
             if count < 0 {
                 return Ok(Some((Reply::Array(None), next)));
             }
-            let mut items = Vec::with_capacity((count as usize).min(1024));
+            // Capacity is not taken on trust: the items must arrive first.
+            let mut items = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(1024));
             let mut at = next;
             for _ in 0..count {
                 match parse_at(buf, at, limit, depth + 1)? {
@@ -145,6 +163,13 @@ mod tests {
                 Reply::Int(7),
             ]))
         );
+    }
+
+    #[test]
+    fn hostile_lengths_are_errors() {
+        assert_eq!(parse(b"$9223372036854775807\r\nab\r\n", u64::MAX), Ok(None));
+        assert!(parse(&[b'+'; 70_000], 100).is_err());
+        assert_eq!(parse(b"*9223372036854775807\r\n:1\r\n", 10), Ok(None));
     }
 
     #[test]

@@ -31,22 +31,31 @@ pub(crate) enum OpKind {
     Send { fd: RawFd, buf: Bytes },
     /// Connect a socket.
     Connect { fd: RawFd, addr: Box<SockAddr> },
-    /// `openat(AT_FDCWD, path, flags, mode)`; the result is the new descriptor.
+    /// `openat2(dirfd, path, how)`; the result is the new descriptor.
+    /// `O_CLOEXEC` is always added to the flags.
     Open {
+        dirfd: RawFd,
         path: CString,
-        flags: i32,
-        mode: u32,
+        how: Box<types::OpenHow>,
     },
     /// `statx` of an open descriptor (size only).
     Statx { fd: RawFd, buf: Box<libc::statx> },
     /// `fsync`.
     Fsync { fd: RawFd },
-    /// `renameat(AT_FDCWD, from, AT_FDCWD, to)`.
-    Rename { from: CString, to: CString },
-    /// `mkdirat(AT_FDCWD, path, mode)`.
-    Mkdir { path: CString, mode: u32 },
-    /// `unlinkat(AT_FDCWD, path, 0)`.
-    Unlink { path: CString },
+    /// `renameat(dirfd, from, dirfd, to)`.
+    Rename {
+        dirfd: RawFd,
+        from: CString,
+        to: CString,
+    },
+    /// `mkdirat(dirfd, path, mode)`.
+    Mkdir {
+        dirfd: RawFd,
+        path: CString,
+        mode: u32,
+    },
+    /// `unlinkat(dirfd, path, 0)`.
+    Unlink { dirfd: RawFd, path: CString },
     /// A plain timer; completes with `-ETIME` when it fires.
     Sleep { time: Box<types::Timespec> },
     /// Read the wake-up eventfd's counter (internal to the driver).
@@ -146,11 +155,8 @@ impl OpKind {
                 addr.len,
             )
             .build(),
-            OpKind::Open { path, flags, mode } => {
-                opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
-                    .flags(*flags | libc::O_CLOEXEC)
-                    .mode(*mode)
-                    .build()
+            OpKind::Open { dirfd, path, how } => {
+                opcode::OpenAt2::new(types::Fd(*dirfd), path.as_ptr(), &**how).build()
             }
             OpKind::Statx { fd, buf } => opcode::Statx::new(
                 types::Fd(*fd),
@@ -161,20 +167,20 @@ impl OpKind {
             .mask(libc::STATX_SIZE | libc::STATX_TYPE)
             .build(),
             OpKind::Fsync { fd } => opcode::Fsync::new(types::Fd(*fd)).build(),
-            OpKind::Rename { from, to } => opcode::RenameAt::new(
-                types::Fd(libc::AT_FDCWD),
+            OpKind::Rename { dirfd, from, to } => opcode::RenameAt::new(
+                types::Fd(*dirfd),
                 from.as_ptr(),
-                types::Fd(libc::AT_FDCWD),
+                types::Fd(*dirfd),
                 to.as_ptr(),
             )
             .build(),
-            OpKind::Mkdir { path, mode } => {
-                opcode::MkDirAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+            OpKind::Mkdir { dirfd, path, mode } => {
+                opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr())
                     .mode(*mode)
                     .build()
             }
-            OpKind::Unlink { path } => {
-                opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr()).build()
+            OpKind::Unlink { dirfd, path } => {
+                opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr()).build()
             }
             OpKind::Sleep { time } => {
                 opcode::Timeout::new(&**time as *const types::Timespec).build()
@@ -207,7 +213,9 @@ impl OpKind {
             (opcode::Recv::CODE, "recv"),
             (opcode::Send::CODE, "send"),
             (opcode::Connect::CODE, "connect"),
-            (opcode::OpenAt::CODE, "openat"),
+            // openat2 (Linux 5.6) is what confines paths beneath a root; the
+            // runtime needs a far newer kernel anyway, so there is no fallback.
+            (opcode::OpenAt2::CODE, "openat2"),
             (opcode::Statx::CODE, "statx"),
             (opcode::Fsync::CODE, "fsync"),
             (opcode::RenameAt::CODE, "renameat"),

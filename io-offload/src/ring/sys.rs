@@ -85,3 +85,37 @@ pub(crate) fn own_cqe(res: i32) -> io::Result<OwnedFd> {
     // SAFETY: a non-negative openat completion is a new descriptor nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(res) })
 }
+
+/// What an open descriptor is, for checking where an opened path really led.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FdKind {
+    /// `st_mode & S_IFMT`.
+    pub(crate) file_type: u32,
+    /// The file system's magic number (`statfs.f_type`).
+    pub(crate) fs_magic: i64,
+}
+
+/// `fstat` and `fstatfs` of `fd`: plain system calls on an open descriptor,
+/// which do no I/O, so they are made directly rather than through the ring.
+pub(crate) fn fd_kind(fd: RawFd) -> io::Result<FdKind> {
+    // SAFETY: stat and statfs are plain old data; all-zero is a valid value.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid, writable stat for the duration of the call.
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `fs` is a valid, writable statfs for the duration of the call.
+    if unsafe { libc::fstatfs(fd, &mut fs) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(FdKind {
+        file_type: st.st_mode & libc::S_IFMT,
+        #[allow(
+            clippy::unnecessary_cast,
+            reason = "f_type's width differs between targets"
+        )]
+        fs_magic: fs.f_type as i64,
+    })
+}

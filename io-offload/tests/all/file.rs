@@ -43,7 +43,8 @@ fn fetch_of_a_directory_is_refused() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let uri = file_uri(dir.path());
-    assert_error(fetch(&rt, &[&uri]), "io", &uri);
+    let e = assert_error(fetch(&rt, &[&uri]), "forbidden", &uri);
+    assert!(e.to_string().contains("regular files"), "{e}");
 }
 
 #[test]
@@ -128,8 +129,13 @@ fn store_without_a_uri_for_the_key_fails() {
 }
 
 #[test]
-fn files_reporting_size_zero_are_read_to_the_end() {
+fn kernel_interfaces_are_never_read_even_with_the_local_authority() {
     let rt = runtime();
-    let status = fetch_one(&rt, "file:///proc/self/status");
-    assert!(String::from_utf8_lossy(&status).contains("Name:"));
+    for uri in [
+        "file:///proc/self/status",
+        "file:///sys/kernel/hostname",
+        "file:///dev/null",
+    ] {
+        assert_error(fetch(&rt, &[uri]), "forbidden", uri);
+    }
 }

@@ -3,9 +3,14 @@
 
 #![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
 
+mod authority_files;
+mod authority_net;
+mod authority_stores;
 mod faults;
 mod fetch_http;
 mod file;
+mod fuzz;
+mod hostile_peers;
 mod http;
 mod kv;
 mod runtime;

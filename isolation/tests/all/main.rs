@@ -2,9 +2,12 @@
 
 mod cache;
 mod concurrency;
+mod counting_alloc;
 mod examples;
 mod failures;
+mod fuzz;
 mod isolation;
+mod lying_outputs;
 mod support;
 mod wasi;
 mod wasi_c;
