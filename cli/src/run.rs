@@ -143,8 +143,13 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             );
         };
         let wasm = std::fs::read(&module.path).with_context(|| {
+            let hint = if module.path.exists() {
+                ""
+            } else {
+                " (not built yet? run `pappus build` in the project folder)"
+            };
             format!(
-                "cannot read module {} for function `{name}`",
+                "cannot read module {} for function `{name}`{hint}",
                 module.path.display()
             )
         })?;
