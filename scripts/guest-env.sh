@@ -12,6 +12,10 @@
 # (WASI programs, linked against Debian's wasi-libc). With the variables set,
 # `/usr/bin/cargo build --release` builds for TARGET; call cargo by full path,
 # since rustup's comes first on PATH and has no std source for these targets.
+#
+# `pappus build` runs this very file, embedded in the `pappus` binary (cli/build.rs)
+# and run as `bash -c`: keep it self-contained (no other file sourced, no use of
+# its own path beyond `usage`).
 set -euo pipefail
 
 usage() { sed -n '7,9p' "$0" | sed 's/^# *//' >&2; }

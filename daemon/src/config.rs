@@ -92,6 +92,9 @@ pub struct Settings {
     )]
     #[serde(default)]
     pub insecure_no_auth: bool,
+    /// Invocations kept per tenant for `GET /v1/logs` (0: none) [default: 100].
+    #[arg(long, env = "PAPPUS_LOGS_PER_TENANT", value_name = "N")]
+    pub logs_per_tenant: Option<usize>,
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "PAPPUS_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -146,6 +149,7 @@ impl Settings {
             tokens: self.tokens.or(lower.tokens),
             insecure_no_auth: self.insecure_no_auth || lower.insecure_no_auth,
             log_format: self.log_format.or(lower.log_format),
+            logs_per_tenant: self.logs_per_tenant.or(lower.logs_per_tenant),
             io: self.io.or(lower.io),
         }
     }
@@ -180,6 +184,8 @@ pub struct Config {
     pub tokens: Option<Tokens>,
     /// Log format.
     pub log_format: LogFormat,
+    /// Invocations kept per tenant for `GET /v1/logs`.
+    pub logs_per_tenant: usize,
     /// Configuration of the I/O runtime that runs the builtins (its thread
     /// count is `io_threads`).
     pub io: pappus_io::RingConfig,
@@ -251,6 +257,9 @@ impl Config {
             max_memory_bytes: mib(settings.max_memory_mib, "max_memory_mib")?,
             tokens,
             log_format: settings.log_format.unwrap_or_default(),
+            logs_per_tenant: settings
+                .logs_per_tenant
+                .unwrap_or(crate::invocation_log::DEFAULT_LOGS_PER_TENANT),
             io,
         };
         Ok(config)

@@ -4,7 +4,8 @@
 //! invoke compositions with JSON or raw bodies; the daemon adds what a shared
 //! node needs on top of the engine: tenants behind bearer tokens, a maximum body
 //! size, `429` when the engine's admission queue is full, Prometheus metrics,
-//! one log line per invocation, and a bounded drain on SIGTERM/SIGINT.
+//! one log line per invocation, the last invocations of each tenant
+//! (`GET /v1/logs`), and a bounded drain on SIGTERM/SIGINT.
 //! Persistence is the engine's: with a data directory, every acknowledged
 //! registration is on disk before the `201` is sent.
 //!
@@ -34,6 +35,7 @@ mod auth;
 mod config;
 mod drain;
 mod errors;
+mod invocation_log;
 pub mod io_settings;
 mod metrics;
 mod routes;
@@ -51,6 +53,7 @@ pub use config::{Config, LogFormat, Settings};
 pub use io_settings::IoSettings;
 
 use drain::Drain;
+use invocation_log::InvocationLog;
 use metrics::Metrics;
 use pappus_engine::{Engine, Limits};
 
@@ -65,6 +68,8 @@ struct AppState {
     /// `None`: authentication off, every request is the default tenant's.
     tokens: Option<Arc<Tokens>>,
     metrics: Arc<Metrics>,
+    /// The last invocations of each tenant, for `GET /v1/logs`.
+    invocation_log: Arc<InvocationLog>,
     drain: Arc<Drain>,
     max_body_bytes: usize,
     default_limits: Limits,
@@ -176,6 +181,7 @@ pub async fn serve(
         engine: engine.clone(),
         tokens: config.tokens.clone().map(Arc::new),
         metrics: Arc::new(Metrics::default()),
+        invocation_log: Arc::new(InvocationLog::new(config.logs_per_tenant)),
         drain: drain.clone(),
         max_body_bytes: config.max_body_bytes,
         default_limits: config.default_limits,

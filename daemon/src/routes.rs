@@ -5,6 +5,7 @@
 mod compositions;
 mod functions;
 mod invoke;
+mod logs;
 mod system;
 
 use axum::body::{Body, Bytes};
@@ -53,6 +54,7 @@ pub(super) fn router(state: AppState) -> Router {
             get(compositions::get).delete(compositions::delete),
         )
         .route("/v1/compositions/{name}/invoke", post(invoke::invoke))
+        .route("/v1/logs", get(logs::list))
         // Layers added later run first: draining is checked before credentials.
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .route_layer(from_fn_with_state(state.clone(), refuse_while_draining));

@@ -6,7 +6,7 @@
 //! item; a raw call whose outputs hold exactly one item gets that item's bytes back
 //! as `application/octet-stream` (unless it asked for `Accept: application/json`).
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
@@ -99,6 +99,7 @@ pub(super) async fn invoke(
     let body = read_body(&headers, body, state.max_body_bytes).await?;
     let inputs = inputs(params, &headers, body)?;
 
+    let started_at = SystemTime::now();
     let started = Instant::now();
     let result = state
         .engine
@@ -125,6 +126,9 @@ pub(super) async fn invoke(
             state
                 .metrics
                 .record(&tenant.0, &composition, "ok", elapsed, Some(t));
+            state
+                .invocation_log
+                .record_ok(&tenant.0, &composition, started_at, t);
             let wants_json = media_type(&headers, ACCEPT).contains("application/json");
             Ok(answer(invocation, raw && !wants_json))
         }
@@ -145,6 +149,9 @@ pub(super) async fn invoke(
                 "invocation"
             );
             state.metrics.record(&tenant.0, label, kind, elapsed, None);
+            state
+                .invocation_log
+                .record_error(&tenant.0, &composition, started_at, elapsed, &error);
             Err(error.into())
         }
     }
