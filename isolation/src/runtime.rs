@@ -14,6 +14,7 @@ use wasmtime::{
 
 use crate::abi::{self, OutputError};
 use crate::cache::{CacheStats, Counters, DiskCache};
+use crate::signature::{self, Signature};
 use crate::{CancelToken, Config, Error, InputSet, Limits, OutputSet, Result};
 
 /// Largest table any guest may have, in elements.
@@ -54,6 +55,7 @@ struct FunctionInner {
     pre: InstancePre<CallState>,
     entry: ModuleExport,
     memory: ModuleExport,
+    signature: Option<Signature>,
 }
 
 impl Function {
@@ -65,6 +67,13 @@ impl Function {
     /// The limits the function was compiled with.
     pub fn limits(&self) -> Limits {
         self.inner.limits
+    }
+
+    /// The input and output set names the module embeds (the SDK's `entry!`
+    /// with names writes them; `docs/abi.md`, "Signature"), or `None` for a
+    /// module without them.
+    pub fn signature(&self) -> Option<&Signature> {
+        self.inner.signature.as_ref()
     }
 }
 
@@ -226,14 +235,14 @@ impl Runtime {
     ///
     /// # Errors
     /// [`Error::InvalidModule`] naming the reason (the first import, the missing
-    /// export...), [`Error::Config`] if `limits.memory_bytes` exceeds
+    /// export, a malformed `pappus.signature` section...), [`Error::Config`] if `limits.memory_bytes` exceeds
     /// [`Config::max_memory_bytes`], [`Error::Cache`] if the cache cannot be written.
     pub fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<Function> {
         let inner = &*self.inner;
         if limits.memory_bytes > inner.max_memory_bytes {
             return Err(Error::Config {
                 reason: format!(
-                    "function `{name}`: memory limit of {} bytes exceeds the runtime maximum of {} bytes",
+                    "function `{name}`: memory limit of {} bytes exceeds the runtime maximum of {} bytes (Config::max_memory_bytes)",
                     limits.memory_bytes, inner.max_memory_bytes
                 ),
             });
@@ -257,6 +266,7 @@ impl Runtime {
             }
         };
         let (entry, memory) = validate(&compiled, limits).map_err(invalid)?;
+        let signature = signature::read(module).map_err(invalid)?;
         if let Some((cache, path)) = store_to {
             cache.store(&path, &compiled, &inner.counters)?;
         }
@@ -272,6 +282,7 @@ impl Runtime {
                 pre,
                 entry,
                 memory,
+                signature,
             }),
         })
     }
@@ -285,7 +296,8 @@ impl Runtime {
     /// cancelled.
     ///
     /// # Errors
-    /// Every failure names the function: [`Error::Trap`], [`Error::Timeout`],
+    /// Every failure names the function: [`Error::Trap`] ([`Error::Panic`] when
+    /// the guest left a panic message before trapping), [`Error::Timeout`],
     /// [`Error::MemoryLimit`] (the guest's growth was refused and it trapped, or the
     /// inputs do not fit), [`Error::OutputTooLarge`], [`Error::AbiViolation`],
     /// [`Error::GuestError`], [`Error::Cancelled`], [`Error::Resources`] (pool
@@ -367,9 +379,13 @@ impl Runtime {
         let region = &mut memory.data_mut(&mut store)[base as usize..][..region_len as usize];
         abi::write_inputs(region, base as u32, inputs);
 
-        let status = entry
-            .call(&mut store, base as u32)
-            .map_err(|e| self.classify(f, e, store.data().refused_growth))?;
+        let status = match entry.call(&mut store, base as u32) {
+            Ok(status) => status,
+            Err(e) => {
+                let error = self.classify(f, e, store.data().refused_growth);
+                return Err(with_panic_message(error, memory.data(&store), base as usize));
+            }
+        };
         abi::read_outputs(
             memory.data(&store),
             base as usize,
@@ -439,6 +455,22 @@ impl Runtime {
             function,
             detail: format!("{e:#}"),
         }
+    }
+}
+
+/// A trap becomes [`Error::Panic`] when the guest left a message for it in its
+/// output slot (the SDK's panic handler does); other errors pass unchanged.
+fn with_panic_message(error: Error, mem: &[u8], base: usize) -> Error {
+    match error {
+        Error::Trap { function, trap } => match abi::trap_message(mem, base) {
+            Some(message) => Error::Panic {
+                function,
+                message,
+                trap,
+            },
+            None => Error::Trap { function, trap },
+        },
+        other => other,
     }
 }
 

@@ -25,6 +25,7 @@ pub(crate) fn run(
     if cancel.is_cancelled() {
         return Err(Cause::cancelled());
     }
+    let index = node;
     let Some(node) = resolved.plan.nodes.get(node) else {
         return Err(Cause {
             cause: "internal error: node out of range".into(),
@@ -53,6 +54,17 @@ pub(crate) fn run(
     TimingSums::add(&sums.sandbox, begun.elapsed());
     match result {
         Ok(outputs) => {
+            let declared = resolved
+                .declared_outputs
+                .get(index)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if let Some(stray) = outputs
+                .iter()
+                .find(|o| !declared.iter().any(|d| *d == o.name))
+            {
+                return Err(undeclared_output(function, &stray.name, declared));
+            }
             let bytes_out: usize = outputs
                 .iter()
                 .flat_map(|s| s.items.iter())
@@ -65,5 +77,22 @@ pub(crate) fn run(
             cause: e.to_string(),
             kind: e.kind(),
         }),
+    }
+}
+
+/// The failure of a shard whose function wrote `set`, which its declaration
+/// does not have: without it the items would silently go nowhere.
+fn undeclared_output(function: &Function, set: &str, declared: &[String]) -> Cause {
+    Cause {
+        cause: format!(
+            "function `{}` wrote output set `{set}`, which its declaration does not have (declared outputs: {})",
+            function.name(),
+            if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            }
+        ),
+        kind: "undeclared_output",
     }
 }

@@ -15,3 +15,4 @@ mod registry;
 mod render_logs;
 mod storage;
 mod support;
+mod wiring;

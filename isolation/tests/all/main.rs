@@ -6,3 +6,4 @@ mod examples;
 mod failures;
 mod isolation;
 mod support;
+mod wiring;
