@@ -50,9 +50,9 @@ pub use auth::Tokens;
 pub use config::{Config, LogFormat, Settings};
 pub use io_settings::IoSettings;
 
-use pappus_engine::{Engine, Limits};
 use drain::Drain;
 use metrics::Metrics;
+use pappus_engine::{Engine, Limits};
 
 /// Threads for blocking registry work (compiling modules, fsync). Registrations
 /// beyond it wait their turn instead of each starting a compile thread.

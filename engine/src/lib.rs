@@ -93,13 +93,16 @@ mod metrics;
 mod oneshot;
 mod registry;
 mod spin;
+mod wiring;
 
 pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::Limits;
+pub use pappus_isolation::Signature as ModuleSignature;
 pub use pappus_model::{Bytes, Item, Sets};
 pub use registry::{CompositionInfo, FunctionInfo, Registration};
+pub use wiring::{check_declaration, module_signature};
 
 /// The answer of a successful invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]

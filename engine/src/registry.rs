@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use pappus_dsl::{Callee, Env, Plan, Signature};
 
 use crate::executor::resolved::Resolved;
+use crate::wiring::check_declaration;
 use crate::{Bytes, DiagnosticInfo, Error, Limits, Result};
 use store::{CompositionRecord, Store};
 
@@ -477,24 +478,11 @@ fn check_declarations(
         let Some(entry) = state.functions.get(name) else {
             continue;
         };
-        let shown = format!(
-            "({}) => ({})",
-            declared.inputs.join(", "),
-            declared.outputs.join(", ")
-        );
-        match entry.function.signature() {
-            Some(module) if module.matches(&declared.inputs, &declared.outputs) => {}
-            Some(module) => {
-                return Err(Error::SignatureMismatch {
-                    function: name.clone(),
-                    declared: shown,
-                    module: module.to_string(),
-                })
-            }
-            None => warnings.push(format!(
-                "function `{name}`: its module embeds no signature, so the declaration {shown} is not checked (build it with the SDK's `entry!(f, inputs = [..], outputs = [..])`)"
-            )),
-        }
+        warnings.extend(check_declaration(
+            name,
+            declared,
+            entry.function.signature(),
+        )?);
     }
     Ok(warnings)
 }

@@ -55,4 +55,4 @@ pub use error::{Error, Result};
 pub use model::{InputSet, OutputSet};
 pub use pappus_model::{Bytes, Item};
 pub use runtime::{Function, Runtime};
-pub use signature::Signature;
+pub use signature::{read as read_signature, Signature};

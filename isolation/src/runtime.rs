@@ -383,7 +383,11 @@ impl Runtime {
             Ok(status) => status,
             Err(e) => {
                 let error = self.classify(f, e, store.data().refused_growth);
-                return Err(with_panic_message(error, memory.data(&store), base as usize));
+                return Err(with_panic_message(
+                    error,
+                    memory.data(&store),
+                    base as usize,
+                ));
             }
         };
         abi::read_outputs(

@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// The section's name.
-pub(crate) const SECTION: &str = "pappus.signature";
+const SECTION: &str = "pappus.signature";
 /// The only encoding version this host reads.
 const VERSION: u8 = 1;
 
@@ -46,12 +46,15 @@ impl fmt::Display for Signature {
     }
 }
 
-/// The signature embedded in `module` (binary WebAssembly that wasmtime has
-/// accepted), `Ok(None)` if it has none (or is `.wat` text).
+/// The signature embedded in `module`, `Ok(None)` if it has none (or is `.wat`
+/// text). [`Runtime::compile`](crate::Runtime::compile) reads it for
+/// [`Function::signature`](crate::Function::signature); tools may call this on
+/// a module without compiling it. Reading stops quietly at the first malformed
+/// part of the module outside the section (compiling reports those).
 ///
 /// # Errors
 /// A message saying what is wrong with a malformed section.
-pub(crate) fn read(module: &[u8]) -> Result<Option<Signature>, String> {
+pub fn read(module: &[u8]) -> Result<Option<Signature>, String> {
     if !module.starts_with(b"\0asm") {
         return Ok(None);
     }

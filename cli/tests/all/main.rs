@@ -2,4 +2,5 @@
 //! come from `examples/functions` (built on demand).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod check_wiring;
 mod cli;

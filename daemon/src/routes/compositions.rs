@@ -35,8 +35,12 @@ pub(super) async fn put(
     })?;
     let engine = state.engine.clone();
     let t = tenant.0.clone();
-    let registration =
-        blocking(move || engine.tenant(&t).register_compositions_with_warnings(&source)).await?;
+    let registration = blocking(move || {
+        engine
+            .tenant(&t)
+            .register_compositions_with_warnings(&source)
+    })
+    .await?;
     tracing::info!(tenant = %tenant.0, compositions = ?registration.compositions, warnings = ?registration.warnings, "compositions registered");
     Ok(json(
         StatusCode::CREATED,

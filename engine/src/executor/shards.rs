@@ -65,7 +65,10 @@ pub(crate) fn key_groups(items: &[Item]) -> BTreeMap<u64, Vec<Item>> {
 pub(crate) fn name_groups(items: &[Item]) -> BTreeMap<&str, Vec<Item>> {
     let mut groups: BTreeMap<&str, Vec<Item>> = BTreeMap::new();
     for item in items {
-        groups.entry(item.name.as_str()).or_default().push(item.clone());
+        groups
+            .entry(item.name.as_str())
+            .or_default()
+            .push(item.clone());
     }
     groups
 }

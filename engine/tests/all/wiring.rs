@@ -44,7 +44,12 @@ fn a_matching_declaration_registers_and_modules_without_a_signature_warn() {
     let registration = engine.register_compositions_with_warnings(text).unwrap();
     assert_eq!(registration.compositions, ["Shout"]);
     // `upper` embeds its names (checked, silent); `identity` does not.
-    assert_eq!(registration.warnings.len(), 1, "{:?}", registration.warnings);
+    assert_eq!(
+        registration.warnings.len(),
+        1,
+        "{:?}",
+        registration.warnings
+    );
     assert!(
         registration.warnings[0].contains("`identity`")
             && registration.warnings[0].contains("no signature"),

@@ -26,7 +26,10 @@ fn a_malformed_signature_section_refuses_the_module() {
     // A module without one, plus a signature section claiming far more names
     // than it holds (custom sections may come last).
     let mut module = wasm("identity");
-    module.extend(custom_section("pappus.signature", &[1, 0xff, 0xff, 0xff, 0xff]));
+    module.extend(custom_section(
+        "pappus.signature",
+        &[1, 0xff, 0xff, 0xff, 0xff],
+    ));
     let err = rt
         .compile("liar_sig", &module, Limits::default())
         .expect_err("malformed section");
@@ -40,7 +43,14 @@ fn a_missing_input_set_names_the_sets_that_exist() {
     let f = function(&rt, "missing_input");
     let items = [item("a", 1, b"x")];
     let err = rt
-        .run(&f, &[InputSet { name: "in", items: &items }], None)
+        .run(
+            &f,
+            &[InputSet {
+                name: "in",
+                items: &items,
+            }],
+            None,
+        )
         .expect_err("reads a set that is not there");
     match &err {
         Error::GuestError { message, .. } => {
@@ -56,7 +66,14 @@ fn a_panic_message_reaches_the_error() {
     let f = function(&rt, "panics");
     let items = [item("report.csv", 1, b"12345")];
     let err = rt
-        .run(&f, &[InputSet { name: "in", items: &items }], None)
+        .run(
+            &f,
+            &[InputSet {
+                name: "in",
+                items: &items,
+            }],
+            None,
+        )
         .expect_err("panics");
     assert_eq!(err.kind(), "panic", "{err}");
     let text = err.to_string();
@@ -77,10 +94,19 @@ fn a_formatted_error_message_reaches_the_error() {
     let rt = runtime();
     let f = function(&rt, "panics");
     let err = rt
-        .run(&f, &[InputSet { name: "in", items: &[] }], None)
+        .run(
+            &f,
+            &[InputSet {
+                name: "in",
+                items: &[],
+            }],
+            None,
+        )
         .expect_err("fails");
     match &err {
-        Error::GuestError { message, status, .. } => {
+        Error::GuestError {
+            message, status, ..
+        } => {
             assert_eq!(*status, 1);
             assert_eq!(message, "no items among 1 input set(s)");
         }
