@@ -10,6 +10,7 @@ mod errors;
 mod lifecycle;
 mod storage;
 mod support;
+mod wiring;
 
 /// Composition text shared by several tests: `Shout` uppercases each item of
 /// `Text` into `Loud`; `Echo` copies `In` to `Out` and `Split` to `Words`.
