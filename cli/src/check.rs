@@ -1,6 +1,12 @@
 //! `pappus check FILE...`: check composition files, print every diagnostic.
+//!
+//! When a `pappus.toml` beside a file maps functions to modules (its
+//! `[functions]` table, as for `pappus run`), each `function` declaration of
+//! a mapped function is also checked against the set names its module embeds:
+//! a difference is an error naming both lists, a module without them a warning.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -39,7 +45,37 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             failed = true;
             continue;
         }
-        let warnings = checked.diagnostics.len();
+        let mut warnings = checked.diagnostics.len();
+        let modules = manifest_modules(path)?;
+        let mut mismatched = false;
+        for (function, declared) in &checked.functions {
+            let Some(module) = modules.get(function) else {
+                continue;
+            };
+            let bytes = std::fs::read(module).with_context(|| {
+                format!(
+                    "cannot read module {} for function `{function}`",
+                    module.display()
+                )
+            })?;
+            let verdict = pappus_engine::module_signature(function, &bytes)
+                .and_then(|sig| pappus_engine::check_declaration(function, declared, sig.as_ref()));
+            match verdict {
+                Ok(None) => {}
+                Ok(Some(warning)) => {
+                    eprintln!("warning: {name}: {warning}");
+                    warnings += 1;
+                }
+                Err(e) => {
+                    eprintln!("error: {name}: {e}");
+                    mismatched = true;
+                }
+            }
+        }
+        if mismatched {
+            failed = true;
+            continue;
+        }
         let names: Vec<&str> = checked.plans.iter().map(|p| p.name.as_str()).collect();
         println!(
             "{name}: ok, {} composition(s) [{}], {warnings} warning(s)",
@@ -55,4 +91,38 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The modules of the `[functions]` table of the `pappus.toml` beside `file`
+/// (paths relative to it), by function name; none without such a file. Only
+/// the module paths are read here: `pappus run` validates the rest.
+fn manifest_modules(file: &Path) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let path = dir.join("pappus.toml");
+    let mut modules = BTreeMap::new();
+    if !path.exists() {
+        return Ok(modules);
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
+    let Some(functions) = manifest.get("functions").and_then(toml::Value::as_table) else {
+        return Ok(modules);
+    };
+    for (name, spec) in functions {
+        let wasm = match spec {
+            toml::Value::String(wasm) => Some(wasm.as_str()),
+            toml::Value::Table(full) => full.get("wasm").and_then(toml::Value::as_str),
+            _ => None,
+        };
+        let Some(wasm) = wasm else {
+            anyhow::bail!(
+                "invalid {}: function `{name}` has no module path",
+                path.display()
+            );
+        };
+        modules.insert(name.clone(), dir.join(wasm));
+    }
+    Ok(modules)
 }

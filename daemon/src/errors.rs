@@ -107,6 +107,18 @@ impl From<EngineError> for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({ "function": function, "reason": reason }),
             ),
+            EngineError::SignatureMismatch {
+                function,
+                declared,
+                module,
+            } => (
+                StatusCode::BAD_REQUEST,
+                json!({ "function": function, "declared": declared, "module": module }),
+            ),
+            EngineError::InvalidLimits { function, reason } => (
+                StatusCode::BAD_REQUEST,
+                json!({ "function": function, "reason": reason }),
+            ),
             EngineError::Diagnostics {
                 rendered,
                 diagnostics,

@@ -361,11 +361,14 @@ impl<'s> P<'s> {
             Some("all") => Mode::All,
             Some("each") => Mode::Each,
             Some("keyed") => Mode::Keyed,
+            // A contextual keyword: only a mode here, so `named` stays usable as
+            // a name (it is not in KEYWORDS, and existing files keep parsing).
+            Some("named") => Mode::Named,
             _ => {
                 let what = if optional {
-                    "`all`, `each` or `keyed`"
+                    "`all`, `each`, `keyed` or `named`"
                 } else {
-                    "`optional`, `all`, `each` or `keyed`"
+                    "`optional`, `all`, `each`, `keyed` or `named`"
                 };
                 return Err(self.expected(i, what));
             }

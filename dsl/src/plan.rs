@@ -151,15 +151,19 @@ pub enum Mode {
     Each,
     /// One instance per distinct key.
     Keyed,
+    /// One instance per distinct item name (the items with that name). Not
+    /// joinable with `by`, which matches keys.
+    Named,
 }
 
 impl Mode {
-    /// The keyword (`all`, `each`, `keyed`).
+    /// The keyword (`all`, `each`, `keyed`, `named`).
     pub fn keyword(self) -> &'static str {
         match self {
             Mode::All => "all",
             Mode::Each => "each",
             Mode::Keyed => "keyed",
+            Mode::Named => "named",
         }
     }
 }

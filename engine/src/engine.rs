@@ -13,7 +13,7 @@ use crate::executor::{Admission, Core};
 use crate::metrics::{Counters, EventHook};
 use crate::oneshot::Receiver;
 use crate::registry::store::Store;
-use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registry};
+use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
 use crate::{Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, WasiContext};
 
 /// The name of the tenant used by the [`Engine`]'s own registration and
@@ -24,6 +24,8 @@ struct Inner {
     core: Arc<Core>,
     registry: Registry,
     default_limits: Limits,
+    /// The ceiling of a function's memory limit (checked at registration).
+    max_memory_bytes: u64,
     // Dropped with the engine: lets the compute threads finish and exit.
     _pool: Pool,
 }
@@ -111,8 +113,11 @@ impl EngineBuilder {
         self
     }
 
-    /// The largest linear memory any function may ask for. Default: the
-    /// isolation crate's default.
+    /// The largest linear memory any function may ask for, in bytes (the
+    /// ceiling of [`Limits::memory_bytes`]; at most 4 GiB). Default
+    /// [`pappus_isolation::DEFAULT_MAX_MEMORY_BYTES`], 256 MiB. A registration
+    /// above it fails with [`Error::InvalidLimits`]; each sandbox slot reserves
+    /// this much address space (not memory).
     pub fn max_memory_bytes(mut self, bytes: u64) -> Self {
         self.max_memory_bytes = Some(bytes);
         self
@@ -187,6 +192,9 @@ impl EngineBuilder {
                 core,
                 registry: Registry::new(store),
                 default_limits: self.default_limits,
+                max_memory_bytes: self
+                    .max_memory_bytes
+                    .unwrap_or(pappus_isolation::DEFAULT_MAX_MEMORY_BYTES),
                 _pool: pool,
             }),
         };
@@ -230,6 +238,17 @@ impl Engine {
     }
 
     fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<FunctionEntry> {
+        let ceiling = self.inner.max_memory_bytes;
+        if limits.memory_bytes > ceiling {
+            return Err(Error::InvalidLimits {
+                function: name.to_string(),
+                reason: format!(
+                    "a memory limit of {} bytes is above this engine's ceiling of {ceiling} bytes (EngineBuilder::max_memory_bytes, the daemon's --max-memory-mib; default {} MiB)",
+                    limits.memory_bytes,
+                    pappus_isolation::DEFAULT_MAX_MEMORY_BYTES >> 20
+                ),
+            });
+        }
         let function = self
             .inner
             .core
@@ -240,6 +259,10 @@ impl Engine {
                 pappus_isolation::Error::InvalidModule { function, reason } => {
                     Error::InvalidModule { function, reason }
                 }
+                pappus_isolation::Error::Config { reason } => Error::InvalidLimits {
+                    function: name.to_string(),
+                    reason,
+                },
                 other => Error::InvalidModule {
                     function: name.to_string(),
                     reason: other.to_string(),
@@ -286,6 +309,15 @@ impl Engine {
     /// As [`Tenant::register_compositions`].
     pub fn register_compositions(&self, source: &str) -> Result<Vec<String>> {
         self.default_tenant().register_compositions(source)
+    }
+
+    /// [`Tenant::register_compositions_with_warnings`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::register_compositions`].
+    pub fn register_compositions_with_warnings(&self, source: &str) -> Result<Registration> {
+        self.default_tenant()
+            .register_compositions_with_warnings(source)
     }
 
     /// [`Tenant::invoke`] on the default tenant.
@@ -431,9 +463,29 @@ impl Tenant {
     /// # Errors
     /// [`Error::Diagnostics`] with every diagnostic if the text has errors;
     /// [`Error::UnknownFunction`] naming a declared function that is not
-    /// registered; [`Error::Conflict`] when replacing a composition that
-    /// others call with one of another signature; [`Error::Storage`].
+    /// registered; [`Error::SignatureMismatch`] naming both lists when a
+    /// declaration differs from the set names its module embeds;
+    /// [`Error::Conflict`] when replacing a composition that others call with
+    /// one of another signature; [`Error::Storage`].
+    ///
+    /// Warnings (a module that embeds no set names, so its declaration is not
+    /// checked) go to `tracing`; use
+    /// [`register_compositions_with_warnings`](Self::register_compositions_with_warnings)
+    /// to show them to a user.
     pub fn register_compositions(&self, source: &str) -> Result<Vec<String>> {
+        let registration = self.register_compositions_with_warnings(source)?;
+        for warning in &registration.warnings {
+            tracing::warn!(tenant = %self.name, "{warning}");
+        }
+        Ok(registration.compositions)
+    }
+
+    /// [`register_compositions`](Self::register_compositions), answering the
+    /// warnings too.
+    ///
+    /// # Errors
+    /// As [`register_compositions`](Self::register_compositions).
+    pub fn register_compositions_with_warnings(&self, source: &str) -> Result<Registration> {
         self.registry()
             .register_compositions(&self.name, source, None, None)
     }

@@ -50,6 +50,28 @@ pub enum Error {
         /// Why it was refused (e.g. the import it named).
         reason: String,
     },
+    /// A `function` declaration names other input or output sets than the
+    /// signature its module embeds (`docs/abi.md`, "Signature").
+    #[error(
+        "function `{function}` is declared as {declared} but its module reads and writes {module}"
+    )]
+    SignatureMismatch {
+        /// The function.
+        function: String,
+        /// The declaration's sets, `(in, ...) => (out, ...)`.
+        declared: String,
+        /// The module's sets, in the same form.
+        module: String,
+    },
+    /// A function's limits are not allowed on this engine (for example a
+    /// memory limit above [`EngineBuilder::max_memory_bytes`](crate::EngineBuilder::max_memory_bytes)).
+    #[error("invalid limits for function `{function}`: {reason}")]
+    InvalidLimits {
+        /// The function being registered.
+        function: String,
+        /// What is wrong, naming the limit and the setting that bounds it.
+        reason: String,
+    },
     /// The composition text has errors.
     #[error("composition text has errors:\n{rendered}")]
     Diagnostics {
@@ -120,6 +142,8 @@ impl Error {
             Error::UnknownComposition { .. } => "unknown_composition",
             Error::UnknownFunction { .. } => "unknown_function",
             Error::InvalidModule { .. } => "invalid_module",
+            Error::SignatureMismatch { .. } => "signature_mismatch",
+            Error::InvalidLimits { .. } => "invalid_limits",
             Error::Diagnostics { .. } => "diagnostics",
             Error::InvalidInput { .. } => "invalid_input",
             Error::Conflict { .. } => "conflict",

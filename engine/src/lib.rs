@@ -72,6 +72,12 @@
 //! - Registration: a composition's functions must be registered before it
 //!   ([`Error::UnknownFunction`] otherwise), and a function or composition in
 //!   use cannot be deleted ([`Error::Conflict`]).
+//! - Wiring: a `function` declaration must name the sets its module embeds
+//!   (the SDK's `entry!` with names; [`Error::SignatureMismatch`] otherwise);
+//!   a module without them is accepted with a warning
+//!   ([`Tenant::register_compositions_with_warnings`]). At run time, a shard
+//!   whose function writes an output set its declaration does not have fails
+//!   (failure kind `undeclared_output`), naming the set and the declared ones.
 //!
 //! # Timings and events
 //!
@@ -87,13 +93,16 @@ mod metrics;
 mod oneshot;
 mod registry;
 mod spin;
+mod wiring;
 
 pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
+pub use pappus_isolation::Signature as ModuleSignature;
 pub use pappus_isolation::{Limits, WasiContext, WasiSettings};
 pub use pappus_model::{Bytes, Item, Sets};
-pub use registry::{CompositionInfo, FunctionInfo};
+pub use registry::{CompositionInfo, FunctionInfo, Registration};
+pub use wiring::{check_declaration, module_signature};
 
 /// The answer of a successful invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,9 +16,10 @@ pub(crate) mod store;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use pappus_dsl::{Callee, Env, Plan};
+use pappus_dsl::{Callee, Env, Plan, Signature};
 
 use crate::executor::resolved::Resolved;
+use crate::wiring::check_declaration;
 use crate::{Bytes, DiagnosticInfo, Error, Limits, Result};
 use store::{CompositionRecord, Store};
 
@@ -57,6 +58,20 @@ pub(crate) struct FunctionEntry {
 pub(crate) struct CompositionEntry {
     pub plan: Arc<Plan>,
     pub source: Arc<str>,
+    /// The `function` declarations of the source: what each function may
+    /// write is checked against them at run time.
+    pub declared: Arc<[(String, Signature)]>,
+}
+
+/// What registering composition text did: the compositions, and what the
+/// user should hear about although nothing failed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registration {
+    /// The names of the registered compositions, in file order.
+    pub compositions: Vec<String>,
+    /// Warnings, one sentence each: a declared function whose module embeds
+    /// no signature, so its declaration could not be checked.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Default)]
@@ -200,7 +215,7 @@ impl Registry {
         source: &str,
         seq: Option<u64>,
         only: Option<&[String]>,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Registration> {
         check_tenant_name(tenant)?;
         let file = pappus_dsl::parse(source).map_err(|d| diagnostics_error(&d, source))?;
         let mut tenants = self.tenants.write().map_err(|_| poisoned())?;
@@ -213,6 +228,8 @@ impl Registry {
         if checked.has_errors() {
             return Err(diagnostics_error(&checked.diagnostics, source));
         }
+        let warnings = check_declarations(state, &checked.functions)?;
+        let declared: Arc<[(String, Signature)]> = Arc::from(checked.functions.clone());
         let plans: Vec<Arc<Plan>> = checked
             .plans
             .iter()
@@ -272,11 +289,15 @@ impl Registry {
                 CompositionEntry {
                     plan,
                     source: source.clone(),
+                    declared: declared.clone(),
                 },
             );
         }
         state.changed();
-        Ok(names)
+        Ok(Registration {
+            compositions: names,
+            warnings,
+        })
     }
 
     pub(crate) fn resolve(&self, tenant: &str, composition: &str) -> Result<Arc<Resolved>> {
@@ -442,6 +463,28 @@ impl Registry {
                 .collect();
         }
     }
+}
+
+/// Checks each `function` declaration of a text against the signature its
+/// registered module embeds: a difference is [`Error::SignatureMismatch`]; a
+/// module without one gives a warning. Declarations of functions not
+/// registered are left to the usual rules.
+fn check_declarations(
+    state: &TenantState,
+    declarations: &[(String, Signature)],
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for (name, declared) in declarations {
+        let Some(entry) = state.functions.get(name) else {
+            continue;
+        };
+        warnings.extend(check_declaration(
+            name,
+            declared,
+            entry.function.signature(),
+        )?);
+    }
+    Ok(warnings)
 }
 
 fn function_info(name: &str, f: &FunctionEntry) -> FunctionInfo {

@@ -359,6 +359,19 @@ fn guest_message(mem: &[u8], out_ptr: u32) -> String {
     }
 }
 
+/// The message a guest left before trapping (`docs/abi.md`, "Traps"): the
+/// error of the output descriptor in the header's slot, if it is non-empty and
+/// readable. Bounded like any guest message.
+pub(crate) fn trap_message(mem: &[u8], base: usize) -> Option<String> {
+    let slot = base.checked_add(OUTPUT_SLOT)?;
+    let out_ptr = u32::from_le_bytes(mem.get(slot..slot.checked_add(4)?)?.try_into().ok()?);
+    let desc = range(mem.len(), out_ptr, OUTPUT_DESC_LEN).filter(|_| out_ptr != 0)?;
+    let (ptr, len) = (get_u32(mem, desc.start + 8), get_u32(mem, desc.start + 12));
+    let len = (len as usize).min(MAX_MESSAGE);
+    let message = &mem[range(mem.len(), ptr, len as u64).filter(|_| len > 0)?];
+    Some(String::from_utf8_lossy(message).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

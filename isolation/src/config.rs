@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The default of [`Config::max_memory_bytes`]: 256 MiB, the largest memory
+/// limit a function may be given unless the runtime is configured otherwise.
+pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 256 << 20;
+
 /// Per-function limits, fixed when the function is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -55,7 +59,7 @@ impl Config {
     pub fn new() -> Self {
         Config {
             pool_size: 128,
-            max_memory_bytes: 256 << 20,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             cache_dir: None,
             epoch_tick: Duration::from_millis(5),
         }
@@ -70,7 +74,10 @@ impl Config {
     }
 
     /// The largest linear memory any function may be given, in bytes: the upper
-    /// bound for [`Limits::memory_bytes`]. Default 256 MiB; at most 4 GiB.
+    /// bound for [`Limits::memory_bytes`], checked by
+    /// [`Runtime::compile`](crate::Runtime::compile) ([`Error::Config`](crate::Error::Config)).
+    /// Default [`DEFAULT_MAX_MEMORY_BYTES`] (256 MiB); at most 4 GiB. Each pool slot
+    /// reserves this much address space (not memory).
     pub fn max_memory_bytes(&mut self, bytes: u64) -> &mut Self {
         self.max_memory_bytes = bytes;
         self

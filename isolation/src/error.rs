@@ -44,6 +44,17 @@ pub enum Error {
         /// The last bytes the function wrote to stderr (at most 4 KiB).
         stderr: String,
     },
+    /// The guest panicked: it trapped after the SDK's panic handler left the
+    /// panic's message for the host (`docs/abi.md`, "Traps").
+    #[error("function `{function}` {message}")]
+    Panic {
+        /// The function's name.
+        function: String,
+        /// The panic's message, as the guest wrote it (`panicked at file:line: ...`).
+        message: String,
+        /// The trap that ended the call, as wasmtime describes it.
+        trap: String,
+    },
     /// The call ran past its wall-clock deadline and was interrupted.
     #[error("function `{function}` timed out after {limit:?}")]
     Timeout {
@@ -117,7 +128,9 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The [`Config`](crate::Config) or a function's [`Limits`](crate::Limits) are not usable.
+    /// The [`Config`](crate::Config) or a function's [`Limits`](crate::Limits) are
+    /// not usable, for example a memory limit above
+    /// [`Config::max_memory_bytes`](crate::Config::max_memory_bytes).
     #[error("invalid configuration: {reason}")]
     Config {
         /// What is wrong.
@@ -132,6 +145,7 @@ impl Error {
             Error::InvalidModule { function, .. }
             | Error::Trap { function, .. }
             | Error::Exit { function, .. }
+            | Error::Panic { function, .. }
             | Error::Timeout { function, .. }
             | Error::MemoryLimit { function, .. }
             | Error::OutputTooLarge { function, .. }
@@ -144,7 +158,7 @@ impl Error {
     }
 
     /// A stable, machine-readable name for the kind of failure: `"invalid_module"`,
-    /// `"trap"`, `"exit"`, `"timeout"`, `"memory_limit"`, `"output_too_large"`,
+    /// `"trap"`, `"exit"`, `"panic"`, `"timeout"`, `"memory_limit"`, `"output_too_large"`,
     /// `"abi_violation"`, `"guest_error"`, `"cancelled"`, `"resources"`, `"cache"` or
     /// `"config"`.
     pub fn kind(&self) -> &'static str {
@@ -152,6 +166,7 @@ impl Error {
             Error::InvalidModule { .. } => "invalid_module",
             Error::Trap { .. } => "trap",
             Error::Exit { .. } => "exit",
+            Error::Panic { .. } => "panic",
             Error::Timeout { .. } => "timeout",
             Error::MemoryLimit { .. } => "memory_limit",
             Error::OutputTooLarge { .. } => "output_too_large",

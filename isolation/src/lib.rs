@@ -14,7 +14,9 @@
 //! Per-function [`Limits`] bound linear memory, wall-clock time (epoch
 //! interruption, driven by one ticker thread per [`Runtime`]) and output size.
 //! Every failure is a typed [`Error`] naming the function; none of them panics or
-//! poisons the runtime.
+//! poisons the runtime. A module built with the SDK's `entry!` carries its input
+//! and output set names, read at compile time ([`Function::signature`]), and a
+//! guest panic's message is reported with its trap ([`Error::Panic`]).
 //!
 //! # Example
 //!
@@ -46,13 +48,15 @@ mod error;
 pub mod fuzzing;
 mod model;
 mod runtime;
+mod signature;
 mod wasi;
 
 pub use cache::CacheStats;
 pub use cancel::CancelToken;
-pub use config::{Config, Limits};
+pub use config::{Config, Limits, DEFAULT_MAX_MEMORY_BYTES};
 pub use error::{Error, Result};
 pub use model::{InputSet, OutputSet};
 pub use pappus_model::{Bytes, Item};
 pub use runtime::{Function, Runtime};
+pub use signature::{read as read_signature, Signature};
 pub use wasi::{CallOptions, WasiContext, WasiSettings};

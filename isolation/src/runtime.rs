@@ -14,6 +14,7 @@ use wasmtime::{
 
 use crate::abi::{self, OutputError};
 use crate::cache::{CacheStats, Counters, DiskCache};
+use crate::signature::{self, Signature};
 use crate::wasi::{self, WasiState};
 use crate::{
     CallOptions, CancelToken, Config, Error, InputSet, Limits, OutputSet, Result, WasiSettings,
@@ -56,6 +57,7 @@ struct FunctionInner {
     limits: Limits,
     engine: Engine,
     kind: Kind,
+    signature: Option<Signature>,
 }
 
 /// The two kinds of function: ABI v1 (no imports) and WASI preview 1.
@@ -84,6 +86,13 @@ impl Function {
     /// [`CallOptions::context`]; report them for replay.
     pub fn is_wasi(&self) -> bool {
         matches!(self.inner.kind, Kind::Wasi(_))
+    }
+
+    /// The input and output set names the module embeds (the SDK's `entry!`
+    /// with names writes them; `docs/abi.md`, "Signature"), or `None` for a
+    /// module without them.
+    pub fn signature(&self) -> Option<&Signature> {
+        self.inner.signature.as_ref()
     }
 }
 
@@ -306,7 +315,7 @@ impl Runtime {
     ///
     /// # Errors
     /// [`Error::InvalidModule`] naming the reason (the first import, the missing
-    /// export...), [`Error::Config`] if `limits.memory_bytes` exceeds
+    /// export, a malformed `pappus.signature` section...), [`Error::Config`] if `limits.memory_bytes` exceeds
     /// [`Config::max_memory_bytes`], [`Error::Cache`] if the cache cannot be written.
     pub fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<Function> {
         self.compile_with(name, module, limits, &WasiSettings::default())
@@ -333,7 +342,7 @@ impl Runtime {
         if limits.memory_bytes > inner.max_memory_bytes {
             return Err(Error::Config {
                 reason: format!(
-                    "function `{name}`: memory limit of {} bytes exceeds the runtime maximum of {} bytes",
+                    "function `{name}`: memory limit of {} bytes exceeds the runtime maximum of {} bytes (Config::max_memory_bytes)",
                     limits.memory_bytes, inner.max_memory_bytes
                 ),
             });
@@ -373,6 +382,7 @@ impl Runtime {
                 .map_err(|e| invalid(format!("{e:#}")))?;
             Kind::Abi { pre, entry, memory }
         };
+        let signature = signature::read(module).map_err(invalid)?;
         if let Some((cache, path)) = store_to {
             cache.store(&path, &compiled, &inner.counters)?;
         }
@@ -382,6 +392,7 @@ impl Runtime {
                 limits,
                 engine: inner.engine.clone(),
                 kind,
+                signature,
             }),
         })
     }
@@ -395,7 +406,8 @@ impl Runtime {
     /// cancelled.
     ///
     /// # Errors
-    /// Every failure names the function: [`Error::Trap`], [`Error::Timeout`],
+    /// Every failure names the function: [`Error::Trap`] ([`Error::Panic`] when
+    /// the guest left a panic message before trapping), [`Error::Timeout`],
     /// [`Error::MemoryLimit`] (the guest's growth was refused and it trapped, or the
     /// inputs do not fit), [`Error::OutputTooLarge`], [`Error::AbiViolation`],
     /// [`Error::GuestError`], [`Error::Cancelled`], [`Error::Resources`] (pool
@@ -510,9 +522,17 @@ impl Runtime {
         let region = &mut memory.data_mut(&mut store)[base as usize..][..region_len as usize];
         abi::write_inputs(region, base as u32, inputs);
 
-        let status = entry
-            .call(&mut store, base as u32)
-            .map_err(|e| classify(&f.name, &f.limits, e, store.data().refused_growth))?;
+        let status = match entry.call(&mut store, base as u32) {
+            Ok(status) => status,
+            Err(e) => {
+                let error = classify(&f.name, &f.limits, e, store.data().refused_growth);
+                return Err(with_panic_message(
+                    error,
+                    memory.data(&store),
+                    base as usize,
+                ));
+            }
+        };
         abi::read_outputs(
             memory.data(&store),
             base as usize,
@@ -588,6 +608,30 @@ pub(crate) fn classify(
     Error::Resources {
         function,
         detail: format!("{e:#}"),
+    }
+}
+
+/// A trap becomes [`Error::Panic`] when the guest left a message for it in its
+/// output slot (the SDK's panic handler does); other errors pass unchanged.
+fn with_panic_message(error: Error, mem: &[u8], base: usize) -> Error {
+    match error {
+        Error::Trap {
+            function,
+            trap,
+            stderr,
+        } => match abi::trap_message(mem, base) {
+            Some(message) => Error::Panic {
+                function,
+                message,
+                trap,
+            },
+            None => Error::Trap {
+                function,
+                trap,
+                stderr,
+            },
+        },
+        other => other,
     }
 }
 

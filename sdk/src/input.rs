@@ -1,6 +1,8 @@
 //! Reading the input region the host placed (zero-copy).
 
-use crate::{ABI_MAGIC, ABI_VERSION};
+use core::fmt;
+
+use crate::{Error, Result, ABI_MAGIC, ABI_VERSION, STATUS_BAD_INPUT};
 
 /// Reads a little-endian `u32` at guest address `addr`.
 fn u32_at(addr: u32) -> u32 {
@@ -97,7 +99,29 @@ impl Inputs {
         self.sets().find(|s| s.name == name)
     }
 
-    /// The items of the set called `name` (none if there is no such set).
+    /// The input set called `name`, or an error ([`STATUS_BAD_INPUT`]) naming
+    /// the sets the host did pass: `no input set `x`; the inputs are: a, b`.
+    /// Return it with `?` so that a declaration naming a set the function does
+    /// not read fails loudly instead of reading nothing.
+    pub fn require(&self, name: &str) -> Result<InputSet> {
+        self.set(name).ok_or_else(|| {
+            Error::formatted(
+                STATUS_BAD_INPUT,
+                format_args!(
+                    "no input set `{name}`; the inputs are: {}",
+                    SetNames(*self)
+                ),
+            )
+        })
+    }
+
+    /// The items of the set called `name`, or the error of [`Inputs::require`].
+    pub fn try_items(&self, name: &str) -> Result<ItemIter> {
+        self.require(name).map(|set| set.items())
+    }
+
+    /// The items of the set called `name` (none if there is no such set; see
+    /// [`Inputs::try_items`] to treat that as an error).
     pub fn items(&self, name: &str) -> ItemIter {
         match self.set(name) {
             Some(set) => set.items(),
@@ -106,6 +130,24 @@ impl Inputs {
                 next: 0,
             },
         }
+    }
+}
+
+/// The input set names, comma-separated (`(none)` if there are none).
+struct SetNames(Inputs);
+
+impl fmt::Display for SetNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(none)");
+        }
+        for (i, set) in self.0.sets().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(set.name)?;
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,8 @@
 //! sets it reports (guest ABI v1, `docs/abi.md` in the Pappus repository). This
 //! crate is the guest side of that contract: [`entry!`] exports the entry, [`Inputs`]
 //! iterates input sets and items (name, key, bytes) without copying, [`Outputs`]
-//! collects output items by set name, and [`BumpAllocator`] hands out memory from
+//! collects output items by set name, [`fail!`] builds an [`Error`] with a
+//! formatted message, and [`BumpAllocator`] hands out memory from
 //! fresh pages obtained with `memory.grow`, so it never overlaps the region the host
 //! placed. Each call runs in a fresh instance, so nothing is ever freed.
 //!
@@ -21,22 +22,31 @@
 //! // `upper (in) => (out)`: every item's data ASCII-uppercased.
 //! fn upper(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
 //!     let set = out.set("out");
-//!     for item in inputs.items("in") {
+//!     for item in inputs.try_items("in")? {
 //!         let data = out.push_with(set, item.name, item.key, item.data.len());
 //!         data.copy_from_slice(item.data);
 //!         data.make_ascii_uppercase();
 //!     }
 //!     Ok(())
 //! }
-//! entry!(upper);
+//! // The set names are embedded in the module: the host checks a composition's
+//! // `function upper (in) => (out);` against them at registration.
+//! entry!(upper, inputs = ["in"], outputs = ["out"]);
 //! ```
+//!
+//! A panic's message (with the `panic-handler` feature, on by default) reaches the
+//! host's error for the call, as does the message of a returned [`Error`].
 #![no_std]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 mod alloc_bump;
 mod input;
+mod message;
 mod output;
+mod panic;
+#[doc(hidden)]
+pub mod signature;
 
 pub use alloc_bump::{alloc_bytes, alloc_slice, BumpAllocator};
 pub use input::{InputSet, Inputs, Item, ItemIter, SetIter};
@@ -89,17 +99,48 @@ impl Error {
             message,
         }
     }
+
+    /// A failure with its own status and a formatted message, usually written
+    /// with [`fail!`]. The text is formatted into the SDK's arena (no `alloc`
+    /// needed; it lives until the call ends) and cut at 4096 bytes, the most the
+    /// host reads. Traps if memory cannot grow, like any allocation.
+    pub fn formatted(status: u32, message: core::fmt::Arguments<'_>) -> Self {
+        Error::new(status, message::format(message))
+    }
+}
+
+/// An [`Error`] with a formatted message: `fail!("no row {}", n)` is a generic
+/// failure ([`STATUS_FAILED`]), `fail!(status = STATUS_BAD_INPUT, "...", ...)`
+/// carries its own status. See [`Error::formatted`].
+///
+/// ```ignore
+/// return Err(pappus_guest::fail!("matrix `{}` is {} bytes, not {}", item.name, len, want));
+/// ```
+#[macro_export]
+macro_rules! fail {
+    (status = $status:expr, $($fmt:tt)+) => {
+        $crate::Error::formatted($status, ::core::format_args!($($fmt)+))
+    };
+    ($($fmt:tt)+) => {
+        $crate::Error::formatted($crate::STATUS_FAILED, ::core::format_args!($($fmt)+))
+    };
 }
 
 /// The result a function returns.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// Exports `pappus_entry`, calling `f(&Inputs, &mut Outputs) -> Result<()>`.
+/// Exports `pappus_entry`, calling `f(&Inputs, &mut Outputs) -> Result<()>`,
+/// and, when given the function's input and output set names, embeds them in the
+/// module (the `pappus.signature` custom section, `docs/abi.md`).
+///
+/// With the names, registering a composition whose `function` declaration names
+/// other sets fails, naming both lists; without them the module still works and
+/// the host warns that it cannot check the declaration.
 ///
 /// ```ignore
-/// fn noop(_: &pappus_guest::Inputs, _: &mut pappus_guest::Outputs) -> pappus_guest::Result<()> {
-///     Ok(())
-/// }
+/// // `function upper (in) => (out);`
+/// pappus_guest::entry!(upper, inputs = ["in"], outputs = ["out"]);
+/// // Unchecked: no signature embedded.
 /// pappus_guest::entry!(noop);
 /// ```
 #[macro_export]
@@ -110,11 +151,23 @@ macro_rules! entry {
             $crate::run(region, $f)
         }
     };
+    ($f:path, inputs = [$($i:literal),* $(,)?], outputs = [$($o:literal),* $(,)?] $(,)?) => {
+        $crate::entry!($f);
+        const _: () = {
+            const INPUTS: &[&str] = &[$($i),*];
+            const OUTPUTS: &[&str] = &[$($o),*];
+            const LEN: usize = $crate::signature::encoded_len(INPUTS, OUTPUTS);
+            #[used]
+            #[link_section = "pappus.signature"]
+            static SIGNATURE: [u8; LEN] = $crate::signature::encode::<LEN>(INPUTS, OUTPUTS);
+        };
+    };
 }
 
 /// Runs `f` for the input region at `region` and reports its outcome to the host.
 /// [`entry!`] calls this; call it yourself only to write the entry by hand.
 pub fn run(region: u32, f: fn(&Inputs, &mut Outputs) -> Result<()>) -> u32 {
+    panic::enter(region);
     let inputs = match Inputs::from_region(region) {
         Some(inputs) => inputs,
         None => return STATUS_UNSUPPORTED_ABI,
@@ -135,12 +188,6 @@ pub fn run(region: u32, f: fn(&Inputs, &mut Outputs) -> Result<()>) -> u32 {
         }
     };
     status
-}
-
-#[cfg(all(feature = "panic-handler", target_arch = "wasm32"))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    core::arch::wasm32::unreachable()
 }
 
 #[cfg(all(feature = "global-allocator", target_arch = "wasm32"))]

@@ -2,5 +2,6 @@
 //! come from `examples/functions` (built on demand).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod check_wiring;
 mod cli;
 mod project;

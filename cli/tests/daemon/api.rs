@@ -25,7 +25,10 @@ fn register_invoke_list_get_delete() {
 
     let put = daemon.put("/v1/compositions", SHOUT.as_bytes());
     put.expect(201);
-    assert_eq!(put.json(), json!({ "compositions": ["Shout"] }));
+    assert_eq!(
+        put.json(),
+        json!({ "compositions": ["Shout"], "warnings": [] })
+    );
 
     // Lists and members.
     let functions = daemon.get("/v1/functions");

@@ -13,8 +13,10 @@ use crate::errors::ApiError;
 use crate::AppState;
 
 /// `PUT /v1/compositions`: checks the file against the tenant's functions and
-/// compositions and registers every composition in it; `201` with their names, or
-/// `400` with every diagnostic (line, column, message).
+/// compositions and registers every composition in it; `201` with their names and
+/// `warnings` (declarations that could not be checked against their module), or
+/// `400` with every diagnostic (line, column, message) or the declaration whose
+/// set names differ from its module's (`signature_mismatch`).
 pub(super) async fn put(
     State(state): State<AppState>,
     tenant: TenantName,
@@ -33,9 +35,17 @@ pub(super) async fn put(
     })?;
     let engine = state.engine.clone();
     let t = tenant.0.clone();
-    let names = blocking(move || engine.tenant(&t).register_compositions(&source)).await?;
-    tracing::info!(tenant = %tenant.0, compositions = ?names, "compositions registered");
-    Ok(json(StatusCode::CREATED, &json!({ "compositions": names })))
+    let registration = blocking(move || {
+        engine
+            .tenant(&t)
+            .register_compositions_with_warnings(&source)
+    })
+    .await?;
+    tracing::info!(tenant = %tenant.0, compositions = ?registration.compositions, warnings = ?registration.warnings, "compositions registered");
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({ "compositions": registration.compositions, "warnings": registration.warnings }),
+    ))
 }
 
 /// `GET /v1/compositions`: the tenant's compositions with their signatures.

@@ -120,7 +120,7 @@ fn errors_say_what_was_expected_and_found() {
         ),
         (
             "composition C () => () { F (x = full A) => (); }",
-            "expected `optional`, `all`, `each` or `keyed`, found `full`",
+            "expected `optional`, `all`, `each`, `keyed` or `named`, found `full`",
         ),
         (
             "composition C () => () { F (x = all A) => () by A inner B full C; }",

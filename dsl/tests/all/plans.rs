@@ -25,6 +25,7 @@ fn each_shard_mode() {
         ("all", Mode::All),
         ("each", Mode::Each),
         ("keyed", Mode::Keyed),
+        ("named", Mode::Named),
     ] {
         for optional in [false, true] {
             let opt = if optional { "optional " } else { "" };

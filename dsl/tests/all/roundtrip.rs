@@ -20,7 +20,7 @@ fn ident() -> impl Strategy<Value = Ident> {
 }
 
 fn mode() -> impl Strategy<Value = Mode> {
-    prop::sample::select(&[Mode::All, Mode::Each, Mode::Keyed][..])
+    prop::sample::select(&[Mode::All, Mode::Each, Mode::Keyed, Mode::Named][..])
 }
 
 fn join_kind() -> impl Strategy<Value = JoinKind> {

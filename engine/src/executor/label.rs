@@ -5,8 +5,8 @@ use pappus_dsl::Mode;
 use super::resolved::Resolved;
 use super::shards::Unit;
 
-/// Describes a shard by its inputs: item names for `each`, keys for
-/// `keyed`, sizes for `all`.
+/// Describes a shard by its inputs: item names for `each` and `named`, keys
+/// for `keyed`, sizes for `all`.
 pub(crate) fn shard_label(resolved: &Resolved, node: usize, units: &[Unit]) -> String {
     let Some(node) = resolved.plan.nodes.get(node) else {
         return String::new();
@@ -21,6 +21,7 @@ pub(crate) fn shard_label(resolved: &Resolved, node: usize, units: &[Unit]) -> S
                 format!("{}={:?} (key {})", input.param, item.name, item.key)
             }
             (Mode::Keyed, Some(item)) => format!("{} key {}", input.param, item.key),
+            (Mode::Named, Some(item)) => format!("{} name {:?}", input.param, item.name),
             (Mode::All, Some(_)) => format!("{} all ({} items)", input.param, unit.len()),
         })
         .collect();

@@ -13,6 +13,10 @@ pub(crate) struct Resolved {
     pub targets: Vec<Target>,
     /// Per node: `#N `callee` => (Outputs)`, used in errors and events.
     pub labels: Vec<String>,
+    /// Per node: the output sets a function's declaration has (every one,
+    /// bound or not); a function shard writing any other fails. Empty for
+    /// builtins and compositions, whose outputs are known by construction.
+    pub declared_outputs: Vec<Vec<String>>,
 }
 
 /// What a node runs.

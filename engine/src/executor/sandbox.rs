@@ -27,7 +27,7 @@ pub(crate) fn run(
     if cancel.is_cancelled() {
         return Err(Cause::cancelled());
     }
-    let node_index = node;
+    let index = node;
     let Some(node) = resolved.plan.nodes.get(node) else {
         return Err(Cause {
             cause: "internal error: node out of range".into(),
@@ -66,7 +66,7 @@ pub(crate) fn run(
         let options = CallOptions {
             outputs: &outputs,
             shard_key,
-            context: wasi.for_shard(node_index as u64, &inputs),
+            context: wasi.for_shard(index as u64, &inputs),
         };
         core.runtime.call(function, &inputs, &options, Some(cancel))
     } else {
@@ -75,6 +75,17 @@ pub(crate) fn run(
     TimingSums::add(&sums.sandbox, begun.elapsed());
     match result {
         Ok(outputs) => {
+            let declared = resolved
+                .declared_outputs
+                .get(index)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if let Some(stray) = outputs
+                .iter()
+                .find(|o| !declared.iter().any(|d| *d == o.name))
+            {
+                return Err(undeclared_output(function, &stray.name, declared));
+            }
             let bytes_out: usize = outputs
                 .iter()
                 .flat_map(|s| s.items.iter())
@@ -87,5 +98,22 @@ pub(crate) fn run(
             cause: e.to_string(),
             kind: e.kind(),
         }),
+    }
+}
+
+/// The failure of a shard whose function wrote `set`, which its declaration
+/// does not have: without it the items would silently go nowhere.
+fn undeclared_output(function: &Function, set: &str, declared: &[String]) -> Cause {
+    Cause {
+        cause: format!(
+            "function `{}` wrote output set `{set}`, which its declaration does not have (declared outputs: {})",
+            function.name(),
+            if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            }
+        ),
+        kind: "undeclared_output",
     }
 }

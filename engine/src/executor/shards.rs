@@ -12,6 +12,7 @@
 //! - `all`: one cell, the whole set.
 //! - `each`: one cell per item.
 //! - `keyed`: one cell per distinct key, in key order.
+//! - `named`: one cell per distinct item name, in name order (byte order).
 //! - A join, left-associative: rows start from the first input's key groups;
 //!   `inner` keeps rows whose key the next input has, `left` keeps every row
 //!   (with the next input's group of that key, or nothing), `right` keeps the
@@ -19,7 +20,7 @@
 //!   keeps both, `cross` pairs every row with every group of the next input. A
 //!   row keeps its key through a `cross` (the left side's key).
 //! - An empty input: if it is not optional the application does not run; if
-//!   it is optional it contributes one empty cell (`all`, `each`, `keyed`,
+//!   it is optional it contributes one empty cell (`all`, `each`, `keyed`, `named`,
 //!   and the right side of a `cross`) or no groups (other join sides).
 
 use std::collections::BTreeMap;
@@ -60,6 +61,18 @@ pub(crate) fn key_groups(items: &[Item]) -> BTreeMap<u64, Vec<Item>> {
     groups
 }
 
+/// Items grouped by name, in name order (byte order), each group in arrival order.
+pub(crate) fn name_groups(items: &[Item]) -> BTreeMap<&str, Vec<Item>> {
+    let mut groups: BTreeMap<&str, Vec<Item>> = BTreeMap::new();
+    for item in items {
+        groups
+            .entry(item.name.as_str())
+            .or_default()
+            .push(item.clone());
+    }
+    groups
+}
+
 /// The cells of a single complete input in `mode`, or `None` when the input
 /// is empty and not optional (the application must not run).
 pub(crate) fn input_cells(items: &[Item], mode: &Mode, optional: bool) -> Option<Vec<Cell>> {
@@ -73,6 +86,10 @@ pub(crate) fn input_cells(items: &[Item], mode: &Mode, optional: bool) -> Option
             .map(|item| vec![Arc::from(vec![item.clone()])])
             .collect(),
         Mode::Keyed => key_groups(items)
+            .into_values()
+            .map(|group| vec![Arc::from(group)])
+            .collect(),
+        Mode::Named => name_groups(items)
             .into_values()
             .map(|group| vec![Arc::from(group)])
             .collect(),
@@ -263,6 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn named_groups_by_name_not_key() {
+        // (name, key): groups follow names in byte order, keys are ignored, and
+        // each group keeps arrival order.
+        let set = items(&[("b", 1), ("a", 1), ("b", 7), ("B", 1), ("a", 2), ("", 3)]);
+        let cells = input_cells(&set, &Mode::Named, false).unwrap();
+        let got: Vec<Vec<(String, u64)>> = cells
+            .iter()
+            .map(|c| c[0].iter().map(|i| (i.name.clone(), i.key)).collect())
+            .collect();
+        let want: Vec<Vec<(String, u64)>> = [
+            vec![("", 3)],
+            vec![("B", 1)],
+            vec![("a", 1), ("a", 2)],
+            vec![("b", 1), ("b", 7)],
+        ]
+        .iter()
+        .map(|g| g.iter().map(|(n, k)| (n.to_string(), *k)).collect())
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn modes() {
         let set = items(&[("a", 2), ("b", 1), ("c", 2)]);
         type Case<'a> = (Mode, bool, &'a [Item], Option<Vec<&'a str>>);
@@ -276,6 +315,9 @@ mod tests {
             (Mode::All, true, &[], Some(vec![""])),
             (Mode::Each, true, &[], Some(vec![""])),
             (Mode::Keyed, true, &[], Some(vec![""])),
+            (Mode::Named, false, &set, Some(vec!["a", "b", "c"])),
+            (Mode::Named, false, &[], None),
+            (Mode::Named, true, &[], Some(vec![""])),
         ];
         for (mode, optional, input, want) in table {
             let got = input_cells(input, mode, *optional).map(|c| render(&c));

@@ -36,6 +36,7 @@ pub(crate) fn resolve(
     let plan = entry.plan.clone();
     let mut targets = Vec::with_capacity(plan.nodes.len());
     let mut labels = Vec::with_capacity(plan.nodes.len());
+    let mut declared_outputs = Vec::with_capacity(plan.nodes.len());
     for (index, node) in plan.nodes.iter().enumerate() {
         let target = match &node.callee {
             Callee::Function(f) => Target::Function(
@@ -61,6 +62,16 @@ pub(crate) fn resolve(
             Callee::Builtin(b) => Target::Builtin(*b),
         };
         targets.push(target);
+        declared_outputs.push(match &node.callee {
+            Callee::Function(f) => entry
+                .declared
+                .iter()
+                .find(|(name, _)| name == f)
+                .map(|(_, signature)| signature.outputs.clone())
+                // The checker refuses an application of an undeclared function.
+                .ok_or_else(|| Error::UnknownFunction { name: f.clone() })?,
+            _ => Vec::new(),
+        });
         let outputs: Vec<&str> = node
             .outputs
             .iter()
@@ -78,5 +89,6 @@ pub(crate) fn resolve(
         plan,
         targets,
         labels,
+        declared_outputs,
     }))
 }

@@ -17,3 +17,4 @@ mod render_logs;
 mod storage;
 mod support;
 mod wasi;
+mod wiring;

@@ -14,4 +14,6 @@ fn upper(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(upper);
+// The set names are embedded in the module (the `pappus.signature` section), so
+// a composition declaring other names is refused at registration.
+entry!(upper, inputs = ["in"], outputs = ["out"]);

@@ -11,3 +11,4 @@ mod lying_outputs;
 mod support;
 mod wasi;
 mod wasi_c;
+mod wiring;

@@ -45,10 +45,12 @@ fn bind(checked: &Checked, name: &str, function: &Function) -> Arc<Resolved> {
         .iter()
         .map(|n| n.callee.name().to_string())
         .collect();
+    let declared_outputs = plan.nodes.iter().map(|_| Vec::new()).collect();
     Arc::new(Resolved {
         plan: plan.clone(),
         targets,
         labels,
+        declared_outputs,
     })
 }
 
@@ -173,6 +175,36 @@ fn items(names: &[&str]) -> Vec<Item> {
 }
 
 const CASES: &[Case] = &[
+    Case {
+        name: "a `named` consumer waits for the whole set, then runs once per name",
+        text: "function f (in) => (out);
+               function n (in) => (out);
+               composition C (A) => (Z) {
+                   f (in = each A) => (B = out);
+                   n (in = named B) => (Z = out);
+               }",
+        inputs: &[&["a1", "a2"]],
+        trace: false,
+        steps: &[
+            (
+                Event::Start,
+                &[r#"run f in="a1" (key 0)"#, r#"run f in="a2" (key 0)"#],
+            ),
+            (
+                Event::Done(r#"run f in="a1" (key 0)"#, &[("out", &["y", "x"])]),
+                &[],
+            ),
+            (
+                Event::Done(r#"run f in="a2" (key 0)"#, &[("out", &["x"])]),
+                &[r#"run n in name "x""#, r#"run n in name "y""#],
+            ),
+            (Event::Done(r#"run n in name "x""#, &[("out", &["z1"])]), &[]),
+            (
+                Event::Done(r#"run n in name "y""#, &[("out", &["z2"])]),
+                &["answer Z=[z1,z2]"],
+            ),
+        ],
+    },
     Case {
         name: "each item of a streamed set launches as soon as it is written",
         text: "function f (in) => (out);
