@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::CacheKey;
+
 /// Per-function limits, fixed when the function is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -38,6 +40,7 @@ pub struct Config {
     pub(crate) pool_size: u32,
     pub(crate) max_memory_bytes: u64,
     pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) cache_key: Option<CacheKey>,
     pub(crate) epoch_tick: Duration,
 }
 
@@ -54,6 +57,7 @@ impl Config {
             pool_size: 128,
             max_memory_bytes: 256 << 20,
             cache_dir: None,
+            cache_key: None,
             epoch_tick: Duration::from_millis(5),
         }
     }
@@ -75,8 +79,17 @@ impl Config {
 
     /// Directory of the compiled-code cache, created if missing. `None` (the
     /// default) compiles every module in memory and keeps nothing on disk.
+    /// A cache directory needs a [`cache_key`](Self::cache_key).
     pub fn cache_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
         self.cache_dir = dir;
+        self
+    }
+
+    /// The secret that authenticates cache files: a file is loaded as code only
+    /// if its MAC under this key matches. Keep it where only this process can
+    /// read it (see [`CacheKey::load_or_create`]). Default: none.
+    pub fn cache_key(&mut self, key: Option<CacheKey>) -> &mut Self {
+        self.cache_key = key;
         self
     }
 

@@ -45,7 +45,7 @@ mod error;
 mod model;
 mod runtime;
 
-pub use cache::CacheStats;
+pub use cache::{CacheKey, CacheStats, CACHE_KEY_LEN};
 pub use cancel::CancelToken;
 pub use config::{Config, Limits};
 pub use error::{Error, Result};
