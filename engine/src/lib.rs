@@ -88,7 +88,9 @@ mod oneshot;
 mod registry;
 mod spin;
 
-pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
+pub use engine::{
+    Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_TENANT,
+};
 pub use error::{DiagnosticInfo, Error, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::Limits;

@@ -47,6 +47,7 @@ impl Exec {
         reply: Sender<Result<Invocation>>,
     ) -> Exec {
         let trace = core.on_event.is_some();
+        let shard_bounds = core.shard_bounds;
         Exec {
             core,
             cancel: CancelToken::new(),
@@ -54,7 +55,7 @@ impl Exec {
             started: OnceLock::new(),
             sums: TimingSums::default(),
             state: Mutex::new(Locked {
-                machine: Machine::new(resolved, inputs, trace),
+                machine: Machine::new(resolved, inputs, trace).with_shard_bounds(shard_bounds),
                 reply: Some(reply),
             }),
         }
