@@ -50,9 +50,9 @@ pub use auth::Tokens;
 pub use config::{Config, LogFormat, Settings};
 pub use io_settings::IoSettings;
 
-use pappus_engine::{Engine, Limits};
 use drain::Drain;
 use metrics::Metrics;
+use pappus_engine::{Engine, Limits};
 
 /// Threads for blocking registry work (compiling modules, fsync). Registrations
 /// beyond it wait their turn instead of each starting a compile thread.
@@ -69,6 +69,7 @@ struct AppState {
     max_body_bytes: usize,
     default_limits: Limits,
     max_memory_bytes: Option<u64>,
+    max_timeout: std::time::Duration,
 }
 
 /// Sets up logging to stderr at `info` (or as `RUST_LOG` says) in `format`.
@@ -108,6 +109,15 @@ pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
     }
     if let Some(bytes) = config.max_memory_bytes {
         builder = builder.max_memory_bytes(bytes);
+    }
+    if let Some(depth) = config.max_nesting_depth {
+        builder = builder.max_nesting_depth(depth);
+    }
+    if let Some(n) = config.max_shards_per_application {
+        builder = builder.max_shards_per_application(n);
+    }
+    if let Some(n) = config.max_shards_per_invocation {
+        builder = builder.max_shards_per_invocation(n);
     }
     if let Some(dir) = &config.data_dir {
         builder = builder.data_dir(dir.clone());
@@ -180,6 +190,7 @@ pub async fn serve(
         max_body_bytes: config.max_body_bytes,
         default_limits: config.default_limits,
         max_memory_bytes: config.max_memory_bytes,
+        max_timeout: config.max_timeout,
     };
     let app = routes::router(state);
     let stop = drain.clone();

@@ -202,11 +202,14 @@ impl EngineBuilder {
             config.max_memory_bytes(bytes);
         }
         if let Some(store) = &store {
-            let key = pappus_isolation::CacheKey::load_or_create(&store.cache_key_path())
-                .map_err(|e| Error::Config {
+            let key = pappus_isolation::CacheKey::load_or_create(&store.cache_key_path()).map_err(
+                |e| Error::Config {
                     reason: format!("cannot load the compiled-code cache key: {e}"),
-                })?;
-            config.cache_dir(Some(store.cache_dir())).cache_key(Some(key));
+                },
+            )?;
+            config
+                .cache_dir(Some(store.cache_dir()))
+                .cache_key(Some(key));
         }
         let runtime = pappus_isolation::Runtime::new(&config).map_err(|e| Error::Config {
             reason: format!("cannot start the sandbox runtime: {e}"),
@@ -264,11 +267,13 @@ impl Engine {
         Counters::add(&counters.records_skipped, loaded.skipped);
         for (tenant, records) in loaded.tenants {
             for f in records.functions {
-                let inserted = self.compile(&f.name, &f.module, f.limits).and_then(|entry| {
-                    self.inner
-                        .registry
-                        .insert_function(&tenant, &f.name, entry, false)
-                });
+                let inserted = self
+                    .compile(&f.name, &f.module, f.limits)
+                    .and_then(|entry| {
+                        self.inner
+                            .registry
+                            .insert_function(&tenant, &f.name, entry, false)
+                    });
                 if let Err(e) = inserted {
                     Counters::add(&counters.records_skipped, 1);
                     tracing::warn!(%tenant, function = %f.name, error = %e, "skipping persisted function");

@@ -6,6 +6,9 @@
 //!   *and uses* is registered ([`Error::UnknownFunction`] names the first
 //!   missing one) and every composition it calls is defined earlier in the
 //!   same text or registered.
+//! - No chain of compositions calling compositions may be longer than the
+//!   engine's nesting bound ([`Error::NestingTooDeep`] names the chain); the
+//!   check is memoised per name, so it is linear in the tenant's compositions.
 //! - A function or composition that a registered composition uses cannot be
 //!   deleted ([`Error::Conflict`]); a composition that others use may be
 //!   replaced only by one with the same signature.

@@ -178,7 +178,11 @@ impl Store {
                 continue;
             }
             let Some(tenant_name) = tenant.file_name().and_then(|n| n.to_str()) else {
-                skip(&mut loaded.skipped, &tenant, "tenant directory name is not UTF-8");
+                skip(
+                    &mut loaded.skipped,
+                    &tenant,
+                    "tenant directory name is not UTF-8",
+                );
                 continue;
             };
             let mut records = TenantRecords::default();
@@ -338,7 +342,8 @@ fn remove_modules(dir: &Path, name: &str, keep: Option<&str>) {
         // `rest` is the hash, or empty for an old-style `NAME.wasm`
         // (`NAME..wasm` never exists); a longer name sharing the prefix has a
         // `.` or non-hex character in it.
-        let ours = rest.is_empty() || (rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()));
+        let ours =
+            rest.is_empty() || (rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()));
         if ours && Some(file) != keep {
             if let Err(e) = remove_file(&path) {
                 tracing::warn!(error = %e, "cannot remove a replaced module");

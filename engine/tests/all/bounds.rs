@@ -25,7 +25,10 @@ fn doubling(levels: usize) -> String {
     text
 }
 
-fn doubling_engine(levels: usize, configure: impl FnOnce(pappus_engine::EngineBuilder) -> pappus_engine::EngineBuilder) -> Engine {
+fn doubling_engine(
+    levels: usize,
+    configure: impl FnOnce(pappus_engine::EngineBuilder) -> pappus_engine::EngineBuilder,
+) -> Engine {
     let engine = engine_with(|b| configure(b.max_nesting_depth(64)));
     engine.register_compositions(&doubling(levels)).unwrap();
     engine
@@ -57,9 +60,7 @@ fn nesting_deeper_than_the_bound_is_refused_naming_the_chain() {
     engine.register_compositions(&doubling(3)).unwrap();
     // C4 on top makes five.
     let err = engine
-        .register_compositions(
-            "composition C4 (A) => (B) { C3 (A = all A) => (B = B); }",
-        )
+        .register_compositions("composition C4 (A) => (B) { C3 (A = all A) => (B = B); }")
         .unwrap_err();
     assert_eq!(err.kind(), "nesting_too_deep", "{err}");
     let message = err.to_string();
@@ -126,8 +127,6 @@ fn per_application_bound_is_configurable() {
         .unwrap();
     let items = |n: u64| (0..n).map(|i| item(&i.to_string(), i, "x")).collect();
     engine.invoke("Loud", sets(&[("A", items(3))])).unwrap();
-    let err = engine
-        .invoke("Loud", sets(&[("A", items(4))]))
-        .unwrap_err();
+    let err = engine.invoke("Loud", sets(&[("A", items(4))])).unwrap_err();
     assert_eq!(err.kind(), "too_many_shards", "{err}");
 }

@@ -165,7 +165,11 @@ fn interrupted_replacement_keeps_the_old_record_and_cleans_up() {
     )
     .unwrap();
     // And while replacing Shout: half of the new record.
-    std::fs::write(compositions.join(".Shout.json.tmp"), b"{\"seq\": 99, \"source\": \"fun").unwrap();
+    std::fs::write(
+        compositions.join(".Shout.json.tmp"),
+        b"{\"seq\": 99, \"source\": \"fun",
+    )
+    .unwrap();
 
     let engine = build(dir.path());
     assert_eq!(engine.metrics().registry_records_skipped, 0);

@@ -165,8 +165,8 @@ fn unreadable_file_is_recompiled() {
 #[test]
 fn cache_dir_without_key_is_a_config_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = Runtime::new(Config::new().cache_dir(Some(dir.path().to_owned())))
-        .expect_err("no key");
+    let err =
+        Runtime::new(Config::new().cache_dir(Some(dir.path().to_owned()))).expect_err("no key");
     assert_eq!(err.kind(), "config");
 }
 
