@@ -27,6 +27,9 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * MIB;
 pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 30_000;
 /// Default invocation queue bound, the engine's own default.
 pub const DEFAULT_QUEUE_BOUND: usize = 1024;
+/// Default cap on a function's deadline: 60 s. Deadlines hold a compute thread,
+/// so an operator bounds them; a registration asking for more is refused.
+pub const DEFAULT_MAX_TIMEOUT_MS: u64 = 60_000;
 /// Default number of HTTP worker threads. The HTTP side only parses, routes and
 /// awaits; compute runs on the engine's own threads, so two are plenty.
 pub const DEFAULT_HTTP_THREADS: usize = 2;
@@ -81,6 +84,22 @@ pub struct Settings {
     /// Largest memory limit a registration may ask for [default: the engine's].
     #[arg(long, env = "PAPPUS_MAX_MEMORY_MIB", value_name = "MIB")]
     pub max_memory_mib: Option<u64>,
+    /// Largest deadline a registration may ask for; more is refused with 400
+    /// [default: 60000].
+    #[arg(long, env = "PAPPUS_MAX_TIMEOUT_MS", value_name = "MS")]
+    pub max_timeout_ms: Option<u64>,
+    /// Longest chain of compositions calling compositions that a registration
+    /// may create [default: 32].
+    #[arg(long, env = "PAPPUS_MAX_NESTING_DEPTH", value_name = "N")]
+    pub max_nesting_depth: Option<usize>,
+    /// Most shards one application may create in one invocation; beyond it the
+    /// invocation fails with `too_many_shards` [default: 100000].
+    #[arg(long, env = "PAPPUS_MAX_SHARDS_PER_APPLICATION", value_name = "N")]
+    pub max_shards_per_application: Option<u64>,
+    /// Most shards one invocation may create in total, nested compositions
+    /// included [default: 1000000].
+    #[arg(long, env = "PAPPUS_MAX_SHARDS_PER_INVOCATION", value_name = "N")]
+    pub max_shards_per_invocation: Option<u64>,
     /// TOML file mapping bearer tokens to tenants; turns authentication on.
     #[arg(long, env = "PAPPUS_TOKENS", value_name = "FILE")]
     pub tokens: Option<PathBuf>,
@@ -146,6 +165,14 @@ impl Settings {
                 .function_max_output_mib
                 .or(lower.function_max_output_mib),
             max_memory_mib: self.max_memory_mib.or(lower.max_memory_mib),
+            max_timeout_ms: self.max_timeout_ms.or(lower.max_timeout_ms),
+            max_nesting_depth: self.max_nesting_depth.or(lower.max_nesting_depth),
+            max_shards_per_application: self
+                .max_shards_per_application
+                .or(lower.max_shards_per_application),
+            max_shards_per_invocation: self
+                .max_shards_per_invocation
+                .or(lower.max_shards_per_invocation),
             tokens: self.tokens.or(lower.tokens),
             insecure_no_auth: self.insecure_no_auth || lower.insecure_no_auth,
             log_format: self.log_format.or(lower.log_format),
@@ -180,6 +207,14 @@ pub struct Config {
     pub default_limits: Limits,
     /// Cap on a function's memory limit; `None` leaves the engine default.
     pub max_memory_bytes: Option<u64>,
+    /// Cap on a function's deadline.
+    pub max_timeout: Duration,
+    /// Bound on nested compositions; `None` leaves the engine default.
+    pub max_nesting_depth: Option<usize>,
+    /// Shards per application; `None` leaves the engine default.
+    pub max_shards_per_application: Option<u64>,
+    /// Shards per invocation; `None` leaves the engine default.
+    pub max_shards_per_invocation: Option<u64>,
     /// Bearer tokens; `None` means authentication is off (single default tenant).
     pub tokens: Option<Tokens>,
     /// Log format.
@@ -234,6 +269,30 @@ impl Config {
             max_output_bytes: mib(settings.function_max_output_mib, "function_max_output_mib")?
                 .unwrap_or(defaults.max_output_bytes),
         };
+        let max_timeout_ms = settings.max_timeout_ms.unwrap_or(DEFAULT_MAX_TIMEOUT_MS);
+        if max_timeout_ms == 0 {
+            bail!("max_timeout_ms must be at least 1");
+        }
+        let max_timeout = Duration::from_millis(max_timeout_ms);
+        if default_limits.timeout > max_timeout {
+            bail!(
+                "function_timeout_ms ({} ms) exceeds max_timeout_ms ({max_timeout_ms} ms)",
+                default_limits.timeout.as_millis()
+            );
+        }
+        let max_memory_bytes = mib(settings.max_memory_mib, "max_memory_mib")?;
+        if let Some(max) = max_memory_bytes {
+            if default_limits.memory_bytes > max {
+                bail!(
+                    "function_memory_mib ({} bytes) exceeds max_memory_mib ({max} bytes)",
+                    default_limits.memory_bytes
+                );
+            }
+        }
+        let shards = |value: Option<u64>, what: &str| match value {
+            Some(0) => bail!("{what} must be at least 1"),
+            other => Ok(other),
+        };
         let io = settings.io.ring_config()?;
         let config = Config {
             listen,
@@ -254,7 +313,17 @@ impl Config {
                     .unwrap_or(DEFAULT_DRAIN_TIMEOUT_MS),
             ),
             default_limits,
-            max_memory_bytes: mib(settings.max_memory_mib, "max_memory_mib")?,
+            max_memory_bytes,
+            max_timeout,
+            max_nesting_depth: positive(settings.max_nesting_depth, "max_nesting_depth")?,
+            max_shards_per_application: shards(
+                settings.max_shards_per_application,
+                "max_shards_per_application",
+            )?,
+            max_shards_per_invocation: shards(
+                settings.max_shards_per_invocation,
+                "max_shards_per_invocation",
+            )?,
             tokens,
             log_format: settings.log_format.unwrap_or_default(),
             logs_per_tenant: settings
@@ -317,6 +386,29 @@ mod tests {
             ..open
         };
         assert!(Config::resolve(opted_out).is_ok());
+    }
+
+    #[test]
+    fn default_limits_must_fit_under_the_caps() {
+        let resolve = |toml_text: &str| {
+            Config::resolve(toml::from_str::<Settings>(toml_text).expect("valid toml"))
+                .map_err(|e| format!("{e:#}"))
+        };
+        let config = resolve("").expect("defaults");
+        assert_eq!(
+            config.max_timeout,
+            Duration::from_millis(DEFAULT_MAX_TIMEOUT_MS)
+        );
+        let err = resolve("function_timeout_ms = 9000\nmax_timeout_ms = 1000").unwrap_err();
+        assert!(err.contains("max_timeout_ms"), "{err}");
+        let err = resolve("function_memory_mib = 64\nmax_memory_mib = 32").unwrap_err();
+        assert!(err.contains("max_memory_mib"), "{err}");
+        assert!(resolve("max_timeout_ms = 0").is_err());
+        assert!(resolve("max_shards_per_application = 0").is_err());
+        assert!(resolve("max_nesting_depth = 0").is_err());
+        let config = resolve("max_shards_per_invocation = 5\nmax_nesting_depth = 3").expect("ok");
+        assert_eq!(config.max_shards_per_invocation, Some(5));
+        assert_eq!(config.max_nesting_depth, Some(3));
     }
 
     #[test]

@@ -143,6 +143,24 @@ impl From<EngineError> for ApiError {
                 (StatusCode::BAD_REQUEST, json!({ "reason": reason }))
             }
             EngineError::Conflict { reason } => (StatusCode::CONFLICT, json!({ "reason": reason })),
+            EngineError::NestingTooDeep { chain, limit } => (
+                StatusCode::BAD_REQUEST,
+                json!({ "chain": chain, "limit": limit }),
+            ),
+            EngineError::TooManyShards {
+                composition,
+                application,
+                reason,
+                limit,
+            } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({
+                    "composition": composition,
+                    "application": application,
+                    "reason": reason,
+                    "limit": limit,
+                }),
+            ),
             EngineError::Failure {
                 composition,
                 application,

@@ -74,6 +74,7 @@ struct AppState {
     max_body_bytes: usize,
     default_limits: Limits,
     max_memory_bytes: Option<u64>,
+    max_timeout: std::time::Duration,
 }
 
 /// Sets up logging to stderr at `info` (or as `RUST_LOG` says) in `format`.
@@ -113,6 +114,15 @@ pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
     }
     if let Some(bytes) = config.max_memory_bytes {
         builder = builder.max_memory_bytes(bytes);
+    }
+    if let Some(depth) = config.max_nesting_depth {
+        builder = builder.max_nesting_depth(depth);
+    }
+    if let Some(n) = config.max_shards_per_application {
+        builder = builder.max_shards_per_application(n);
+    }
+    if let Some(n) = config.max_shards_per_invocation {
+        builder = builder.max_shards_per_invocation(n);
     }
     if let Some(dir) = &config.data_dir {
         builder = builder.data_dir(dir.clone());
@@ -186,6 +196,7 @@ pub async fn serve(
         max_body_bytes: config.max_body_bytes,
         default_limits: config.default_limits,
         max_memory_bytes: config.max_memory_bytes,
+        max_timeout: config.max_timeout,
     };
     let app = routes::router(state);
     let stop = drain.clone();

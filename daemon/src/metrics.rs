@@ -100,6 +100,10 @@ pub struct EngineFigures {
     pub bytes_fetched: u64,
     /// Bytes written by I/O functions.
     pub bytes_stored: u64,
+    /// Persisted registry records skipped at start as unusable.
+    pub registry_records_skipped: u64,
+    /// Compiled-code cache files discarded as not authentic and recompiled.
+    pub code_cache_rejected: u64,
 }
 
 impl Metrics {
@@ -228,6 +232,18 @@ impl Metrics {
                 "counter",
                 "Bytes written by I/O functions.",
                 engine.bytes_stored,
+            ),
+            (
+                "pappus_registry_records_skipped_total",
+                "counter",
+                "Persisted registry records skipped at start (unreadable, corrupted, failing validation).",
+                engine.registry_records_skipped,
+            ),
+            (
+                "pappus_code_cache_rejected_total",
+                "counter",
+                "Compiled-code cache files discarded (not authentic or unreadable) and recompiled.",
+                engine.code_cache_rejected,
             ),
             (
                 "pappus_draining",

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::executor::builtins::Io;
 use crate::executor::pool::Pool;
-use crate::executor::{Admission, Core};
+use crate::executor::{Admission, Core, ShardBounds};
 use crate::metrics::{Counters, EventHook};
 use crate::oneshot::Receiver;
 use crate::registry::store::Store;
@@ -19,6 +19,9 @@ use crate::{Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Se
 /// The name of the tenant used by the [`Engine`]'s own registration and
 /// invocation methods.
 pub const DEFAULT_TENANT: &str = "default";
+
+/// Default of [`EngineBuilder::max_nesting_depth`].
+pub const DEFAULT_MAX_NESTING_DEPTH: usize = 32;
 
 struct Inner {
     core: Arc<Core>,
@@ -53,6 +56,8 @@ pub struct EngineBuilder {
     max_memory_bytes: Option<u64>,
     io_config: Option<pappus_io::RingConfig>,
     on_event: Option<EventHook>,
+    max_nesting_depth: usize,
+    shard_bounds: ShardBounds,
 }
 
 impl Default for EngineBuilder {
@@ -67,6 +72,8 @@ impl Default for EngineBuilder {
             max_memory_bytes: None,
             io_config: None,
             on_event: None,
+            max_nesting_depth: DEFAULT_MAX_NESTING_DEPTH,
+            shard_bounds: ShardBounds::default(),
         }
     }
 }
@@ -130,6 +137,34 @@ impl EngineBuilder {
         self
     }
 
+    /// The longest chain of compositions calling compositions (`a` calls `b`
+    /// calls `c` is 3) that a registration may create; longer ones are
+    /// refused with [`Error::NestingTooDeep`] naming the chain. Persisted
+    /// compositions over a lowered bound are skipped at start. Default:
+    /// [`DEFAULT_MAX_NESTING_DEPTH`] (32).
+    pub fn max_nesting_depth(mut self, depth: usize) -> Self {
+        self.max_nesting_depth = depth;
+        self
+    }
+
+    /// The most shards one application may create in one run of its
+    /// composition (the cross product of its inputs' cells, counted from the
+    /// set sizes before any shard is built). Beyond it the invocation fails
+    /// with [`Error::TooManyShards`] naming the application. Default: 100,000.
+    pub fn max_shards_per_application(mut self, shards: u64) -> Self {
+        self.shard_bounds.per_application = shards;
+        self
+    }
+
+    /// The most shards one invocation may create in total, nested
+    /// compositions included (a composition calling another twice per level
+    /// creates 2^N shards). Beyond it the invocation fails with
+    /// [`Error::TooManyShards`]. Default: 1,000,000.
+    pub fn max_shards_per_invocation(mut self, shards: u64) -> Self {
+        self.shard_bounds.per_invocation = shards;
+        self
+    }
+
     /// A hook called for every shard start and finish (tracing, tests).
     /// Called synchronously on engine threads: keep it short.
     pub fn on_event(mut self, hook: impl Fn(&Event) + Send + Sync + 'static) -> Self {
@@ -158,12 +193,29 @@ impl EngineBuilder {
                 reason: "max_in_flight must be at least 1".into(),
             });
         }
+        if self.max_nesting_depth == 0
+            || self.shard_bounds.per_application == 0
+            || self.shard_bounds.per_invocation == 0
+        {
+            return Err(Error::Config {
+                reason: "max_nesting_depth, max_shards_per_application and max_shards_per_invocation must be at least 1".into(),
+            });
+        }
         let store = self.data_dir.as_deref().map(Store::open).transpose()?;
         let mut config = pappus_isolation::Config::new();
         if let Some(bytes) = self.max_memory_bytes {
             config.max_memory_bytes(bytes);
         }
-        config.cache_dir(store.as_ref().map(Store::cache_dir));
+        if let Some(store) = &store {
+            let key = pappus_isolation::CacheKey::load_or_create(&store.cache_key_path()).map_err(
+                |e| Error::Config {
+                    reason: format!("cannot load the compiled-code cache key: {e}"),
+                },
+            )?;
+            config
+                .cache_dir(Some(store.cache_dir()))
+                .cache_key(Some(key));
+        }
         let runtime = pappus_isolation::Runtime::new(&config).map_err(|e| Error::Config {
             reason: format!("cannot start the sandbox runtime: {e}"),
         })?;
@@ -186,11 +238,12 @@ impl EngineBuilder {
             max_in_flight: self.max_in_flight,
             queue_bound: self.queue_bound,
             on_event: self.on_event,
+            shard_bounds: self.shard_bounds,
         });
         let engine = Engine {
             inner: Arc::new(Inner {
                 core,
-                registry: Registry::new(store),
+                registry: Registry::new(store, self.max_nesting_depth),
                 default_limits: self.default_limits,
                 max_memory_bytes: self
                     .max_memory_bytes
@@ -209,28 +262,37 @@ impl Engine {
         EngineBuilder::default()
     }
 
+    /// Reloads the persisted registry. Every record that cannot be used (see
+    /// `registry::store`), every function that no longer compiles and every
+    /// composition that no longer checks is skipped, logged and counted in
+    /// [`MetricsSnapshot::registry_records_skipped`]; the rest loads.
     fn reload(&self) -> Result<()> {
         let Some(store) = self.inner.registry.store() else {
             return Ok(());
         };
-        for (tenant, records) in store.load()? {
+        let loaded = store.load()?;
+        let counters = &self.inner.core.counters;
+        Counters::add(&counters.records_skipped, loaded.skipped);
+        for (tenant, records) in loaded.tenants {
             for f in records.functions {
-                let entry = match self.compile(&f.name, &f.module, f.limits) {
-                    Ok(entry) => entry,
-                    Err(e) => {
-                        tracing::warn!(%tenant, function = %f.name, error = %e, "skipping persisted function");
-                        continue;
-                    }
-                };
-                self.inner
-                    .registry
-                    .insert_function(&tenant, &f.name, entry, false)?;
+                let inserted = self
+                    .compile(&f.name, &f.module, f.limits)
+                    .and_then(|entry| {
+                        self.inner
+                            .registry
+                            .insert_function(&tenant, &f.name, entry, false)
+                    });
+                if let Err(e) = inserted {
+                    Counters::add(&counters.records_skipped, 1);
+                    tracing::warn!(%tenant, function = %f.name, error = %e, "skipping persisted function");
+                }
             }
             for (names, e) in self
                 .inner
                 .registry
                 .restore_compositions(&tenant, records.compositions)
             {
+                Counters::add(&counters.records_skipped, names.len() as u64);
                 tracing::warn!(%tenant, compositions = ?names, error = %e, "skipping persisted compositions");
             }
         }
@@ -409,6 +471,8 @@ impl Engine {
             bytes_out: Counters::get(&c.bytes_out),
             bytes_fetched: io.map_or(0, |s| s.bytes_fetched),
             bytes_stored: io.map_or(0, |s| s.bytes_stored),
+            registry_records_skipped: Counters::get(&c.records_skipped),
+            code_cache_rejected: core.runtime.cache_stats().rejected,
         }
     }
 

@@ -123,6 +123,30 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A composition nests compositions more deeply than the engine allows
+    /// (see [`EngineBuilder::max_nesting_depth`](crate::EngineBuilder::max_nesting_depth)).
+    #[error("compositions nest too deeply: {} is {} levels, the limit is {limit}", chain.join(" > "), chain.len())]
+    NestingTooDeep {
+        /// The chain of compositions that is too long, outermost first.
+        chain: Vec<String>,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// An application would create more shards than the engine allows (per
+    /// application, or in total for the invocation); the invocation was
+    /// stopped before any of them was built. See
+    /// [`EngineBuilder::max_shards_per_application`](crate::EngineBuilder::max_shards_per_application).
+    #[error("composition `{composition}`, application {application}: {reason}")]
+    TooManyShards {
+        /// The composition (outer first, `a > b` for nested compositions).
+        composition: String,
+        /// The application: its position, callee and output sets.
+        application: String,
+        /// Which bound was exceeded, with the numbers.
+        reason: String,
+        /// The bound exceeded.
+        limit: u64,
+    },
     /// The executor found one of its own invariants broken (a bug in the
     /// engine, not in the composition or its inputs). The invocation fails
     /// with this error instead of never answering.
@@ -150,6 +174,8 @@ impl Error {
             Error::Failure { .. } => "failure",
             Error::Storage { .. } => "storage",
             Error::Config { .. } => "config",
+            Error::NestingTooDeep { .. } => "nesting_too_deep",
+            Error::TooManyShards { .. } => "too_many_shards",
             Error::Internal { .. } => "internal",
         }
     }

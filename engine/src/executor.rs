@@ -33,6 +33,7 @@ use crate::metrics::{Counters, EventHook};
 use crate::oneshot::{self, Receiver};
 use crate::{Error, Invocation, Item, Result, Sets, WasiContext};
 pub(crate) use exec::Exec;
+pub(crate) use machine::ShardBounds;
 use pool::PoolHandle;
 use resolved::Resolved;
 
@@ -53,6 +54,7 @@ pub(crate) struct Core {
     pub max_in_flight: usize,
     pub queue_bound: usize,
     pub on_event: Option<EventHook>,
+    pub shard_bounds: ShardBounds,
 }
 
 impl Core {

@@ -95,7 +95,9 @@ mod registry;
 mod spin;
 mod wiring;
 
-pub use engine::{Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_TENANT};
+pub use engine::{
+    Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_TENANT,
+};
 pub use error::{DiagnosticInfo, Error, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::Signature as ModuleSignature;

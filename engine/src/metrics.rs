@@ -52,6 +52,12 @@ pub struct MetricsSnapshot {
     pub bytes_fetched: u64,
     /// Bytes stored by builtins (`store`, `kv_put`).
     pub bytes_stored: u64,
+    /// Persisted registry records skipped at start because they could not be
+    /// used (unreadable, corrupted, failing validation or checks).
+    pub registry_records_skipped: u64,
+    /// Compiled-code cache files discarded (not authentic, unreadable) and
+    /// recompiled instead of being loaded.
+    pub code_cache_rejected: u64,
 }
 
 #[derive(Default)]
@@ -63,6 +69,7 @@ pub(crate) struct Counters {
     pub shards: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    pub records_skipped: AtomicU64,
 }
 
 impl Counters {

@@ -6,6 +6,9 @@
 //!   *and uses* is registered ([`Error::UnknownFunction`] names the first
 //!   missing one) and every composition it calls is defined earlier in the
 //!   same text or registered.
+//! - No chain of compositions calling compositions may be longer than the
+//!   engine's nesting bound ([`Error::NestingTooDeep`] names the chain); the
+//!   check is memoised per name, so it is linear in the tenant's compositions.
 //! - A function or composition that a registered composition uses cannot be
 //!   deleted ([`Error::Conflict`]); a composition that others use may be
 //!   replaced only by one with the same signature.
@@ -106,6 +109,8 @@ pub(crate) struct Registry {
     tenants: RwLock<HashMap<String, TenantState>>,
     store: Option<Store>,
     seq: std::sync::atomic::AtomicU64,
+    /// The longest chain of nested compositions a registration may create.
+    max_nesting_depth: usize,
 }
 
 /// Validates a function name: a composition-language identifier.
@@ -174,11 +179,12 @@ pub(crate) fn diagnostics_error(diagnostics: &[pappus_dsl::Diagnostic], source: 
 }
 
 impl Registry {
-    pub(crate) fn new(store: Option<Store>) -> Registry {
+    pub(crate) fn new(store: Option<Store>, max_nesting_depth: usize) -> Registry {
         Registry {
             tenants: RwLock::new(HashMap::new()),
             store,
             seq: std::sync::atomic::AtomicU64::new(1),
+            max_nesting_depth,
         }
     }
 
@@ -265,6 +271,7 @@ impl Registry {
                 }
             }
         }
+        self.check_nesting(state, &plans)?;
         let seq =
             seq.unwrap_or_else(|| self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         self.seq
@@ -300,6 +307,34 @@ impl Registry {
         })
     }
 
+    /// Refuses `plans` if, with them replacing their namesakes, some chain of
+    /// nested compositions of the tenant would exceed the depth bound
+    /// (checking every composition, since a replaced one may deepen its
+    /// callers). Linear in the tenant's compositions: depths are memoised.
+    fn check_nesting(&self, state: &TenantState, plans: &[Arc<Plan>]) -> Result<()> {
+        let new: HashMap<&str, &Plan> = plans.iter().map(|p| (p.name.as_str(), &**p)).collect();
+        let lookup = |name: &str| -> Option<&Plan> {
+            new.get(name)
+                .copied()
+                .or_else(|| state.compositions.get(name).map(|c| &*c.plan))
+        };
+        let mut memo = resolve::Depths::new();
+        let roots = plans
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(state.compositions.keys().map(String::as_str));
+        for name in roots {
+            resolve::check_depth(
+                &lookup,
+                name,
+                self.max_nesting_depth,
+                &mut memo,
+                &mut Vec::new(),
+            )?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn resolve(&self, tenant: &str, composition: &str) -> Result<Arc<Resolved>> {
         let tenants = self.tenants.read().map_err(|_| poisoned())?;
         let state = tenants
@@ -307,19 +342,10 @@ impl Registry {
             .ok_or_else(|| Error::UnknownComposition {
                 name: composition.to_string(),
             })?;
-        if let Some(r) = state
-            .resolved
-            .lock()
-            .ok()
-            .and_then(|c| c.get(composition).cloned())
-        {
-            return Ok(r);
-        }
-        let resolved = resolve::resolve(state, composition, &mut Vec::new())?;
-        if let Ok(mut cache) = state.resolved.lock() {
-            cache.insert(composition.to_string(), resolved.clone());
-        }
-        Ok(resolved)
+        // The tenant's cache is the memo: nested plans resolved once are
+        // shared by every caller.
+        let mut cache = state.resolved.lock().map_err(|_| poisoned())?;
+        resolve::resolve(state, composition, &mut cache, &mut Vec::new())
     }
 
     pub(crate) fn list_functions(&self, tenant: &str) -> Vec<FunctionInfo> {

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::CacheKey;
+
 /// The default of [`Config::max_memory_bytes`]: 256 MiB, the largest memory
 /// limit a function may be given unless the runtime is configured otherwise.
 pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 256 << 20;
@@ -45,6 +47,7 @@ pub struct Config {
     pub(crate) pool_size: u32,
     pub(crate) max_memory_bytes: u64,
     pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) cache_key: Option<CacheKey>,
     pub(crate) epoch_tick: Duration,
 }
 
@@ -61,6 +64,7 @@ impl Config {
             pool_size: 128,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             cache_dir: None,
+            cache_key: None,
             epoch_tick: Duration::from_millis(5),
         }
     }
@@ -85,8 +89,17 @@ impl Config {
 
     /// Directory of the compiled-code cache, created if missing. `None` (the
     /// default) compiles every module in memory and keeps nothing on disk.
+    /// A cache directory needs a [`cache_key`](Self::cache_key).
     pub fn cache_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
         self.cache_dir = dir;
+        self
+    }
+
+    /// The secret that authenticates cache files: a file is loaded as code only
+    /// if its MAC under this key matches. Keep it where only this process can
+    /// read it (see [`CacheKey::load_or_create`]). Default: none.
+    pub fn cache_key(&mut self, key: Option<CacheKey>) -> &mut Self {
+        self.cache_key = key;
         self
     }
 

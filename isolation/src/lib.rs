@@ -51,7 +51,7 @@ mod runtime;
 mod signature;
 mod wasi;
 
-pub use cache::CacheStats;
+pub use cache::{CacheKey, CacheStats, CACHE_KEY_LEN};
 pub use cancel::CancelToken;
 pub use config::{Config, Limits, DEFAULT_MAX_MEMORY_BYTES};
 pub use error::{Error, Result};

@@ -260,7 +260,8 @@ impl Runtime {
     ///
     /// # Errors
     /// [`Error::Config`] for an unusable configuration (pool size 0, a memory maximum
-    /// of 0 or above 4 GiB, a zero tick, or wasmtime refusing it), [`Error::Cache`]
+    /// of 0 or above 4 GiB, a zero tick, a cache directory without a cache key,
+    /// or wasmtime refusing it), [`Error::Cache`]
     /// if the cache directory cannot be created.
     pub fn new(config: &Config) -> Result<Runtime> {
         let bad = |reason: String| Error::Config { reason };
@@ -284,7 +285,12 @@ impl Runtime {
             Err(_) => build_engine(config, false).map_err(|e| bad(format!("{e:#}")))?,
         };
         let cache = match &config.cache_dir {
-            Some(dir) => Some(DiskCache::open(dir, &engine)?),
+            Some(dir) => {
+                let key = config.cache_key.clone().ok_or_else(|| {
+                    bad("a cache directory needs a cache key (Config::cache_key)".into())
+                })?;
+                Some(DiskCache::open(dir, key, &engine)?)
+            }
             None => None,
         };
         let ticker = Ticker::start(engine.clone(), config.epoch_tick)
@@ -352,9 +358,9 @@ impl Runtime {
             reason,
         };
         let cached = inner.cache.as_ref().map(|cache| {
-            let path = cache.path_for(module);
-            let hit = cache.load(&path, &inner.engine, &inner.counters);
-            (cache, path, hit)
+            let slot = cache.slot_for(module);
+            let hit = cache.load(&slot, &inner.engine, &inner.counters);
+            (cache, slot, hit)
         });
         let (compiled, store_to) = match cached {
             Some((_, _, Some(hit))) => (hit, None),
@@ -362,7 +368,7 @@ impl Runtime {
                 let compiled =
                     Module::new(&inner.engine, module).map_err(|e| invalid(format!("{e:#}")))?;
                 inner.counters.compiled();
-                (compiled, other.map(|(cache, path, _)| (cache, path)))
+                (compiled, other.map(|(cache, slot, _)| (cache, slot)))
             }
         };
         let is_wasi = wasi::check_imports(&compiled).map_err(invalid)?;
@@ -383,8 +389,8 @@ impl Runtime {
             Kind::Abi { pre, entry, memory }
         };
         let signature = signature::read(module).map_err(invalid)?;
-        if let Some((cache, path)) = store_to {
-            cache.store(&path, &compiled, &inner.counters)?;
+        if let Some((cache, slot)) = store_to {
+            cache.store(&slot, &compiled, &inner.counters)?;
         }
         Ok(Function {
             inner: Arc::new(FunctionInner {

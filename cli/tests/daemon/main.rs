@@ -8,6 +8,7 @@ mod backpressure;
 mod config;
 mod errors;
 mod lifecycle;
+mod limits;
 mod storage;
 mod support;
 mod wiring;

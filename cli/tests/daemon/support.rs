@@ -252,6 +252,8 @@ fn read_response(stream: &mut TcpStream) -> Response {
         match stream.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            // A signal (e.g. another test's child exiting) interrupted the read.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // A reset after the answer arrived (unread request body): keep what we have.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !buf.is_empty() => break,
             Err(e) => panic!("reading the answer: {e}"),

@@ -42,9 +42,13 @@ impl LimitParams {
         let memory_bytes = mib(self.memory_mib, "memory_mib", defaults.memory_bytes)?;
         if let Some(max) = state.max_memory_bytes {
             if memory_bytes > max {
-                return Err(invalid_limit(format!(
-                    "memory_mib asks for {memory_bytes} bytes; this server allows at most {max}"
-                )));
+                return Err(over_limit(
+                    format!(
+                        "memory_mib asks for {memory_bytes} bytes; this server allows at most {max} (max_memory_mib)"
+                    ),
+                    "max_memory_mib",
+                    max / MIB,
+                ));
             }
         }
         let timeout = match self.timeout_ms {
@@ -52,6 +56,17 @@ impl LimitParams {
             Some(0) => return Err(invalid_limit("timeout_ms must be at least 1".into())),
             Some(ms) => Duration::from_millis(ms),
         };
+        if timeout > state.max_timeout {
+            let max = u64::try_from(state.max_timeout.as_millis()).unwrap_or(u64::MAX);
+            return Err(over_limit(
+                format!(
+                    "timeout_ms asks for {} ms; this server allows at most {max} ms (max_timeout_ms)",
+                    timeout.as_millis()
+                ),
+                "max_timeout_ms",
+                max,
+            ));
+        }
         Ok(Limits {
             memory_bytes,
             timeout,
@@ -66,6 +81,11 @@ impl LimitParams {
 
 fn invalid_limit(message: String) -> ApiError {
     ApiError::bad_request("invalid_limits", message)
+}
+
+/// A limit above the operator's cap: names the cap and its value.
+fn over_limit(message: String, limit: &str, max: u64) -> ApiError {
+    invalid_limit(message).with_detail(json!({ "limit": limit, "max": max }))
 }
 
 fn limits_json(limits: &Limits) -> Value {

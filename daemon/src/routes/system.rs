@@ -37,6 +37,8 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
         shards: snapshot.shards,
         bytes_fetched: snapshot.bytes_fetched,
         bytes_stored: snapshot.bytes_stored,
+        registry_records_skipped: snapshot.registry_records_skipped,
+        code_cache_rejected: snapshot.code_cache_rejected,
     };
     let text = state.metrics.render(figures, state.drain.is_draining());
     (

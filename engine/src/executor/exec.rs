@@ -50,6 +50,7 @@ impl Exec {
         wasi: WasiContext,
     ) -> Exec {
         let trace = core.on_event.is_some();
+        let shard_bounds = core.shard_bounds;
         Exec {
             wasi,
             core,
@@ -58,7 +59,7 @@ impl Exec {
             started: OnceLock::new(),
             sums: TimingSums::default(),
             state: Mutex::new(Locked {
-                machine: Machine::new(resolved, inputs, trace),
+                machine: Machine::new(resolved, inputs, trace).with_shard_bounds(shard_bounds),
                 reply: Some(reply),
             }),
         }

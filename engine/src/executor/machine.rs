@@ -93,6 +93,28 @@ struct App {
     /// For each input: the dimension it streams into, if it is a streamed `each` input.
     each_dim: Vec<Option<usize>>,
     in_flight: usize,
+    /// Shards this application has created so far (checked against
+    /// [`ShardBounds::per_application`]).
+    created: u64,
+}
+
+/// How many shards an invocation may create, checked (from the set sizes)
+/// before any shard is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ShardBounds {
+    /// Shards one application (in one run) may create.
+    pub per_application: u64,
+    /// Shards the whole invocation may create, nested compositions included.
+    pub per_invocation: u64,
+}
+
+impl Default for ShardBounds {
+    fn default() -> Self {
+        ShardBounds {
+            per_application: 100_000,
+            per_invocation: 1_000_000,
+        }
+    }
 }
 
 struct Run {
@@ -129,6 +151,9 @@ pub(crate) struct Machine {
     /// A shard failed: launch nothing more, ignore late results.
     failed: bool,
     answered: bool,
+    bounds: ShardBounds,
+    /// Shards created by the whole invocation so far.
+    created: u64,
 }
 
 /// The effects of one transition, in the order to perform them.
@@ -150,7 +175,15 @@ impl Machine {
             failure: None,
             failed: false,
             answered: false,
+            bounds: ShardBounds::default(),
+            created: 0,
         }
+    }
+
+    /// Replaces the default [`ShardBounds`].
+    pub(crate) fn with_shard_bounds(mut self, bounds: ShardBounds) -> Machine {
+        self.bounds = bounds;
+        self
     }
 
     /// Starts the root run.
@@ -447,7 +480,17 @@ impl Machine {
         let streamed = app.dims.len();
         app.dims.extend(static_dims);
         if streamed == 0 {
-            let shards = shards::product(n.inputs.len(), &app.dims, usize::MAX, 0..0);
+            let count = shards::product_len(&app.dims, usize::MAX, 0..0);
+            if !self.admit_shards(fx, run, node, count)? {
+                return Ok(());
+            }
+            let dims = &self
+                .runs
+                .get(run)
+                .and_then(|r| r.apps.get(node))
+                .ok_or(Broken("an activated application is alive"))?
+                .dims;
+            let shards = shards::product(n.inputs.len(), dims, usize::MAX, 0..0);
             for units in shards {
                 self.launch(fx, run, node, units)?;
             }
@@ -491,6 +534,15 @@ impl Machine {
         if from == to {
             return Ok(());
         }
+        let count = shards::product_len(&app.dims, dim, from..to);
+        if !self.admit_shards(fx, run, node, count)? {
+            return Ok(());
+        }
+        let app = self
+            .runs
+            .get_mut(run)
+            .and_then(|r| r.apps.get_mut(node))
+            .ok_or(Broken("a pumped application is alive"))?;
         let shards = shards::product(n_inputs, &app.dims, dim, from..to);
         if let Some(d) = app.dims.get_mut(dim) {
             d.consumed = to;
@@ -499,6 +551,60 @@ impl Machine {
             self.launch(fx, run, node, units)?;
         }
         Ok(())
+    }
+
+    /// Counts `count` shards about to be built for application `node` of
+    /// `run` (`None`: more than a `u64` holds) against the bounds. Over a
+    /// bound, fails the invocation with [`Error::TooManyShards`] and answers
+    /// `false`: the caller must build nothing.
+    fn admit_shards(
+        &mut self,
+        fx: &mut Effects,
+        run: usize,
+        node: usize,
+        count: Option<u64>,
+    ) -> std::result::Result<bool, Broken> {
+        let bounds = self.bounds;
+        let r = self
+            .runs
+            .get_mut(run)
+            .ok_or(Broken("a run admitting shards is alive"))?;
+        let app = r
+            .apps
+            .get_mut(node)
+            .ok_or(Broken("every node has an application"))?;
+        let for_app = count.and_then(|c| app.created.checked_add(c));
+        let in_total = count.and_then(|c| self.created.checked_add(c));
+        let shown = count.map_or_else(|| "more than 2^64".to_string(), |c| c.to_string());
+        let (reason, limit) = match (for_app, in_total) {
+            (Some(a), Some(t)) if a <= bounds.per_application && t <= bounds.per_invocation => {
+                app.created = a;
+                self.created = t;
+                return Ok(true);
+            }
+            (Some(a), _) if a <= bounds.per_application => (
+                format!(
+                    "{shown} more shards would take the invocation past its limit of {} shards",
+                    bounds.per_invocation
+                ),
+                bounds.per_invocation,
+            ),
+            _ => (
+                format!(
+                    "{shown} more shards would take the application past its limit of {} shards",
+                    bounds.per_application
+                ),
+                bounds.per_application,
+            ),
+        };
+        let error = Error::TooManyShards {
+            composition: r.path.to_string(),
+            application: r.resolved.labels.get(node).cloned().unwrap_or_default(),
+            reason,
+            limit,
+        };
+        self.fail(fx, error);
+        Ok(false)
     }
 
     fn launch(&mut self, fx: &mut Effects, run: usize, node: usize, units: Vec<Unit>) -> Step {

@@ -254,6 +254,25 @@ pub(crate) fn product(
     shards
 }
 
+/// How many shards [`product`] would build for the same arguments, computed
+/// from the cell counts alone (so that a bound can be checked before anything
+/// is allocated); `None` if the number does not fit in a `u64`.
+pub(crate) fn product_len(dims: &[Dim], fresh: usize, new: std::ops::Range<usize>) -> Option<u64> {
+    let mut len: u64 = 1;
+    for (d, dim) in dims.iter().enumerate() {
+        let cells = if d == fresh {
+            dim.cells.get(new.clone()).map_or(0, <[Cell]>::len)
+        } else {
+            dim.cells.get(..dim.consumed).map_or(0, <[Cell]>::len)
+        };
+        len = len.checked_mul(u64::try_from(cells).ok()?)?;
+        if len == 0 {
+            break;
+        }
+    }
+    Some(len)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
@@ -415,5 +434,30 @@ mod tests {
         }
         all.sort();
         assert_eq!(all, ["xp", "xq", "xr", "yp", "yq", "yr"]);
+    }
+
+    #[test]
+    fn product_len_counts_without_building() {
+        let cells = |n: usize| -> Vec<Cell> { (0..n).map(|_| vec![empty_unit()]).collect() };
+        let dim = |n: usize, consumed: usize| Dim {
+            inputs: vec![0],
+            cells: cells(n),
+            consumed,
+        };
+        let dims = vec![dim(3, 3), dim(4, 2), dim(5, 5)];
+        for (fresh, new) in [(usize::MAX, 0..0), (1, 2..4), (0, 1..3), (2, 0..0)] {
+            assert_eq!(
+                product_len(&dims, fresh, new.clone()),
+                Some(product(3, &dims, fresh, new.clone()).len() as u64),
+                "fresh {fresh} new {new:?}"
+            );
+        }
+        assert_eq!(product_len(&[], usize::MAX, 0..0), Some(1));
+        // 2^64 overflows; an empty dimension makes it zero whatever follows.
+        let huge: Vec<Dim> = (0..64).map(|_| dim(2, 2)).collect();
+        assert_eq!(product_len(&huge, usize::MAX, 0..0), None);
+        let mut zero = vec![dim(0, 0)];
+        zero.extend((0..64).map(|_| dim(2, 2)));
+        assert_eq!(product_len(&zero, usize::MAX, 0..0), Some(0));
     }
 }

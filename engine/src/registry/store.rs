@@ -3,18 +3,26 @@
 //! Layout (`NAME`s are validated identifiers, so they are safe file names):
 //!
 //! ```text
+//! DATA/cache.key                               the compiled-code cache's MAC key (0600)
 //! DATA/cache/                                  precompiled code (isolation's cache)
-//! DATA/tenants/TENANT/functions/NAME.wasm      the module as registered
-//! DATA/tenants/TENANT/functions/NAME.json      {"memory_bytes", "timeout_ms", "max_output_bytes"}
+//! DATA/tenants/TENANT/functions/NAME.json      {"memory_bytes", "timeout_ms", "max_output_bytes", "module_sha256"}
+//! DATA/tenants/TENANT/functions/NAME.HASH.wasm the module as registered (HASH = module_sha256)
 //! DATA/tenants/TENANT/compositions/NAME.json   {"seq", "source"}
 //! ```
 //!
-//! Every file is written atomically: a temporary file in the same directory,
-//! fsync, rename over the target, fsync of the directory. A function's `.json`
-//! is written after its `.wasm` and removed before it, so a function is present
-//! on reload exactly when its `.json` is. A composition record holds the whole
-//! source text that defined it and a sequence number; records are re-checked on
-//! reload in sequence order.
+//! Every file is written atomically and nothing is deleted before its
+//! replacement is durable: a temporary file in the same directory, fsync,
+//! rename over the target, fsync of the directory. A function's record is its
+//! `.json`; it names its module by content hash, so a new module is written
+//! beside the old one, the `.json` is switched over in one rename, and only
+//! then is the old module removed. A crash at any point leaves the old record
+//! or the new one. A composition record holds the whole source text that
+//! defined it and a sequence number; records are re-checked on reload in
+//! sequence order.
+//!
+//! Loading skips (with a warning, and counts) every record that cannot be
+//! used: unreadable, not JSON, a module missing or not matching its hash.
+//! Temporary files left by a crash and modules no record names are removed.
 
 use std::fs;
 use std::io::Write as _;
@@ -22,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::{Error, Limits, Result};
 
@@ -36,6 +45,10 @@ struct LimitsRecord {
     memory_bytes: u64,
     timeout_ms: u64,
     max_output_bytes: u64,
+    /// SHA-256 of the module, naming its file. Records written before
+    /// content-named modules have none and use `NAME.wasm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    module_sha256: Option<String>,
 }
 
 /// A persisted composition.
@@ -61,6 +74,15 @@ pub(crate) struct TenantRecords {
     pub compositions: Vec<(String, CompositionRecord)>,
 }
 
+/// What [`Store::load`] found.
+#[derive(Default)]
+pub(crate) struct Loaded {
+    pub tenants: Vec<(String, TenantRecords)>,
+    /// Records (or whole tenant directories) skipped as unusable; each was
+    /// logged.
+    pub skipped: u64,
+}
+
 impl Store {
     /// Opens (creating if needed) the data directory.
     pub(crate) fn open(root: &Path) -> Result<Store> {
@@ -69,6 +91,11 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
         })
+    }
+
+    /// The key authenticating the compiled-code cache.
+    pub(crate) fn cache_key_path(&self) -> PathBuf {
+        self.root.join("cache.key")
     }
 
     /// Where the isolation crate caches precompiled code.
@@ -88,10 +115,13 @@ impl Store {
         limits: Limits,
     ) -> Result<()> {
         let dir = self.tenant_dir(tenant).join("functions");
+        let hash = hex::encode(Sha256::digest(module));
+        let module_file = module_file_name(name, &hash);
         let record = LimitsRecord {
             memory_bytes: limits.memory_bytes,
             timeout_ms: u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX),
             max_output_bytes: limits.max_output_bytes,
+            module_sha256: Some(hash),
         };
         let json = serde_json::to_vec_pretty(&record).map_err(|e| {
             Error::storage(
@@ -99,18 +129,20 @@ impl Store {
                 std::io::Error::new(std::io::ErrorKind::InvalidData, e),
             )
         })?;
-        // The metadata goes out of the way first, so that a crash between the
-        // two writes never pairs new limits with an old module or vice versa.
-        remove_file(&dir.join(format!("{name}.json")))?;
-        write_atomic(&dir, &format!("{name}.wasm"), module)?;
-        write_atomic(&dir, &format!("{name}.json"), &json)
+        // The new module goes beside the old one, the record switches over in
+        // one rename, and only then is the old module (if another) removed.
+        write_atomic(&dir, &module_file, module)?;
+        write_atomic(&dir, &format!("{name}.json"), &json)?;
+        remove_modules(&dir, name, Some(&module_file));
+        Ok(())
     }
 
     pub(crate) fn delete_function(&self, tenant: &str, name: &str) -> Result<()> {
         let dir = self.tenant_dir(tenant).join("functions");
         remove_file(&dir.join(format!("{name}.json")))?;
-        remove_file(&dir.join(format!("{name}.wasm")))?;
-        sync_dir(&dir)
+        sync_dir(&dir)?;
+        remove_modules(&dir, name, None);
+        Ok(())
     }
 
     pub(crate) fn put_composition(
@@ -135,76 +167,202 @@ impl Store {
         sync_dir(&dir)
     }
 
-    /// Every tenant's records. Files that cannot be parsed are skipped with a
-    /// warning; I/O errors on directories fail the load.
-    pub(crate) fn load(&self) -> Result<Vec<(String, TenantRecords)>> {
-        let mut out = Vec::new();
+    /// Every tenant's records. Unusable records and tenant directories are
+    /// skipped, logged and counted; only an unreadable `tenants` directory
+    /// fails the load.
+    pub(crate) fn load(&self) -> Result<Loaded> {
+        let mut loaded = Loaded::default();
         let tenants = self.root.join("tenants");
         for tenant in sorted_entries(&tenants)? {
-            let Some(tenant_name) = tenant.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
             if !tenant.is_dir() {
                 continue;
             }
+            let Some(tenant_name) = tenant.file_name().and_then(|n| n.to_str()) else {
+                skip(
+                    &mut loaded.skipped,
+                    &tenant,
+                    "tenant directory name is not UTF-8",
+                );
+                continue;
+            };
             let mut records = TenantRecords::default();
             let functions = tenant.join("functions");
             if functions.is_dir() {
-                for path in sorted_entries(&functions)? {
-                    if path.extension().and_then(|e| e.to_str()) != Some("json") {
-                        continue;
-                    }
-                    let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
-                        continue;
-                    };
-                    let limits: LimitsRecord = match read_json(&path) {
-                        Some(l) => l,
-                        None => continue,
-                    };
-                    let wasm = functions.join(format!("{name}.wasm"));
-                    let module = fs::read(&wasm).map_err(|e| Error::storage(&wasm, e))?;
-                    records.functions.push(FunctionRecord {
-                        name: name.to_string(),
-                        module,
-                        limits: Limits {
-                            memory_bytes: limits.memory_bytes,
-                            timeout: Duration::from_millis(limits.timeout_ms),
-                            max_output_bytes: limits.max_output_bytes,
-                        },
-                    });
-                }
+                load_functions(&functions, &mut records, &mut loaded.skipped);
             }
             let compositions = tenant.join("compositions");
             if compositions.is_dir() {
-                for path in sorted_entries(&compositions)? {
-                    if path.extension().and_then(|e| e.to_str()) != Some("json") {
-                        continue;
-                    }
-                    let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
-                        continue;
-                    };
-                    if let Some(record) = read_json::<CompositionRecord>(&path) {
-                        records.compositions.push((name.to_string(), record));
-                    }
-                }
+                load_compositions(&compositions, &mut records, &mut loaded.skipped);
             }
-            out.push((tenant_name.to_string(), records));
+            loaded.tenants.push((tenant_name.to_string(), records));
         }
-        Ok(out)
+        Ok(loaded)
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
-    let parsed = fs::read(path)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
-    match parsed {
-        Ok(value) => Some(value),
-        Err(reason) => {
-            tracing::warn!(path = %path.display(), %reason, "skipping unreadable registry record");
-            None
+/// Logs and counts a skipped record.
+fn skip(skipped: &mut u64, path: &Path, reason: &str) {
+    *skipped += 1;
+    tracing::warn!(path = %path.display(), reason, "skipping unusable registry record");
+}
+
+/// The `(stem, path)` of every entry of `dir` that is a record (`*.json`),
+/// after removing temporary files a crash left behind. An unreadable
+/// directory is skipped as a whole.
+fn records_in(dir: &Path, skipped: &mut u64) -> Vec<(String, PathBuf)> {
+    let entries = match sorted_entries(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            skip(skipped, dir, &e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for path in entries {
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if is_temp(file) {
+            // An interrupted write: the record it was to replace is intact.
+            if let Err(e) = fs::remove_file(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove a stale temporary file");
+            }
+            continue;
+        }
+        if let Some(stem) = file.strip_suffix(".json") {
+            out.push((stem.to_string(), path));
         }
     }
+    out
+}
+
+fn load_functions(dir: &Path, records: &mut TenantRecords, skipped: &mut u64) {
+    // Module files to keep: those named by a record, and every module of a
+    // function whose record is unreadable (left for the operator to repair).
+    let mut kept = Vec::new();
+    let mut unreadable = Vec::new();
+    for (name, path) in records_in(dir, skipped) {
+        let limits: LimitsRecord = match read_json(&path) {
+            Ok(l) => l,
+            Err(reason) => {
+                skip(skipped, &path, &reason);
+                unreadable.push(format!("{name}."));
+                continue;
+            }
+        };
+        let module_file = match &limits.module_sha256 {
+            Some(hash) => module_file_name(&name, hash),
+            None => format!("{name}.wasm"),
+        };
+        let wasm = dir.join(&module_file);
+        kept.push(module_file.clone());
+        let module = match fs::read(&wasm) {
+            Ok(module) => module,
+            Err(e) => {
+                skip(skipped, &wasm, &format!("module of `{name}`: {e}"));
+                continue;
+            }
+        };
+        if let Some(hash) = &limits.module_sha256 {
+            if hex::encode(Sha256::digest(&module)) != *hash {
+                skip(skipped, &wasm, "module does not match its recorded SHA-256");
+                continue;
+            }
+        }
+        records.functions.push(FunctionRecord {
+            name,
+            module,
+            limits: Limits {
+                memory_bytes: limits.memory_bytes,
+                timeout: Duration::from_millis(limits.timeout_ms),
+                max_output_bytes: limits.max_output_bytes,
+            },
+        });
+    }
+    remove_orphan_modules(dir, &kept, &unreadable);
+}
+
+fn load_compositions(dir: &Path, records: &mut TenantRecords, skipped: &mut u64) {
+    for (name, path) in records_in(dir, skipped) {
+        match read_json::<CompositionRecord>(&path) {
+            Ok(record) => records.compositions.push((name, record)),
+            Err(reason) => skip(skipped, &path, &reason),
+        }
+    }
+}
+
+/// Removes modules that no record names (left by a crash between writing a
+/// module and switching or removing its record), except those whose name
+/// starts with one of `spared` (`NAME.`). Only content-named modules are
+/// candidates: a `NAME.wasm` may belong to an old-style record.
+fn remove_orphan_modules(dir: &Path, kept: &[String], spared: &[String]) {
+    let Ok(entries) = sorted_entries(dir) else {
+        return;
+    };
+    for path in entries {
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let content_named = file
+            .strip_suffix(".wasm")
+            .and_then(|stem| stem.rsplit_once('.'))
+            .is_some_and(|(_, hash)| hash.len() == 64);
+        let keep = kept.iter().any(|k| k == file) || spared.iter().any(|p| file.starts_with(p));
+        if content_named && !keep {
+            if let Err(e) = fs::remove_file(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove an orphaned module");
+            }
+        }
+    }
+}
+
+/// `NAME.HASH.wasm`.
+fn module_file_name(name: &str, hash: &str) -> String {
+    format!("{name}.{hash}.wasm")
+}
+
+/// Removes the modules of function `name` other than `keep` (every one
+/// without `keep`). Best effort: the record no longer names them, so one left
+/// behind is only litter, removed at the next start.
+fn remove_modules(dir: &Path, name: &str, keep: Option<&str>) {
+    let prefix = format!("{name}.");
+    let Ok(entries) = sorted_entries(dir) else {
+        return;
+    };
+    for path in entries {
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".wasm"))
+        else {
+            continue;
+        };
+        // `rest` is the hash, or empty for an old-style `NAME.wasm`
+        // (`NAME..wasm` never exists); a longer name sharing the prefix has a
+        // `.` or non-hex character in it.
+        let ours =
+            rest.is_empty() || (rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()));
+        if ours && Some(file) != keep {
+            if let Err(e) = remove_file(&path) {
+                tracing::warn!(error = %e, "cannot remove a replaced module");
+            }
+        }
+    }
+    if let Err(e) = sync_dir(dir) {
+        tracing::warn!(error = %e, "cannot sync after removing replaced modules");
+    }
+}
+
+fn is_temp(file: &str) -> bool {
+    file.starts_with('.') && file.ends_with(".tmp")
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> std::result::Result<T, String> {
+    fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -243,7 +401,9 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
         file.write_all(bytes)?;
         file.sync_all()
     };
-    write().map_err(|e| Error::storage(&temp, e))?;
-    fs::rename(&temp, &target).map_err(|e| Error::storage(&target, e))?;
+    if let Err(e) = write().and_then(|()| fs::rename(&temp, &target)) {
+        let _ = fs::remove_file(&temp);
+        return Err(Error::storage(&target, e));
+    }
     sync_dir(dir)
 }

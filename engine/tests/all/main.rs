@@ -2,7 +2,9 @@
 //! functions come from `examples/functions` (built on demand).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod bounds;
 mod builtins;
+mod durability;
 mod failures;
 mod io_faults;
 mod joins;
