@@ -32,6 +32,7 @@
 
 mod auth;
 mod config;
+mod connections;
 mod drain;
 mod errors;
 pub mod io_settings;
@@ -66,7 +67,7 @@ struct AppState {
     tokens: Option<Arc<Tokens>>,
     metrics: Arc<Metrics>,
     drain: Arc<Drain>,
-    max_body_bytes: usize,
+    bodies: Arc<routes::BodyLimits>,
     default_limits: Limits,
     max_memory_bytes: Option<u64>,
 }
@@ -111,6 +112,9 @@ pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
     }
     if let Some(dir) = &config.data_dir {
         builder = builder.data_dir(dir.clone());
+    }
+    for (tenant, authority) in &config.authorities {
+        builder = builder.tenant_authority(tenant, authority.clone());
     }
     match &config.data_dir {
         Some(dir) => builder
@@ -177,12 +181,16 @@ pub async fn serve(
         tokens: config.tokens.clone().map(Arc::new),
         metrics: Arc::new(Metrics::default()),
         drain: drain.clone(),
-        max_body_bytes: config.max_body_bytes,
+        bodies: Arc::new(routes::BodyLimits::new(
+            config.max_body_bytes,
+            config.max_body_bytes_in_flight,
+        )),
         default_limits: config.default_limits,
         max_memory_bytes: config.max_memory_bytes,
     };
     let app = routes::router(state);
     let stop = drain.clone();
+    let listener = connections::LimitedListener::new(listener, config.max_connections);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stop.finished().await;
     });
@@ -198,6 +206,7 @@ pub async fn serve(
             .map_or_else(|| "none (in memory)".into(), |d| d.display().to_string()),
         queue_bound = config.queue_bound,
         max_body_bytes = config.max_body_bytes,
+        max_connections = config.max_connections,
         "listening"
     );
     // A plain line on stdout for scripts and tests; logs go to stderr.
