@@ -413,3 +413,16 @@ fn a_bad_policy_stops_the_daemon_naming_the_tenant_and_field() {
         }
     }
 }
+
+#[test]
+fn a_tenant_cannot_use_buckets_it_is_not_granted() {
+    // Refused by the policy before any store is chosen, so no S3 server is
+    // needed: neither tenant was granted a bucket, and the node's credentials
+    // are never lent to a tenant without `node_credentials = true`.
+    let node = node();
+    for uri in ["s3://pappus/beta/data", "s3://any-bucket/key"] {
+        refused(&node.load("alpha", uri), uri);
+        refused(&node.save("alpha", uri, "evil"), uri);
+    }
+    node.beta_still_works();
+}
