@@ -1,13 +1,23 @@
-//! Bearer-token authentication: a tokens file maps each token to a tenant.
+//! Bearer-token authentication: a tokens file maps each token to a tenant, and
+//! gives each tenant the I/O policy its invocations run with.
 //!
-//! File format (TOML), one entry per token:
+//! File format (TOML): tokens in a `[tokens]` table (token = tenant), or in
+//! `[tenants.NAME]` tables with the tenant's I/O policy (`pappus_io::IoPolicy`,
+//! `docs/io.md`) in `[tenants.NAME.io]`; both may be used in one file:
 //!
 //! ```toml
 //! [tokens]
 //! "3f9a-long-random-secret" = "tenant-a"
-//! "77c1-another-secret" = "tenant-b"
+//!
+//! [tenants.tenant-b]
+//! tokens = ["77c1-another-secret"]
+//! [tenants.tenant-b.io.file]
+//! read = ["/srv/b/in"]
+//! [tenants.tenant-b.io.redis]   # prefix defaults to "tenant/tenant-b/"
 //! ```
 //!
+//! A tenant without an `io` table gets the least authority
+//! (`IoPolicy::default()`: no files, public HTTP only, no S3, no Redis).
 //! Several tokens may name the same tenant (rotation). With a tokens file every
 //! `/v1` request needs `Authorization: Bearer TOKEN`: a missing or malformed header
 //! is `401`, a token not in the file is `403`. Without a tokens file authentication
@@ -28,6 +38,7 @@ use sha2::{Digest, Sha256};
 use super::errors::ApiError;
 use super::AppState;
 use pappus_engine::DEFAULT_TENANT;
+use pappus_io::IoPolicy;
 
 /// Longest tenant name accepted; tenant names become directory names.
 const MAX_TENANT_LEN: usize = 64;
@@ -43,12 +54,33 @@ pub struct TenantName(pub Arc<str>);
 #[derive(Clone, Debug)]
 pub struct Tokens {
     by_digest: HashMap<[u8; 32], Arc<str>>,
+    /// Every tenant the file names, with its I/O policy.
+    policies: BTreeMap<String, IoPolicy>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokensFile {
+    #[serde(default)]
     tokens: BTreeMap<String, String>,
+    #[serde(default)]
+    tenants: BTreeMap<String, TenantEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantEntry {
+    #[serde(default)]
+    tokens: Vec<String>,
+    /// Kept as TOML until the tenant's defaults are filled in, so that errors
+    /// name the tenant.
+    io: Option<toml::Table>,
+}
+
+/// The Redis prefix of a tenant whose `[tenants.NAME.io.redis]` table names
+/// none: distinct for distinct names, and never a prefix of another's.
+pub fn default_redis_prefix(tenant: &str) -> String {
+    format!("tenant/{tenant}/")
 }
 
 impl Tokens {
@@ -70,11 +102,24 @@ impl Tokens {
     /// As [`Tokens::load`], minus reading.
     pub fn parse(text: &str) -> anyhow::Result<Tokens> {
         let file: TokensFile = toml::from_str(text).context("parsing TOML")?;
-        if file.tokens.is_empty() {
-            bail!("the [tokens] table defines no token");
+        let mut pairs: Vec<(String, String)> = file.tokens.into_iter().collect();
+        let mut policies = BTreeMap::new();
+        for (tenant, entry) in file.tenants {
+            if !valid_tenant(&tenant) {
+                bail!(
+                    "tenant name {tenant:?} must be 1-{MAX_TENANT_LEN} characters of \
+                     A-Z, a-z, 0-9, '_' and '-'"
+                );
+            }
+            let policy = tenant_policy(&tenant, entry.io)?;
+            pairs.extend(entry.tokens.into_iter().map(|t| (t, tenant.clone())));
+            policies.insert(tenant, policy);
         }
-        let mut by_digest = HashMap::new();
-        for (token, tenant) in file.tokens {
+        if pairs.is_empty() {
+            bail!("the file defines no token ([tokens] or [tenants.NAME] tokens)");
+        }
+        let mut by_digest: HashMap<[u8; 32], Arc<str>> = HashMap::new();
+        for (token, tenant) in pairs {
             if token.is_empty() || token.chars().any(char::is_whitespace) {
                 bail!("token for tenant {tenant:?} is empty or contains whitespace");
             }
@@ -84,9 +129,31 @@ impl Tokens {
                      A-Z, a-z, 0-9, '_' and '-'"
                 );
             }
+            if let Some(other) = by_digest.get(&digest(&token)) {
+                if **other != *tenant {
+                    bail!("one token is given to both {other:?} and {tenant:?}");
+                }
+            }
+            policies.entry(tenant.clone()).or_default();
             by_digest.insert(digest(&token), Arc::from(tenant));
         }
-        Ok(Tokens { by_digest })
+        if let Some(tenant) = policies
+            .keys()
+            .find(|t| !by_digest.values().any(|v| **v == ***t))
+        {
+            bail!("tenant {tenant:?} has no token");
+        }
+        check_redis_prefixes(&policies)?;
+        Ok(Tokens {
+            by_digest,
+            policies,
+        })
+    }
+
+    /// Every tenant the file names, with its I/O policy (as written, before
+    /// the daemon adds its own files to the deny list).
+    pub fn policies(&self) -> &BTreeMap<String, IoPolicy> {
+        &self.policies
     }
 
     /// The tenant `token` belongs to, if any.
@@ -101,6 +168,49 @@ impl Tokens {
         names.dedup();
         names.len()
     }
+}
+
+/// Parses a tenant's `io` table, filling in its default Redis prefix.
+fn tenant_policy(tenant: &str, io: Option<toml::Table>) -> anyhow::Result<IoPolicy> {
+    let Some(mut io) = io else {
+        return Ok(IoPolicy::default());
+    };
+    if let Some(toml::Value::Table(redis)) = io.get_mut("redis") {
+        redis
+            .entry("prefix")
+            .or_insert_with(|| toml::Value::String(default_redis_prefix(tenant)));
+    }
+    io.try_into()
+        .with_context(|| format!("in the I/O policy of tenant {tenant:?} ([tenants.{tenant}.io])"))
+}
+
+/// Refuses Redis prefixes with which one tenant could name another's keys:
+/// an empty one, or one that starts another.
+pub fn check_redis_prefixes(policies: &BTreeMap<String, IoPolicy>) -> anyhow::Result<()> {
+    let prefixes: Vec<(&str, &str)> = policies
+        .iter()
+        .filter_map(|(t, p)| p.redis.as_ref().map(|r| (t.as_str(), r.prefix.as_str())))
+        .collect();
+    for (tenant, prefix) in &prefixes {
+        if prefix.is_empty() && policies.len() > 1 {
+            bail!(
+                "tenant {tenant:?}: io.redis.prefix is empty, which names every tenant's keys \
+                 (suggested: {:?})",
+                default_redis_prefix(tenant)
+            );
+        }
+        for (other, other_prefix) in &prefixes {
+            if tenant != other && other_prefix.starts_with(prefix) {
+                bail!(
+                    "tenant {tenant:?}: io.redis.prefix {prefix:?} is a prefix of tenant \
+                     {other:?}'s {other_prefix:?}, so it could name its keys \
+                     (suggested: {:?})",
+                    default_redis_prefix(tenant)
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -176,5 +286,50 @@ mod tests {
         assert!(Tokens::parse("[tokens]\n\"x\" = \"../etc\"\n").is_err());
         assert!(Tokens::parse("[tokens]\n\"a b\" = \"t\"\n").is_err());
         assert!(Tokens::parse("tokens = 3\n").is_err());
+    }
+
+    #[test]
+    fn tenant_tables_carry_policies_and_default_redis_prefixes() {
+        let tokens = Tokens::parse(
+            "[tokens]\n\"a\" = \"ta\"\n\
+             [tenants.tb]\ntokens = [\"b\"]\n\
+             [tenants.tb.io.file]\nread = [\"/srv/b\"]\n\
+             [tenants.tb.io.redis]\n",
+        )
+        .expect("valid tokens file");
+        assert_eq!(tokens.tenant("b").as_deref(), Some("tb"));
+        assert_eq!(tokens.tenant("a").as_deref(), Some("ta"));
+        let b = &tokens.policies()["tb"];
+        assert_eq!(
+            b.redis.as_ref().map(|r| r.prefix.as_str()),
+            Some("tenant/tb/")
+        );
+        assert_eq!(tokens.policies()["ta"], IoPolicy::default());
+    }
+
+    #[test]
+    fn bad_policies_name_the_tenant_and_field() {
+        let message = |text: &str| {
+            Tokens::parse(text)
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default()
+        };
+        let unknown = message("[tenants.ta]\ntokens = [\"a\"]\n[tenants.ta.io.file]\nreed = []\n");
+        assert!(
+            unknown.contains("ta") && unknown.contains("reed"),
+            "{unknown}"
+        );
+        let overlap = message(
+            "[tenants.ta]\ntokens = [\"a\"]\n[tenants.ta.io.redis]\nprefix = \"x\"\n\
+             [tenants.tb]\ntokens = [\"b\"]\n[tenants.tb.io.redis]\nprefix = \"xy\"\n",
+        );
+        assert!(
+            overlap.contains("\"ta\"") && overlap.contains("prefix"),
+            "{overlap}"
+        );
+        let shared = message("[tokens]\n\"a\" = \"ta\"\n[tenants.tb]\ntokens = [\"a\"]\n");
+        assert!(shared.contains("both"), "{shared}");
+        assert!(message("[tenants.tb]\n").contains("no token"));
     }
 }

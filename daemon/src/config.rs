@@ -5,16 +5,19 @@
 //! Flags and environment variables come from the same clap definition, so clap
 //! already applies "flag beats environment"; the file is the layer below that.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use super::auth::Tokens;
+use super::auth::{default_redis_prefix, Tokens};
 use super::io_settings::IoSettings;
-use pappus_engine::Limits;
+use pappus_engine::{Limits, DEFAULT_TENANT};
+use pappus_io::{Authority, IoPolicy};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -30,6 +33,11 @@ pub const DEFAULT_QUEUE_BOUND: usize = 1024;
 /// Default cap on a function's deadline: 60 s. Deadlines hold a compute thread,
 /// so an operator bounds them; a registration asking for more is refused.
 pub const DEFAULT_MAX_TIMEOUT_MS: u64 = 60_000;
+/// Default bound on open client connections: 512, well under the usual
+/// 1024-descriptor limit so that the registry and the I/O runtime keep theirs.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default bound on request body bytes being read at once: 256 MiB.
+pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: u64 = 256 * MIB;
 /// Default number of HTTP worker threads. The HTTP side only parses, routes and
 /// awaits; compute runs on the engine's own threads, so two are plenty.
 pub const DEFAULT_HTTP_THREADS: usize = 2;
@@ -69,6 +77,14 @@ pub struct Settings {
     /// Largest request body in bytes; larger ones get 413 [default: 16 MiB].
     #[arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<u64>,
+    /// Client connections open at once; more wait in the listen backlog
+    /// [default: 512].
+    #[arg(long, env = "PAPPUS_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Request body bytes being read at once over all requests; a body that
+    /// does not fit gets 429 [default: 256 MiB].
+    #[arg(long, env = "PAPPUS_MAX_BODY_BYTES_IN_FLIGHT", value_name = "BYTES")]
+    pub max_body_bytes_in_flight: Option<u64>,
     /// How long SIGTERM waits for in-flight work before exiting [default: 30000].
     #[arg(long, env = "PAPPUS_DRAIN_TIMEOUT_MS", value_name = "MS")]
     pub drain_timeout_ms: Option<u64>,
@@ -100,9 +116,15 @@ pub struct Settings {
     /// included [default: 1000000].
     #[arg(long, env = "PAPPUS_MAX_SHARDS_PER_INVOCATION", value_name = "N")]
     pub max_shards_per_invocation: Option<u64>,
-    /// TOML file mapping bearer tokens to tenants; turns authentication on.
+    /// TOML file mapping bearer tokens to tenants, with each tenant's I/O
+    /// policy; turns authentication on.
     #[arg(long, env = "PAPPUS_TOKENS", value_name = "FILE")]
     pub tokens: Option<PathBuf>,
+    /// I/O policy (TOML, `docs/io.md`) of the single tenant when
+    /// authentication is off [default: the least authority: no files, public
+    /// HTTP only, no S3, no Redis]. With a tokens file, policies go there.
+    #[arg(long, env = "PAPPUS_IO_POLICY", value_name = "FILE")]
+    pub io_policy: Option<PathBuf>,
     /// Allow a non-loopback listen address without a tokens file.
     #[arg(
         long,
@@ -158,6 +180,10 @@ impl Settings {
             max_in_flight: self.max_in_flight.or(lower.max_in_flight),
             queue_bound: self.queue_bound.or(lower.queue_bound),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_body_bytes_in_flight: self
+                .max_body_bytes_in_flight
+                .or(lower.max_body_bytes_in_flight),
             drain_timeout_ms: self.drain_timeout_ms.or(lower.drain_timeout_ms),
             function_memory_mib: self.function_memory_mib.or(lower.function_memory_mib),
             function_timeout_ms: self.function_timeout_ms.or(lower.function_timeout_ms),
@@ -174,6 +200,7 @@ impl Settings {
                 .max_shards_per_invocation
                 .or(lower.max_shards_per_invocation),
             tokens: self.tokens.or(lower.tokens),
+            io_policy: self.io_policy.or(lower.io_policy),
             insecure_no_auth: self.insecure_no_auth || lower.insecure_no_auth,
             log_format: self.log_format.or(lower.log_format),
             logs_per_tenant: self.logs_per_tenant.or(lower.logs_per_tenant),
@@ -201,6 +228,10 @@ pub struct Config {
     pub queue_bound: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Client connections open at once.
+    pub max_connections: usize,
+    /// Request body bytes being read at once (at least `max_body_bytes`).
+    pub max_body_bytes_in_flight: u64,
     /// Bound on the drain after SIGTERM/SIGINT.
     pub drain_timeout: Duration,
     /// Limits of a function registered without explicit ones.
@@ -222,8 +253,12 @@ pub struct Config {
     /// Invocations kept per tenant for `GET /v1/logs`.
     pub logs_per_tenant: usize,
     /// Configuration of the I/O runtime that runs the builtins (its thread
-    /// count is `io_threads`).
+    /// count is `io_threads`); its default authority is the least one, so a
+    /// call that carries no tenant's authority can reach nothing private.
     pub io: pappus_io::RingConfig,
+    /// Each tenant's I/O authority (every tenant of the tokens file, or the
+    /// default tenant without one), with the daemon's own files denied.
+    pub authorities: BTreeMap<String, Arc<Authority>>,
 }
 
 impl Config {
@@ -239,7 +274,7 @@ impl Config {
             Some(path) => settings.or(Settings::from_file(path)?),
             None => settings,
         };
-        Config::resolve(settings)
+        Config::resolve_denying(settings, file)
     }
 
     /// Applies defaults to `settings` and validates them (see [`Config::load`]).
@@ -247,6 +282,11 @@ impl Config {
     /// # Errors
     /// As [`Config::load`], minus the config file.
     pub fn resolve(settings: Settings) -> anyhow::Result<Config> {
+        Config::resolve_denying(settings, None)
+    }
+
+    /// [`Config::resolve`], also denying every tenant the config `file`.
+    fn resolve_denying(settings: Settings, file: Option<&Path>) -> anyhow::Result<Config> {
         let listen = settings.listen.unwrap_or(DEFAULT_LISTEN);
         let tokens = match &settings.tokens {
             Some(path) => Some(Tokens::load(path)?),
@@ -293,7 +333,20 @@ impl Config {
             Some(0) => bail!("{what} must be at least 1"),
             other => Ok(other),
         };
-        let io = settings.io.ring_config()?;
+        let mut io = settings.io.ring_config()?;
+        let least = Authority::new(&IoPolicy::default()).context("the least I/O authority")?;
+        io.authority(Arc::new(least.named("none")));
+        let own_files: Vec<&Path> = [
+            settings.data_dir.as_deref(),
+            settings.tokens.as_deref(),
+            settings.io_policy.as_deref(),
+            file,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let authorities =
+            tenant_authorities(tokens.as_ref(), settings.io_policy.as_deref(), &own_files)?;
         let config = Config {
             listen,
             data_dir: settings.data_dir,
@@ -307,6 +360,11 @@ impl Config {
                 settings.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             )
             .context("max_body_bytes does not fit in memory")?,
+            max_connections: positive(settings.max_connections, "max_connections")?
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            max_body_bytes_in_flight: settings
+                .max_body_bytes_in_flight
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT),
             drain_timeout: Duration::from_millis(
                 settings
                     .drain_timeout_ms
@@ -330,9 +388,83 @@ impl Config {
                 .logs_per_tenant
                 .unwrap_or(crate::invocation_log::DEFAULT_LOGS_PER_TENANT),
             io,
+            authorities,
         };
+        if config.max_body_bytes_in_flight < config.max_body_bytes as u64 {
+            bail!(
+                "max_body_bytes_in_flight ({}) must be at least max_body_bytes ({}), \
+                 or no body of the largest size could ever be read",
+                config.max_body_bytes_in_flight,
+                config.max_body_bytes
+            );
+        }
         Ok(config)
     }
+}
+
+/// Builds each tenant's authority: its policy from the tokens file (or, with
+/// authentication off, `io_policy` or the least authority for the default
+/// tenant), with the daemon's `own_files` added to its deny list.
+fn tenant_authorities(
+    tokens: Option<&Tokens>,
+    io_policy: Option<&Path>,
+    own_files: &[&Path],
+) -> anyhow::Result<BTreeMap<String, Arc<Authority>>> {
+    let policies = match (tokens, io_policy) {
+        (Some(_), Some(_)) => bail!(
+            "io_policy is for a daemon without a tokens file: give each tenant's policy in \
+             the tokens file ([tenants.NAME.io])"
+        ),
+        (Some(tokens), None) => tokens.policies().clone(),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading I/O policy file {}", path.display()))?;
+            let mut policy: IoPolicy = toml::from_str(&text)
+                .with_context(|| format!("parsing I/O policy file {}", path.display()))?;
+            if let Some(redis) = &mut policy.redis {
+                if redis.prefix.is_empty() {
+                    redis.prefix = default_redis_prefix(DEFAULT_TENANT);
+                }
+            }
+            BTreeMap::from([(DEFAULT_TENANT.to_string(), policy)])
+        }
+        (None, None) => BTreeMap::from([(DEFAULT_TENANT.to_string(), IoPolicy::default())]),
+    };
+    let mut denied = Vec::new();
+    for path in own_files {
+        denied.extend(deny_forms(path)?);
+    }
+    policies
+        .into_iter()
+        .map(|(tenant, mut policy)| {
+            policy.file.deny.extend(denied.iter().cloned());
+            let authority = Authority::new(&policy)
+                .with_context(|| format!("in the I/O policy of tenant {tenant:?}"))?;
+            Ok((tenant.clone(), Arc::new(authority.named(tenant))))
+        })
+        .collect()
+}
+
+/// The absolute forms under which `path` may be named: as given (made
+/// absolute, `.` and `..` folded) and, when it exists, with symlinks resolved.
+fn deny_forms(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let absolute =
+        std::path::absolute(path).with_context(|| format!("making {} absolute", path.display()))?;
+    let mut folded = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                folded.pop();
+            }
+            Component::CurDir => {}
+            other => folded.push(other),
+        }
+    }
+    let mut forms = vec![folded];
+    if let Ok(canonical) = std::fs::canonicalize(path) {
+        forms.push(canonical);
+    }
+    Ok(forms)
 }
 
 /// Converts an optional MiB count to bytes, refusing overflow.

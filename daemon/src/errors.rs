@@ -87,6 +87,24 @@ impl ApiError {
     }
 }
 
+/// The status of an invocation whose shard failed with `kind`: the tenant's
+/// authority refused an I/O call (`403`), the I/O runtime is at a bound
+/// (`429`), a bug on the node (`500`), or the composition failed (`422`).
+fn failure_status(kind: &str) -> StatusCode {
+    match kind {
+        "forbidden" => StatusCode::FORBIDDEN,
+        "overloaded" => StatusCode::TOO_MANY_REQUESTS,
+        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// The URI and rule of a `forbidden` cause (`forbidden: URI: RULE`, the I/O
+/// runtime's message); URIs hold no `": "`, so the first one ends the URI.
+fn forbidden_parts(cause: &str) -> Option<(&str, &str)> {
+    cause.strip_prefix("forbidden: ")?.split_once(": ")
+}
+
 impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> ApiError {
         let kind = error.kind();
@@ -167,22 +185,36 @@ impl From<EngineError> for ApiError {
                 shard,
                 cause,
                 kind,
-            } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({
+            } => {
+                let mut detail = json!({
                     "composition": composition,
                     "application": application,
                     "shard": shard,
                     "cause": cause,
                     "failure": kind,
-                }),
-            ),
+                });
+                if let (Some((uri, rule)), Some(fields)) =
+                    (forbidden_parts(cause), detail.as_object_mut())
+                {
+                    fields.insert("uri".into(), uri.into());
+                    fields.insert("rule".into(), rule.into());
+                }
+                (failure_status(kind), detail)
+            }
             // Storage failures and anything newer than this mapping: the client did
             // nothing wrong, so say so, and log it for the operator.
             _ => {
                 tracing::error!(error = %message, kind, "engine error answered with 500");
                 (StatusCode::INTERNAL_SERVER_ERROR, Value::Null)
             }
+        };
+        // A refused, overloaded or broken I/O call is not the composition's
+        // failure: name its own kind, as the status does.
+        let kind = match &error {
+            EngineError::Failure {
+                kind: shard_kind, ..
+            } if status != StatusCode::UNPROCESSABLE_ENTITY => shard_kind,
+            _ => kind,
         };
         ApiError {
             status,

@@ -78,6 +78,18 @@ pub struct IoSettings {
     /// [default: none, the kv calls fail].
     #[arg(long, env = "PAPPUS_REDIS_URL", value_name = "URL")]
     pub redis_url: Option<String>,
+    /// Most I/O calls submitted and not finished, over all I/O threads;
+    /// further builtin shards fail at once with `overloaded` [default: 4096].
+    #[arg(long, env = "PAPPUS_IO_MAX_QUEUED_CALLS", value_name = "N")]
+    pub io_max_queued_calls: Option<usize>,
+    /// Most files and sockets the I/O runtime keeps open at once for
+    /// transfers; further transfers wait within their deadline [default: 1024].
+    #[arg(long, env = "PAPPUS_IO_MAX_OPEN_FILES", value_name = "N")]
+    pub io_max_open_files: Option<usize>,
+    /// Most host name lookups running at once (each uses a helper thread);
+    /// further lookups wait [default: 16].
+    #[arg(long, env = "PAPPUS_IO_MAX_DNS_LOOKUPS", value_name = "N")]
+    pub io_max_dns_lookups: Option<usize>,
 }
 
 impl fmt::Debug for IoSettings {
@@ -92,6 +104,9 @@ impl fmt::Debug for IoSettings {
             s3_access_key,
             s3_secret_key,
             redis_url,
+            io_max_queued_calls,
+            io_max_open_files,
+            io_max_dns_lookups,
         } = self;
         f.debug_struct("IoSettings")
             .field("io_timeout_ms", io_timeout_ms)
@@ -105,6 +120,9 @@ impl fmt::Debug for IoSettings {
                 &s3_secret_key.as_ref().map(|_| "<redacted>"),
             )
             .field("redis_url", &redis_url.as_deref().map(redact_password))
+            .field("io_max_queued_calls", io_max_queued_calls)
+            .field("io_max_open_files", io_max_open_files)
+            .field("io_max_dns_lookups", io_max_dns_lookups)
             .finish()
     }
 }
@@ -140,6 +158,9 @@ impl IoSettings {
             s3_access_key: self.s3_access_key.or(lower.s3_access_key),
             s3_secret_key: self.s3_secret_key.or(lower.s3_secret_key),
             redis_url: self.redis_url.or(lower.redis_url),
+            io_max_queued_calls: self.io_max_queued_calls.or(lower.io_max_queued_calls),
+            io_max_open_files: self.io_max_open_files.or(lower.io_max_open_files),
+            io_max_dns_lookups: self.io_max_dns_lookups.or(lower.io_max_dns_lookups),
         }
     }
 
@@ -187,6 +208,40 @@ impl IoSettings {
         };
         config.max_object_bytes(bytes);
         config.retries(self.io_retries.unwrap_or(DEFAULT_IO_RETRIES));
+        let bounds = [
+            (
+                self.io_max_queued_calls,
+                "io_max_queued_calls",
+                "--io-max-queued-calls",
+                "PAPPUS_IO_MAX_QUEUED_CALLS",
+            ),
+            (
+                self.io_max_open_files,
+                "io_max_open_files",
+                "--io-max-open-files",
+                "PAPPUS_IO_MAX_OPEN_FILES",
+            ),
+            (
+                self.io_max_dns_lookups,
+                "io_max_dns_lookups",
+                "--io-max-dns-lookups",
+                "PAPPUS_IO_MAX_DNS_LOOKUPS",
+            ),
+        ];
+        for (value, key, flag, env_name) in bounds {
+            if value == Some(0) {
+                bail!("{key} must be at least 1 ({flag}, {env_name}, {key} in [io])");
+            }
+        }
+        if let Some(n) = self.io_max_queued_calls {
+            config.max_queued_calls(n);
+        }
+        if let Some(n) = self.io_max_open_files {
+            config.max_open_files(n);
+        }
+        if let Some(n) = self.io_max_dns_lookups {
+            config.max_dns_lookups(n);
+        }
 
         if let Some(s3) = self.s3_config(env)? {
             config.s3(s3);

@@ -33,6 +33,7 @@
 
 mod auth;
 mod config;
+mod connections;
 mod drain;
 mod errors;
 mod invocation_log;
@@ -71,7 +72,7 @@ struct AppState {
     /// The last invocations of each tenant, for `GET /v1/logs`.
     invocation_log: Arc<InvocationLog>,
     drain: Arc<Drain>,
-    max_body_bytes: usize,
+    bodies: Arc<routes::BodyLimits>,
     default_limits: Limits,
     max_memory_bytes: Option<u64>,
     max_timeout: std::time::Duration,
@@ -126,6 +127,9 @@ pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
     }
     if let Some(dir) = &config.data_dir {
         builder = builder.data_dir(dir.clone());
+    }
+    for (tenant, authority) in &config.authorities {
+        builder = builder.tenant_authority(tenant, authority.clone());
     }
     match &config.data_dir {
         Some(dir) => builder
@@ -193,13 +197,17 @@ pub async fn serve(
         metrics: Arc::new(Metrics::default()),
         invocation_log: Arc::new(InvocationLog::new(config.logs_per_tenant)),
         drain: drain.clone(),
-        max_body_bytes: config.max_body_bytes,
+        bodies: Arc::new(routes::BodyLimits::new(
+            config.max_body_bytes,
+            config.max_body_bytes_in_flight,
+        )),
         default_limits: config.default_limits,
         max_memory_bytes: config.max_memory_bytes,
         max_timeout: config.max_timeout,
     };
     let app = routes::router(state);
     let stop = drain.clone();
+    let listener = connections::LimitedListener::new(listener, config.max_connections);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stop.finished().await;
     });
@@ -215,6 +223,7 @@ pub async fn serve(
             .map_or_else(|| "none (in memory)".into(), |d| d.display().to_string()),
         queue_bound = config.queue_bound,
         max_body_bytes = config.max_body_bytes,
+        max_connections = config.max_connections,
         "listening"
     );
     // A plain line on stdout for scripts and tests; logs go to stderr.

@@ -69,11 +69,22 @@ impl Histogram {
 /// (tenant, composition)
 type Key = (String, String);
 
+/// Most (tenant, composition) pairs with their own series. Callers label only
+/// registered compositions and authenticated tenants, but tenants may register
+/// many names over time: beyond this, further pairs share the composition
+/// label [`OTHER`], so the exposition stays bounded whatever clients do.
+pub const MAX_COMPOSITION_SERIES: usize = 1000;
+
+/// The composition label of pairs beyond [`MAX_COMPOSITION_SERIES`].
+pub const OTHER: &str = "(other)";
+
 #[derive(Debug, Default)]
 struct Inner {
     invocations: BTreeMap<(String, String, String), u64>,
     latency: BTreeMap<Key, Histogram>,
     phases: [Histogram; PHASES.len()],
+    /// Invocations refused by the tenant's I/O authority, per tenant.
+    forbidden: BTreeMap<String, u64>,
 }
 
 /// The daemon's own counters. One mutex: updates are a few map operations per
@@ -104,6 +115,16 @@ pub struct EngineFigures {
     pub registry_records_skipped: u64,
     /// Compiled-code cache files discarded as not authentic and recompiled.
     pub code_cache_rejected: u64,
+    /// Invocations cancelled because their client went away.
+    pub invocations_cancelled: u64,
+    /// I/O calls refused by an authority, all tenants.
+    pub io_forbidden_calls: u64,
+    /// I/O tasks that panicked.
+    pub io_task_panics: u64,
+    /// I/O thread restarts.
+    pub io_restarts: u64,
+    /// 1 while the I/O runtime is started and not every thread is serving.
+    pub io_unhealthy: bool,
 }
 
 impl Metrics {
@@ -123,6 +144,16 @@ impl Metrics {
             // which are still meaningful; keep counting.
             Err(poisoned) => poisoned.into_inner(),
         };
+        let key = (tenant.to_owned(), composition.to_owned());
+        let composition =
+            if inner.latency.contains_key(&key) || inner.latency.len() < MAX_COMPOSITION_SERIES {
+                composition
+            } else {
+                OTHER
+            };
+        if outcome == "forbidden" {
+            *inner.forbidden.entry(tenant.to_owned()).or_default() += 1;
+        }
         *inner
             .invocations
             .entry((
@@ -179,6 +210,19 @@ impl Metrics {
                 escape(composition)
             );
             histogram.render(&mut out, "pappus_invocation_duration_seconds", &labels);
+        }
+        header(
+            &mut out,
+            "pappus_io_forbidden_total",
+            "counter",
+            "Invocations failed because the tenant's I/O policy refused a call, by tenant.",
+        );
+        for (tenant, n) in &inner.forbidden {
+            let _ = writeln!(
+                out,
+                "pappus_io_forbidden_total{{tenant=\"{}\"}} {n}",
+                escape(tenant)
+            );
         }
         header(
             &mut out,
@@ -244,6 +288,36 @@ impl Metrics {
                 "counter",
                 "Compiled-code cache files discarded (not authentic or unreadable) and recompiled.",
                 engine.code_cache_rejected,
+            ),
+            (
+                "pappus_invocations_cancelled_total",
+                "counter",
+                "Invocations cancelled because their client disconnected.",
+                engine.invocations_cancelled,
+            ),
+            (
+                "pappus_io_forbidden_calls_total",
+                "counter",
+                "I/O calls refused by a tenant's authority (all tenants).",
+                engine.io_forbidden_calls,
+            ),
+            (
+                "pappus_io_task_panics_total",
+                "counter",
+                "I/O tasks that panicked (each failed only its own call).",
+                engine.io_task_panics,
+            ),
+            (
+                "pappus_io_thread_restarts_total",
+                "counter",
+                "I/O threads restarted after their loop panicked.",
+                engine.io_restarts,
+            ),
+            (
+                "pappus_io_unhealthy",
+                "gauge",
+                "1 while an I/O thread is not serving.",
+                u64::from(engine.io_unhealthy),
             ),
             (
                 "pappus_draining",

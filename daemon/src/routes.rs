@@ -147,10 +147,40 @@ fn query<T>(params: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
 }
 
-/// Reads the whole body, answering `413` past `limit` bytes: at once when the
-/// declared `Content-Length` is too large, otherwise as soon as the bytes read
-/// exceed it (chunked bodies), so an oversized body is never buffered.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// The bounds on request bodies: the largest one, and the bytes all requests
+/// may be reading at once (in KiB permits, so that any budget fits a semaphore).
+pub(super) struct BodyLimits {
+    /// Largest body accepted.
+    pub(super) max: usize,
+    /// Permits of 1 KiB for bodies being read, over all requests.
+    pub(super) in_flight: tokio::sync::Semaphore,
+}
+
+impl BodyLimits {
+    /// `max` bytes per body, `in_flight` bytes over all bodies being read.
+    pub(super) fn new(max: usize, in_flight: u64) -> BodyLimits {
+        let permits = usize::try_from(in_flight.div_ceil(1024))
+            .unwrap_or(usize::MAX)
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        BodyLimits {
+            max,
+            in_flight: tokio::sync::Semaphore::new(permits),
+        }
+    }
+}
+
+/// Reads the whole body, answering `413` past `limits.max` bytes: at once when
+/// the declared `Content-Length` is too large, otherwise as soon as the bytes
+/// read exceed it (chunked bodies), so an oversized body is never buffered.
+/// Reading first reserves the declared length (or, without one, the maximum)
+/// from the in-flight budget; when the budget is spent the request gets `429`
+/// at once instead of one more buffer.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limits: &BodyLimits,
+) -> Result<Bytes, ApiError> {
+    let limit = limits.max;
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -158,6 +188,20 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::payload_too_large(limit));
     }
+    let reserve = declared.unwrap_or(limit as u64).div_ceil(1024);
+    let _reserved = match u32::try_from(reserve)
+        .ok()
+        .and_then(|n| limits.in_flight.try_acquire_many(n).ok())
+    {
+        Some(permit) => permit,
+        None => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "overloaded",
+                "too many request body bytes are being read at once (max_body_bytes_in_flight); retry later",
+            ))
+        }
+    };
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {

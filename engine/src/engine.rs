@@ -1,5 +1,6 @@
 //! [`Engine`], [`EngineBuilder`] and [`Tenant`]: the embedding API.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -7,9 +8,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pappus_io::Authority;
+
 use crate::executor::builtins::Io;
 use crate::executor::pool::Pool;
-use crate::executor::{Admission, Core, ShardBounds};
+use crate::executor::{Admission, CancelToken, Core, ShardBounds};
 use crate::metrics::{Counters, EventHook};
 use crate::oneshot::Receiver;
 use crate::registry::store::Store;
@@ -58,6 +61,7 @@ pub struct EngineBuilder {
     on_event: Option<EventHook>,
     max_nesting_depth: usize,
     shard_bounds: ShardBounds,
+    authorities: HashMap<String, Arc<Authority>>,
 }
 
 impl Default for EngineBuilder {
@@ -74,6 +78,7 @@ impl Default for EngineBuilder {
             on_event: None,
             max_nesting_depth: DEFAULT_MAX_NESTING_DEPTH,
             shard_bounds: ShardBounds::default(),
+            authorities: HashMap::new(),
         }
     }
 }
@@ -165,6 +170,14 @@ impl EngineBuilder {
         self
     }
 
+    /// The authority every builtin call of tenant `tenant`'s invocations runs
+    /// with. A tenant without one gets the I/O runtime's default authority
+    /// ([`pappus_io::RingConfig::authority`]). Default: none.
+    pub fn tenant_authority(mut self, tenant: &str, authority: Arc<Authority>) -> Self {
+        self.authorities.insert(tenant.to_string(), authority);
+        self
+    }
+
     /// A hook called for every shard start and finish (tracing, tests).
     /// Called synchronously on engine threads: keep it short.
     pub fn on_event(mut self, hook: impl Fn(&Event) + Send + Sync + 'static) -> Self {
@@ -239,6 +252,7 @@ impl EngineBuilder {
             queue_bound: self.queue_bound,
             on_event: self.on_event,
             shard_bounds: self.shard_bounds,
+            authorities: self.authorities,
         });
         let engine = Engine {
             inner: Arc::new(Inner {
@@ -473,7 +487,21 @@ impl Engine {
             bytes_stored: io.map_or(0, |s| s.bytes_stored),
             registry_records_skipped: Counters::get(&c.records_skipped),
             code_cache_rejected: core.runtime.cache_stats().rejected,
+            invocations_cancelled: Counters::get(&c.invocations_cancelled),
+            io_forbidden: io.map_or(0, |s| s.forbidden),
+            io_task_panics: io.map_or(0, |s| s.panics),
+            io_restarts: core
+                .io
+                .as_ref()
+                .and_then(Io::health)
+                .map_or(0, |h| h.restarts),
         }
+    }
+
+    /// The health of the I/O runtime's threads, or `None` when it was not
+    /// started yet (it starts on the first builtin call) or could not start.
+    pub fn io_health(&self) -> Option<pappus_io::IoHealth> {
+        self.inner.core.io.as_ref().and_then(Io::health)
     }
 
     /// Stops admitting invocations (later ones get [`Error::Draining`]) and
@@ -495,6 +523,10 @@ impl Tenant {
     /// The tenant's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    fn core(&self) -> &Arc<Core> {
+        &self.engine.inner.core
     }
 
     fn registry(&self) -> &Registry {
@@ -565,7 +597,7 @@ impl Tenant {
     /// composition, application, shard and cause when a shard fails.
     pub fn invoke(&self, composition: &str, inputs: Sets) -> Result<Invocation> {
         let resolved = self.registry().resolve(&self.name, composition)?;
-        let receiver = self.engine.inner.core.invoke(resolved, inputs, None)?;
+        let (receiver, _cancel) = self.core().invoke(resolved, inputs, None, &self.name)?;
         receiver.wait().unwrap_or_else(|| Err(shut_down()))
     }
 
@@ -582,11 +614,9 @@ impl Tenant {
         wasi: WasiContext,
     ) -> Result<Invocation> {
         let resolved = self.registry().resolve(&self.name, composition)?;
-        let receiver = self
-            .engine
-            .inner
-            .core
-            .invoke(resolved, inputs, Some(wasi))?;
+        let (receiver, _cancel) = self
+            .core()
+            .invoke(resolved, inputs, Some(wasi), &self.name)?;
         receiver.wait().unwrap_or_else(|| Err(shut_down()))
     }
 
@@ -617,9 +647,16 @@ impl Tenant {
         let started = self
             .registry()
             .resolve(&self.name, composition)
-            .and_then(|resolved| self.engine.inner.core.invoke(resolved, inputs, wasi));
-        InvocationFuture {
-            state: Some(started),
+            .and_then(|resolved| self.core().invoke(resolved, inputs, wasi, &self.name));
+        match started {
+            Ok((receiver, cancel)) => InvocationFuture {
+                state: Some(Ok(receiver)),
+                cancel: Some((cancel, self.core().clone())),
+            },
+            Err(e) => InvocationFuture {
+                state: Some(Err(e)),
+                cancel: None,
+            },
         }
     }
 
@@ -686,6 +723,18 @@ fn shut_down() -> Error {
 #[must_use = "futures do nothing unless awaited"]
 pub struct InvocationFuture {
     state: Option<Result<Receiver<Result<Invocation>>>>,
+    /// Cancels the invocation if the future is dropped before its answer
+    /// (the caller went away): nothing else would ever read it.
+    cancel: Option<(CancelToken, Arc<Core>)>,
+}
+
+impl Drop for InvocationFuture {
+    fn drop(&mut self) {
+        if let (Some(Ok(_)), Some((cancel, core))) = (&self.state, &self.cancel) {
+            cancel.cancel();
+            Counters::add(&core.counters.invocations_cancelled, 1);
+        }
+    }
 }
 
 impl Future for InvocationFuture {

@@ -29,11 +29,16 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
+use pappus_io::Authority;
+
 use crate::metrics::{Counters, EventHook};
 use crate::oneshot::{self, Receiver};
 use crate::{Error, Invocation, Item, Result, Sets, WasiContext};
 pub(crate) use exec::Exec;
 pub(crate) use machine::ShardBounds;
+pub(crate) use pappus_isolation::CancelToken;
 use pool::PoolHandle;
 use resolved::Resolved;
 
@@ -55,6 +60,9 @@ pub(crate) struct Core {
     pub queue_bound: usize,
     pub on_event: Option<EventHook>,
     pub shard_bounds: ShardBounds,
+    /// Each tenant's I/O authority; a tenant not here gets the I/O runtime's
+    /// default one.
+    pub authorities: HashMap<String, Arc<Authority>>,
 }
 
 impl Core {
@@ -62,13 +70,16 @@ impl Core {
         self.admission.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Admits an invocation of `resolved` with `inputs` (by set name).
+    /// Admits an invocation of `resolved` with `inputs` (by set name) for
+    /// `tenant` (whose authority its builtin calls carry). Answers the
+    /// receiver of its answer and the token that cancels it.
     pub(crate) fn invoke(
         self: &Arc<Self>,
         resolved: Arc<Resolved>,
         inputs: Sets,
         wasi: Option<WasiContext>,
-    ) -> Result<Receiver<Result<Invocation>>> {
+        tenant: &str,
+    ) -> Result<(Receiver<Result<Invocation>>, CancelToken)> {
         let plan = &resolved.plan;
         let mut by_index: Vec<Vec<Item>> = vec![Vec::new(); plan.inputs.len()];
         for (name, items) in inputs {
@@ -93,7 +104,9 @@ impl Core {
             by_index,
             tx,
             wasi.unwrap_or_else(WasiContext::fresh),
+            self.authorities.get(tenant).cloned(),
         ));
+        let cancel = exec.cancel_token();
         let mut admission = self.admission();
         if admission.draining {
             return Err(Error::Draining);
@@ -111,7 +124,7 @@ impl Core {
                 queue_bound: self.queue_bound,
             });
         }
-        Ok(rx)
+        Ok((rx, cancel))
     }
 
     /// Called once by every invocation that ran, after it answered.

@@ -58,6 +58,17 @@ pub struct MetricsSnapshot {
     /// Compiled-code cache files discarded (not authentic, unreadable) and
     /// recompiled instead of being loaded.
     pub code_cache_rejected: u64,
+    /// Invocations whose caller went away (an [`InvocationFuture`] dropped
+    /// before its answer): their shards were cancelled.
+    ///
+    /// [`InvocationFuture`]: crate::InvocationFuture
+    pub invocations_cancelled: u64,
+    /// Builtin calls refused by the tenant's I/O authority (`forbidden`).
+    pub io_forbidden: u64,
+    /// I/O tasks that panicked (each failed only its own call).
+    pub io_task_panics: u64,
+    /// Times an I/O thread was restarted after its loop panicked.
+    pub io_restarts: u64,
 }
 
 #[derive(Default)]
@@ -66,6 +77,7 @@ pub(crate) struct Counters {
     pub invocations_succeeded: AtomicU64,
     pub invocations_failed: AtomicU64,
     pub invocations_rejected: AtomicU64,
+    pub invocations_cancelled: AtomicU64,
     pub shards: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,

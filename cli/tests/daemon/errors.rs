@@ -163,8 +163,16 @@ fn oversized_body_is_413() {
     let answer = daemon.put("/v1/functions/big", &big);
     answer.expect(413);
     assert_eq!(answer.error_kind(), "payload_too_large");
+    // An unknown composition is refused before its body is read.
     let answer = daemon.post_json(
         "/v1/compositions/Any/invoke",
+        &String::from_utf8_lossy(&big),
+    );
+    answer.expect(404);
+    register(&daemon, "upper", "");
+    daemon.put("/v1/compositions", SHOUT.as_bytes()).expect(201);
+    let answer = daemon.post_json(
+        "/v1/compositions/Shout/invoke",
         &String::from_utf8_lossy(&big),
     );
     answer.expect(413);

@@ -11,6 +11,7 @@ mod lifecycle;
 mod limits;
 mod storage;
 mod support;
+mod tenancy;
 mod wiring;
 
 /// The `pappus` binary cargo built for these tests.

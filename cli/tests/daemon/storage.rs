@@ -28,9 +28,22 @@ fn setup(daemon: &Daemon) {
 fn s3_settings_from_flags_and_environment_reach_the_builtins() {
     let garage = pappus_testkit::garage();
     let dir = tempfile::tempdir().expect("tempdir");
+    // Without authentication the tenant's authority is the least one unless
+    // a policy grants more: here the bucket, with the node's credentials.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[s3]]\nbucket = {:?}\nnode_credentials = true\n",
+            garage.bucket
+        ),
+    )
+    .expect("write policy");
     let daemon = Daemon::start_with_env(
         dir.path(),
         &[
+            "--io-policy",
+            policy.to_str().expect("utf-8 path"),
             "--s3-endpoint",
             &garage.endpoint,
             "--s3-region",
@@ -71,7 +84,19 @@ fn s3_settings_from_flags_and_environment_reach_the_builtins() {
 #[test]
 fn an_unconfigured_store_fails_the_invocation_not_the_daemon() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let daemon = Daemon::start(dir.path(), &[]);
+    let root = dir.path().canonicalize().expect("canonical tempdir");
+    let policy = root.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[file]\nread = [{root:?}]\n[[s3]]\nbucket = \"bucket\"\nnode_credentials = true\n"
+        ),
+    )
+    .expect("write policy");
+    let daemon = Daemon::start(
+        dir.path(),
+        &["--io-policy", policy.to_str().expect("utf-8 path")],
+    );
     setup(&daemon);
     let failed = daemon.post_json(
         "/v1/compositions/Load/invoke",
@@ -88,7 +113,7 @@ fn an_unconfigured_store_fails_the_invocation_not_the_daemon() {
         failed.text()
     );
 
-    let file = dir.path().join("ok.txt");
+    let file = root.join("ok.txt");
     std::fs::write(&file, "still here").expect("write");
     let ok = daemon.post_json(
         "/v1/compositions/Load/invoke",

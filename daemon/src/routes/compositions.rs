@@ -23,7 +23,7 @@ pub(super) async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(&headers, body, state.max_body_bytes).await?;
+    let bytes = read_body(&headers, body, &state.bodies).await?;
     let source = String::from_utf8(bytes.to_vec()).map_err(|e| {
         ApiError::bad_request(
             "invalid_input",

@@ -116,7 +116,7 @@ pub(super) async fn put(
     body: Body,
 ) -> Result<Response, ApiError> {
     let limits = query(params)?.resolve(&state)?;
-    let module = read_body(&headers, body, state.max_body_bytes).await?;
+    let module = read_body(&headers, body, &state.bodies).await?;
     let module_bytes = module.len();
     let engine = state.engine.clone();
     let (t, n) = (tenant.0.clone(), name.clone());

@@ -96,7 +96,17 @@ pub(super) async fn invoke(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let raw = params.set.is_some();
-    let body = read_body(&headers, body, state.max_body_bytes).await?;
+    // Admission before the body: an unknown composition is refused without
+    // reading (or buffering) what the client sends.
+    if state
+        .engine
+        .tenant(&tenant.0)
+        .get_composition(&composition)
+        .is_none()
+    {
+        return Err(pappus_engine::Error::UnknownComposition { name: composition }.into());
+    }
+    let body = read_body(&headers, body, &state.bodies).await?;
     let inputs = inputs(params, &headers, body)?;
 
     let started_at = SystemTime::now();
@@ -133,7 +143,16 @@ pub(super) async fn invoke(
             Ok(answer(invocation, raw && !wants_json))
         }
         Err(error) => {
-            let kind = error.kind();
+            // A shard's own kind for refused, overloaded or broken I/O calls
+            // (`forbidden` is counted per tenant).
+            let kind = match &error {
+                pappus_engine::Error::Failure { kind, .. }
+                    if matches!(*kind, "forbidden" | "overloaded" | "internal") =>
+                {
+                    kind
+                }
+                _ => error.kind(),
+            };
             // Unknown names are not recorded under their own label: a client could
             // otherwise grow the metrics without bound by inventing names.
             let label = match error {

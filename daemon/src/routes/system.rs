@@ -13,16 +13,28 @@ use super::json;
 use crate::metrics::EngineFigures;
 use crate::AppState;
 
-/// `200 {"status":"ok"}`, or `503 {"status":"draining"}` once draining, so that a
-/// load balancer stops sending work here.
+/// `200 {"status":"ok"}`; `503 {"status":"draining"}` once draining, so that a
+/// load balancer stops sending work here; `503 {"status":"degraded", "reason"}`
+/// while an I/O thread is not serving (being restarted after a panic).
 pub(super) async fn healthz(State(state): State<AppState>) -> Response {
     if state.drain.is_draining() {
-        json(
+        return json(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({ "status": "draining" }),
-        )
-    } else {
-        json(StatusCode::OK, &json!({ "status": "ok" }))
+        );
+    }
+    match state.engine.io_health() {
+        Some(io) if !io.is_healthy() => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({
+                "status": "degraded",
+                "reason": format!(
+                    "{} of {} I/O threads serving ({} restarts so far)",
+                    io.serving_threads, io.io_threads, io.restarts
+                ),
+            }),
+        ),
+        _ => json(StatusCode::OK, &json!({ "status": "ok" })),
     }
 }
 
@@ -39,6 +51,11 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
         bytes_stored: snapshot.bytes_stored,
         registry_records_skipped: snapshot.registry_records_skipped,
         code_cache_rejected: snapshot.code_cache_rejected,
+        invocations_cancelled: snapshot.invocations_cancelled,
+        io_forbidden_calls: snapshot.io_forbidden,
+        io_task_panics: snapshot.io_task_panics,
+        io_restarts: snapshot.io_restarts,
+        io_unhealthy: state.engine.io_health().is_some_and(|h| !h.is_healthy()),
     };
     let text = state.metrics.render(figures, state.drain.is_draining());
     (

@@ -9,12 +9,12 @@
 //! Items go to the I/O runtime as they are: both sides use `pappus-model`'s
 //! `Item`, so nothing is converted.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pappus_dsl::builtins::Builtin;
-use pappus_io::{Call, IoRuntime, RingConfig};
-use pappus_isolation::OutputSet;
+use pappus_io::{Authority, Call, IoRuntime, RingConfig};
+use pappus_isolation::{CancelToken, OutputSet};
 
 use super::outcome::{Cause, ShardResult};
 use super::shards::Unit;
@@ -39,6 +39,14 @@ impl Io {
             .get_or_init(|| IoRuntime::start(&self.config).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(String::as_str)
+    }
+
+    /// The health of the runtime's threads, if it was started.
+    pub(crate) fn health(&self) -> Option<pappus_io::IoHealth> {
+        self.runtime
+            .get()
+            .and_then(|r| r.as_ref().ok())
+            .map(IoRuntime::health)
     }
 
     /// The runtime's byte counters, if it was started.
@@ -77,15 +85,22 @@ pub(crate) fn is_store(builtin: Builtin) -> bool {
     matches!(builtin, Builtin::Store | Builtin::KvPut)
 }
 
-/// Starts a builtin shard on `io`'s runtime; `done` receives the shard's
-/// result and the time the I/O took, on an I/O thread. Fails at once (and
-/// drops `done`) when the engine has no I/O runtime or it could not start.
+/// Starts a builtin shard on `io`'s runtime with `authority` (the tenant's;
+/// `None`: the runtime's default); `done` receives the shard's result and the
+/// time the I/O took, on an I/O thread. Fails at once (and drops `done`) when
+/// the invocation was cancelled, or the engine has no I/O runtime or it could
+/// not start.
 pub(crate) fn dispatch(
     io: Option<&Io>,
+    authority: Option<&Arc<Authority>>,
+    cancel: &CancelToken,
     builtin: Builtin,
     units: &[Unit],
     done: impl FnOnce(ShardResult, Duration) + Send + 'static,
 ) -> Result<(), Cause> {
+    if cancel.is_cancelled() {
+        return Err(Cause::cancelled());
+    }
     let runtime = match io.map(Io::runtime) {
         Some(Ok(runtime)) => runtime,
         Some(Err(reason)) => {
@@ -112,22 +127,23 @@ pub(crate) fn dispatch(
         .unwrap_or_default();
     let call = call_for(builtin, units);
     let begun = Instant::now();
-    runtime.submit(
-        call,
-        Box::new(move |result| {
-            let spent = begun.elapsed();
-            let result = match result {
-                Ok(items) => Ok(vec![OutputSet {
-                    name: output_name,
-                    items,
-                }]),
-                Err(e) => Err(Cause {
-                    cause: e.to_string(),
-                    kind: e.kind(),
-                }),
-            };
-            done(result, spent);
-        }),
-    );
+    let done: pappus_io::Done = Box::new(move |result: pappus_io::Result<Vec<Item>>| {
+        let spent = begun.elapsed();
+        let result = match result {
+            Ok(items) => Ok(vec![OutputSet {
+                name: output_name,
+                items,
+            }]),
+            Err(e) => Err(Cause {
+                cause: e.to_string(),
+                kind: e.kind(),
+            }),
+        };
+        done(result, spent);
+    });
+    match authority {
+        Some(authority) => runtime.submit_as(authority, call, done),
+        None => runtime.submit(call, done),
+    }
     Ok(())
 }

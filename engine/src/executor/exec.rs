@@ -11,6 +11,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
+use pappus_io::Authority;
 use pappus_isolation::{CancelToken, WasiContext};
 
 use super::builtins;
@@ -39,6 +40,8 @@ pub(crate) struct Exec {
     state: Mutex<Locked>,
     /// Seed and time of WASI functions in this invocation.
     wasi: WasiContext,
+    /// The tenant's I/O authority; `None`: the I/O runtime's default.
+    authority: Option<Arc<Authority>>,
 }
 
 impl Exec {
@@ -48,11 +51,13 @@ impl Exec {
         inputs: Vec<Vec<Item>>,
         reply: Sender<Result<Invocation>>,
         wasi: WasiContext,
+        authority: Option<Arc<Authority>>,
     ) -> Exec {
         let trace = core.on_event.is_some();
         let shard_bounds = core.shard_bounds;
         Exec {
             wasi,
+            authority,
             core,
             cancel: CancelToken::new(),
             admitted: Instant::now(),
@@ -63,6 +68,11 @@ impl Exec {
                 reply: Some(reply),
             }),
         }
+    }
+
+    /// A clone of the token that cancels this invocation's shards.
+    pub(crate) fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Locked> {
@@ -133,6 +143,8 @@ impl Exec {
                     let exec = self.clone();
                     let dispatched = builtins::dispatch(
                         self.core.io.as_ref(),
+                        self.authority.as_ref(),
+                        &self.cancel,
                         builtin,
                         &units,
                         move |result, spent| {

@@ -2,6 +2,7 @@
 //! functions come from `examples/functions` (built on demand).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod authority;
 mod bounds;
 mod builtins;
 mod durability;
