@@ -51,7 +51,7 @@ enum Command {
     /// Check composition files and print their diagnostics.
     Check(check::Args),
     /// Run one composition and print its outputs as JSON.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Register a project's functions and compositions on a daemon.
     Deploy(deploy::Args),
     /// Invoke a composition on a daemon and print its outputs as JSON.
@@ -63,7 +63,7 @@ enum Command {
     /// Show a daemon's last invocations of this tenant.
     Logs(logs::Args),
     /// Run the node daemon: an HTTP API to register and invoke compositions.
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
 }
 
 /// Parses the command line and runs the subcommand. Errors go to stderr.
@@ -73,13 +73,13 @@ fn main() -> ExitCode {
         Command::New(args) => new::main(args),
         Command::Build(args) => build::main(args),
         Command::Check(args) => check::main(args),
-        Command::Run(args) => run::main(args),
+        Command::Run(args) => run::main(*args),
         Command::Deploy(args) => deploy::main(args),
         Command::Invoke(args) => invoke::main(args),
         Command::Ls(args) => ls::main(args),
         Command::Rm(args) => rm::main(args),
         Command::Logs(args) => logs::main(args),
-        Command::Serve(args) => serve::main(args),
+        Command::Serve(args) => serve::main(*args),
     };
     match result {
         Ok(code) => code,

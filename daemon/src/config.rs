@@ -531,9 +531,11 @@ mod tests {
             config.max_timeout,
             Duration::from_millis(DEFAULT_MAX_TIMEOUT_MS)
         );
-        let err = resolve("function_timeout_ms = 9000\nmax_timeout_ms = 1000").unwrap_err();
+        let err = resolve("function_timeout_ms = 9000\nmax_timeout_ms = 1000")
+            .expect_err("the deadline is above its cap");
         assert!(err.contains("max_timeout_ms"), "{err}");
-        let err = resolve("function_memory_mib = 64\nmax_memory_mib = 32").unwrap_err();
+        let err = resolve("function_memory_mib = 64\nmax_memory_mib = 32")
+            .expect_err("the memory is above its cap");
         assert!(err.contains("max_memory_mib"), "{err}");
         assert!(resolve("max_timeout_ms = 0").is_err());
         assert!(resolve("max_shards_per_application = 0").is_err());

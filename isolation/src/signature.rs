@@ -174,12 +174,14 @@ mod tests {
         assert!(decode(&trailing).is_err());
         let mut version = good.clone();
         version[0] = 2;
-        assert!(decode(&version).unwrap_err().contains("version 2"));
+        assert!(decode(&version).expect_err("refused").contains("version 2"));
         let huge = [VERSION, 0xff, 0xff, 0xff, 0xff];
-        assert!(decode(&huge).unwrap_err().contains("more than it holds"));
+        assert!(decode(&huge)
+            .expect_err("refused")
+            .contains("more than it holds"));
         let mut bad_utf8 = encode(&["x"], &[]);
         bad_utf8[9] = 0xff;
-        assert!(decode(&bad_utf8).unwrap_err().contains("UTF-8"));
+        assert!(decode(&bad_utf8).expect_err("refused").contains("UTF-8"));
     }
 
     #[test]

@@ -14,6 +14,10 @@ use crate::metrics::{Counters, TimingSums};
 /// Runs `function` on the shard's `units` (one per input of plan node
 /// `node`), counting bytes and sandboxes in `core` and the time spent in
 /// `sums`. A cancelled invocation starts no sandbox.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the invocation's parts are borrowed separately from its Arc on the compute thread"
+)]
 pub(crate) fn run(
     core: &Core,
     sums: &TimingSums,
@@ -80,10 +84,7 @@ pub(crate) fn run(
                 .get(index)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            if let Some(stray) = outputs
-                .iter()
-                .find(|o| !declared.iter().any(|d| *d == o.name))
-            {
+            if let Some(stray) = outputs.iter().find(|o| !declared.contains(&o.name)) {
                 return Err(undeclared_output(function, &stray.name, declared));
             }
             let bytes_out: usize = outputs
