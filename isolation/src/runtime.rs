@@ -446,6 +446,11 @@ impl Runtime {
 /// than `madvise`, when PAGEMAP_SCAN is available.
 const KEEP_RESIDENT: usize = 1 << 20;
 
+/// A 32-bit linear memory's whole address space: the reservation per memory slot.
+const FOUR_GIB: u64 = 1 << 32;
+/// Unmapped bytes after each slot, which a static offset on an access can reach.
+const GUARD_BYTES: u64 = 32 << 20;
+
 fn build_engine(config: &Config, pagemap_scan: bool) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_core_instances(config.pool_size)
@@ -461,6 +466,14 @@ fn build_engine(config: &Config, pagemap_scan: bool) -> wasmtime::Result<Engine>
             .table_keep_resident(TABLE_ELEMENTS * 8);
     }
     let mut wasm = wasmtime::Config::new();
+    // Every 32-bit memory gets a 4 GiB reservation plus a guard region, so no
+    // address a guest can form (index + static offset) leaves the slot: compiled
+    // loads and stores carry no explicit bounds checks, out-of-bounds accesses
+    // fault on unmapped pages and become traps. These are wasmtime's 64-bit
+    // defaults; they are stated here because compute speed depends on them.
+    wasm.memory_reservation(FOUR_GIB)
+        .memory_guard_size(GUARD_BYTES)
+        .signals_based_traps(true);
     wasm.epoch_interruption(true)
         .cranelift_opt_level(OptLevel::Speed)
         .wasm_backtrace_max_frames(None)
