@@ -443,8 +443,12 @@ impl Runtime {
 }
 
 /// Bytes of a recycled linear memory reset with `memset` (dirty pages only) rather
-/// than `madvise`, when PAGEMAP_SCAN is available.
-const KEEP_RESIDENT: usize = 1 << 20;
+/// than `madvise`, when PAGEMAP_SCAN is available. Large enough for a call that
+/// places a MiB of input and allocates as much again: those pages stay mapped, so
+/// the next call in the slot takes no page faults on them (compress over 1 MiB:
+/// 2.4-2.5 ms against 2.9-3.0 ms with 1 MiB). Only pages a call touched stay
+/// resident, so the cost is at most this much per pool slot that ran such a call.
+const KEEP_RESIDENT: usize = 8 << 20;
 
 /// A 32-bit linear memory's whole address space: the reservation per memory slot.
 const FOUR_GIB: u64 = 1 << 32;
