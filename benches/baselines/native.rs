@@ -8,7 +8,7 @@
 //! container rootfs or an initramfs.
 //!
 //! Functions (one input item = all of stdin, one output item = all of stdout):
-//! `matmul`, `compress`, `upper`, `identity`, `noop` (reads, writes nothing).
+//! `matmul`, `matmul_aat`, `compress`, `upper`, `identity`, `noop` (reads, writes nothing).
 
 #[path = "../../examples/functions/src/kernels/matmul.rs"]
 mod matmul;
@@ -27,6 +27,17 @@ fn run(function: &str, input: &[u8]) -> Result<Vec<u8>, String> {
             matmul::decode(input, &mut a);
             let mut c = vec![0u64; n * n];
             matmul::square(n, &a, &mut c);
+            let mut out = vec![0u8; (n * n + 1) * 8];
+            matmul::encode(n, &c, &mut out);
+            Ok(out)
+        }
+        "matmul_aat" => {
+            let n =
+                matmul::dimension(input).ok_or("matmul_aat: not n followed by n*n u64 entries")?;
+            let mut a = vec![0u64; n * n];
+            matmul::decode(input, &mut a);
+            let mut c = vec![0u64; n * n];
+            matmul::times_transpose(n, &a, &mut c);
             let mut out = vec![0u8; (n * n + 1) * 8];
             matmul::encode(n, &c, &mut out);
             Ok(out)

@@ -20,6 +20,18 @@ pub fn matmul(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// `matmul_aat` (`A·Aᵀ`) of one encoded matrix, or `None` if it is malformed.
+pub fn matmul_aat(input: &[u8]) -> Option<Vec<u8>> {
+    let n = matmul_kernel::dimension(input)?;
+    let mut a = vec![0u64; n * n];
+    matmul_kernel::decode(input, &mut a);
+    let mut c = vec![0u64; n * n];
+    matmul_kernel::times_transpose(n, &a, &mut c);
+    let mut out = vec![0u8; (n * n + 1) * 8];
+    matmul_kernel::encode(n, &c, &mut out);
+    Some(out)
+}
+
 /// `compress` of one item's data.
 pub fn compress(input: &[u8]) -> Vec<u8> {
     let mut table = vec![0u32; compress_kernel::TABLE_LEN];
@@ -99,5 +111,7 @@ mod tests {
             .collect();
         assert_eq!(matmul(&m).as_deref(), Some(&m[..]));
         assert_eq!(matmul(&m[..20]), None);
+        assert_eq!(matmul_aat(&m).as_deref(), Some(&m[..]));
+        assert_eq!(matmul_aat(&m[..20]), None);
     }
 }

@@ -51,6 +51,21 @@ pub(super) fn all() -> Vec<Workload> {
             containers: true,
         });
     }
+    // Dandelion's workload, A·Aᵀ (the rows stream in order), beside the A·A above.
+    let input = workloads::matrix(128);
+    all.push(Workload {
+        id: "matmul_aat128".into(),
+        title: "matmul A·Aᵀ 128x128".into(),
+        function: "matmul_aat",
+        composition: "MatMulAat".into(),
+        input_set: "In",
+        output_set: "Out",
+        contains: &[],
+        expected: kernels::matmul_aat(&input).unwrap_or_default(),
+        input: input.into(),
+        baselines: true,
+        containers: false,
+    });
     for (kib, label) in [(64usize, "64 KiB"), (256, "256 KiB"), (1024, "1 MiB")] {
         let input = workloads::log_text(kib * 1024);
         all.push(Workload {
@@ -93,7 +108,7 @@ pub(super) const COMPOSITIONS: [&str; 3] = [
     "examples/chain/chain.pap",
 ];
 /// The functions the workloads call, from `examples/functions/wasm/`.
-pub(super) const FUNCTIONS: [&str; 4] = ["matmul", "compress", "upper", "noop"];
+pub(super) const FUNCTIONS: [&str; 5] = ["matmul", "matmul_aat", "compress", "upper", "noop"];
 
 /// One mode's outcome: numbers, or why there are none.
 pub(super) struct Outcome {

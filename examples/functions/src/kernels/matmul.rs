@@ -1,5 +1,7 @@
-//! The pure kernel of `matmul`: squaring an n x n matrix of `u64` with wrapping
-//! arithmetic. The guest (`../matmul.rs`) and the native build used by the
+//! The pure kernels of `matmul` (`A·A`) and `matmul_aat` (`A·Aᵀ`, Dandelion's
+//! workload) over an n x n matrix of 64-bit integers with wrapping arithmetic (the
+//! bits are the same whether the words are read as `u64` or as two's complement
+//! `i64`). The guests (`../matmul.rs`, `../matmul_aat.rs`) and the native build used by the
 //! benchmark baselines (`benches/baselines/native.rs`) both include this file, so
 //! every execution mode runs the same logic. `no_std`, no allocation (callers pass
 //! the buffers).
@@ -46,6 +48,23 @@ pub fn square(n: usize, a: &[u64], c: &mut [u64]) {
             for (cij, akj) in row.iter_mut().zip(&a[k * n..k * n + n]) {
                 *cij = cij.wrapping_add(aik.wrapping_mul(*akj));
             }
+        }
+    }
+}
+
+/// `c = a · aᵀ` for `n x n` row-major matrices, wrapping on overflow: every entry
+/// is the dot product of two rows, so both operands stream through memory in order.
+pub fn times_transpose(n: usize, a: &[u64], c: &mut [u64]) {
+    for i in 0..n {
+        let row_i = &a[i * n..i * n + n];
+        let out = &mut c[i * n..i * n + n];
+        for (j, cij) in out.iter_mut().enumerate() {
+            let row_j = &a[j * n..j * n + n];
+            let mut sum = 0u64;
+            for (x, y) in row_i.iter().zip(row_j) {
+                sum = sum.wrapping_add(x.wrapping_mul(*y));
+            }
+            *cij = sum;
         }
     }
 }
