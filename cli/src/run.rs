@@ -9,6 +9,7 @@
 //! [functions]
 //! upper = "../functions/wasm/upper.wasm"            # path relative to the toml
 //! count = { wasm = "count.wasm", memory_mib = 32, timeout_ms = 2000, max_output_mib = 4 }
+//! wordfreq = { wasm = "wordfreq.wasm", args = ["--top", "10"], env = { LANG = "C" } }
 //!
 //! [io]
 //! io_timeout_ms = 5000
@@ -17,8 +18,14 @@
 //! redis_url = "redis://127.0.0.1:6379/0"
 //! ```
 //!
+//! `args` and `env` are a WASI function's arguments after `argv[0]` (the
+//! function's name) and its whole environment: nothing of this process's own
+//! environment reaches a function.
+//!
 //! With `--out-dir DIR`, every output item's data is also written to
-//! `DIR/<SET>/<NAME>` (see [`write_outputs`]).
+//! `DIR/<SET>/<NAME>` (see [`write_outputs`]). `--seed N --time SECONDS` replays
+//! the seed and time WASI functions see, as printed by `--timings` and on a
+//! failure.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -27,7 +34,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use pappus_daemon::IoSettings;
-use pappus_engine::{json, Engine, Item, Limits, Sets};
+use pappus_engine::{json, Engine, Item, Limits, Sets, WasiContext, WasiSettings};
 use serde::Deserialize;
 
 /// Arguments of `pappus run`.
@@ -51,9 +58,17 @@ pub(crate) struct Args {
     /// Compute threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
-    /// Print the invocation's timings on stderr.
+    /// Print the invocation's timings, seed and time on stderr.
     #[arg(long)]
     timings: bool,
+    /// Seed of the random stream WASI functions see (default: fresh); with the
+    /// value `--timings` printed, replays a run.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// The time WASI functions see, in whole seconds since the Unix epoch
+    /// (default: now); C's `time(NULL)` returns exactly this.
+    #[arg(long, value_name = "SECONDS")]
+    time: Option<u64>,
     /// Also write each output item's data to `DIR/<SET>/<NAME>` (an item whose
     /// name is not a usable file name is written as `<KEY>`, or `<KEY>-<N>`).
     #[arg(long, value_name = "DIR")]
@@ -86,11 +101,33 @@ struct FullSpec {
     memory_mib: Option<u64>,
     timeout_ms: Option<u64>,
     max_output_mib: Option<u64>,
+    /// A WASI function's arguments after `argv[0]`.
+    #[serde(default)]
+    args: Vec<String>,
+    /// A WASI function's environment.
+    #[serde(default)]
+    env: BTreeMap<String, String>,
 }
 
 struct Module {
     path: PathBuf,
     limits: Limits,
+    settings: WasiSettings,
+}
+
+/// The WASI settings of function `name` from its `args` (after `argv[0]`, which
+/// is the function's name) and `env`.
+fn wasi_settings(name: &str, args: Vec<String>, env: BTreeMap<String, String>) -> WasiSettings {
+    let args = if args.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(name.to_owned()).chain(args).collect()
+    };
+    WasiSettings {
+        args,
+        env: env.into_iter().collect(),
+        ..WasiSettings::default()
+    }
 }
 
 /// The function modules and I/O settings of the `pappus.toml` beside `file`
@@ -111,6 +148,7 @@ fn load_manifest(file: &Path) -> anyhow::Result<(BTreeMap<String, Module>, IoSet
             FunctionSpec::Path(wasm) => Module {
                 path: dir.join(wasm),
                 limits: Limits::default(),
+                settings: WasiSettings::default(),
             },
             FunctionSpec::Full(full) => {
                 let mut limits = Limits::default();
@@ -126,6 +164,7 @@ fn load_manifest(file: &Path) -> anyhow::Result<(BTreeMap<String, Module>, IoSet
                 Module {
                     path: dir.join(full.wasm),
                     limits,
+                    settings: wasi_settings(&name, full.args, full.env),
                 }
             }
         };
@@ -223,12 +262,16 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         let Some((name, path)) = spec.split_once('=') else {
             bail!("--function `{spec}` is not NAME=PATH.wasm");
         };
-        let limits = modules.get(name).map_or_else(Limits::default, |m| m.limits);
+        let (limits, settings) = modules.get(name).map_or_else(
+            || (Limits::default(), WasiSettings::default()),
+            |m| (m.limits, m.settings.clone()),
+        );
         modules.insert(
             name.to_string(),
             Module {
                 path: PathBuf::from(path),
                 limits,
+                settings,
             },
         );
     }
@@ -245,7 +288,7 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             )
         })?;
         engine
-            .register_function(name, &wasm, module.limits)
+            .register_function_with(name, &wasm, module.limits, module.settings.clone())
             .with_context(|| format!("cannot register function `{name}`"))?;
     }
     engine
@@ -267,9 +310,20 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         inputs.entry(set).or_default().extend(items);
     }
 
-    let answer = engine
-        .invoke(&composition, inputs)
-        .with_context(|| format!("composition `{composition}` failed"))?;
+    let fresh = WasiContext::fresh();
+    let wasi = WasiContext::new(
+        args.seed.unwrap_or(fresh.seed),
+        args.time.unwrap_or(fresh.time_secs),
+    );
+    let answer = match engine.invoke_with(&composition, inputs, wasi) {
+        Ok(answer) => answer,
+        Err(e) => {
+            if let Some(wasi) = e.wasi() {
+                eprintln!("{}", replay_line(wasi));
+            }
+            return Err(e).with_context(|| format!("composition `{composition}` failed"));
+        }
+    };
     print!("{}", json::render_sets(&answer.outputs));
     if let Some(dir) = &args.out_dir {
         let written = write_outputs(dir, &answer.outputs)?;
@@ -285,8 +339,18 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             "timings: queued {:?}, fetching {:?}, sandbox {:?}, compute {:?}, storing {:?}, total {:?}",
             t.queued, t.fetching, t.sandbox, t.compute, t.storing, t.total
         );
+        eprintln!("{}", replay_line(answer.wasi));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The seed and time of an invocation, and the flags that replay it.
+fn replay_line(wasi: WasiContext) -> String {
+    format!(
+        "seed {seed}, time {time} (replay: --seed {seed} --time {time})",
+        seed = wasi.seed,
+        time = wasi.time_secs
+    )
 }
 
 /// Longest item name used as a file name as is: file systems take 255 bytes,

@@ -137,6 +137,7 @@ impl From<EngineError> for ApiError {
                 shard,
                 cause,
                 kind,
+                wasi,
             } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({
@@ -145,6 +146,8 @@ impl From<EngineError> for ApiError {
                     "shard": shard,
                     "cause": cause,
                     "failure": kind,
+                    "seed": wasi.seed,
+                    "time": wasi.time_secs,
                 }),
             ),
             // Storage failures and anything newer than this mapping: the client did

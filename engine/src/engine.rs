@@ -14,7 +14,10 @@ use crate::metrics::{Counters, EventHook};
 use crate::oneshot::Receiver;
 use crate::registry::store::Store;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registry};
-use crate::{Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, WasiContext};
+use crate::{
+    Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, WasiContext,
+    WasiSettings,
+};
 
 /// The name of the tenant used by the [`Engine`]'s own registration and
 /// invocation methods.
@@ -207,7 +210,7 @@ impl Engine {
         };
         for (tenant, records) in store.load()? {
             for f in records.functions {
-                let entry = match self.compile(&f.name, &f.module, f.limits) {
+                let entry = match self.compile(&f.name, &f.module, f.limits, f.settings) {
                     Ok(entry) => entry,
                     Err(e) => {
                         tracing::warn!(%tenant, function = %f.name, error = %e, "skipping persisted function");
@@ -229,12 +232,18 @@ impl Engine {
         Ok(())
     }
 
-    fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<FunctionEntry> {
+    fn compile(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+    ) -> Result<FunctionEntry> {
         let function = self
             .inner
             .core
             .runtime
-            .compile(name, module, limits)
+            .compile_with(name, module, limits, &settings)
             .map_err(|e| match e {
                 pappus_isolation::Error::Cache { path, source } => Error::Storage { path, source },
                 pappus_isolation::Error::InvalidModule { function, reason } => {
@@ -249,6 +258,7 @@ impl Engine {
             function,
             limits,
             module: Bytes::copy_from_slice(module),
+            settings,
         })
     }
 
@@ -278,6 +288,21 @@ impl Engine {
     pub fn register_function(&self, name: &str, module: &[u8], limits: Limits) -> Result<()> {
         self.default_tenant()
             .register_function(name, module, limits)
+    }
+
+    /// [`Tenant::register_function_with`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::register_function_with`].
+    pub fn register_function_with(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+    ) -> Result<()> {
+        self.default_tenant()
+            .register_function_with(name, module, limits, settings)
     }
 
     /// [`Tenant::register_compositions`] on the default tenant.
@@ -414,9 +439,32 @@ impl Tenant {
     /// tenant name; [`Error::InvalidModule`] if the module is refused (e.g. it
     /// imports something; the reason names it); [`Error::Storage`].
     pub fn register_function(&self, name: &str, module: &[u8], limits: Limits) -> Result<()> {
+        self.register_function_with(name, module, limits, WasiSettings::default())
+    }
+
+    /// [`register_function`](Self::register_function) with the settings of a
+    /// WASI function: its `argv` (`argv[0]` included; empty means just the
+    /// function's name), its environment and its caps on open and created
+    /// files (`docs/wasi.md`). They are persisted with the function; ABI v1
+    /// functions ignore them. Nothing of the host's own environment reaches
+    /// a function: only what `settings` says.
+    ///
+    /// # Errors
+    /// As [`register_function`](Self::register_function), and
+    /// [`Error::InvalidInput`] for settings a program cannot receive: a NUL
+    /// byte in an argument or variable, an empty variable name or one holding
+    /// `=`, more than 64 KiB of arguments and variables together.
+    pub fn register_function_with(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+    ) -> Result<()> {
         crate::registry::check_tenant_name(&self.name)?;
         crate::registry::check_function_name(name)?;
-        let entry = self.engine.compile(name, module, limits)?;
+        crate::registry::check_wasi_settings(&settings)?;
+        let entry = self.engine.compile(name, module, limits, settings)?;
         self.registry()
             .insert_function(&self.name, name, entry, true)
     }
@@ -520,6 +568,7 @@ impl Tenant {
                 name: name.to_string(),
                 limits: f.limits,
                 module_bytes: f.module.len() as u64,
+                settings: f.settings,
             })
     }
 

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::WasiContext;
+
 /// A diagnostic from the composition checker, flattened for API answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiagnosticInfo {
@@ -86,6 +88,9 @@ pub enum Error {
         cause: String,
         /// The cause's kind (`"trap"`, `"timeout"`, `"memory_limit"`, ...).
         kind: &'static str,
+        /// The seed and time of the failed invocation: give them back
+        /// ([`Engine::invoke_with`](crate::Engine::invoke_with)) to replay it.
+        wasi: WasiContext,
     },
     /// Reading or writing the data directory failed.
     #[error("storage error at {}: {source}", path.display())]
@@ -127,6 +132,15 @@ impl Error {
             Error::Storage { .. } => "storage",
             Error::Config { .. } => "config",
             Error::Internal { .. } => "internal",
+        }
+    }
+
+    /// The seed and time WASI functions saw in the invocation that failed
+    /// ([`Error::Failure`]); `None` for errors raised before an invocation ran.
+    pub fn wasi(&self) -> Option<WasiContext> {
+        match self {
+            Error::Failure { wasi, .. } => Some(*wasi),
+            _ => None,
         }
     }
 

@@ -10,6 +10,7 @@ mod errors;
 mod lifecycle;
 mod storage;
 mod support;
+mod wasi;
 
 /// The `pappus` binary cargo built for these tests.
 pub fn pappus_binary() -> &'static std::path::Path {

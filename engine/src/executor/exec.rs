@@ -58,7 +58,7 @@ impl Exec {
             started: OnceLock::new(),
             sums: TimingSums::default(),
             state: Mutex::new(Locked {
-                machine: Machine::new(resolved, inputs, trace),
+                machine: Machine::new(resolved, inputs, trace, wasi),
                 reply: Some(reply),
             }),
         }

@@ -29,7 +29,7 @@
 use std::sync::Arc;
 
 use pappus_dsl::Mode;
-use pappus_isolation::OutputSet;
+use pappus_isolation::{OutputSet, WasiContext};
 use slab::Slab;
 
 use super::label::shard_label;
@@ -128,6 +128,8 @@ pub(crate) struct Machine {
     failure: Option<Error>,
     /// A shard failed: launch nothing more, ignore late results.
     failed: bool,
+    /// Seed and time of the invocation, reported with its failure.
+    wasi: WasiContext,
     answered: bool,
 }
 
@@ -138,8 +140,14 @@ impl Machine {
     /// A machine for an invocation of `root` with `inputs` (one list per
     /// input of the root plan, in order); `trace` asks for
     /// [`Effect::Trace`] at every shard start and finish.
-    pub(crate) fn new(root: Arc<Resolved>, inputs: Vec<Vec<Item>>, trace: bool) -> Machine {
+    pub(crate) fn new(
+        root: Arc<Resolved>,
+        inputs: Vec<Vec<Item>>,
+        trace: bool,
+        wasi: WasiContext,
+    ) -> Machine {
         Machine {
+            wasi,
             root,
             inputs: Some(inputs),
             trace,
@@ -602,6 +610,7 @@ impl Machine {
                     shard: shard_label(&resolved, info.node, &info.units),
                     cause: cause.cause,
                     kind: cause.kind,
+                    wasi: self.wasi,
                 };
                 self.fail(fx, failure);
                 return Ok(());

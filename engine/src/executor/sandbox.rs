@@ -68,8 +68,7 @@ pub(crate) fn run(
             shard_key,
             context: wasi.for_shard(node_index as u64, &inputs),
         };
-        core.runtime
-            .call(function, &inputs, &options, Some(cancel))
+        core.runtime.call(function, &inputs, &options, Some(cancel))
     } else {
         core.runtime.run(function, &inputs, Some(cancel))
     };
