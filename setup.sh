@@ -78,4 +78,8 @@ if [ ! -f examples/functions/wasm/noop.wasm ]; then
   echo "setup: building the example guests (the first build compiles Rust's std for wasm32, about a minute)"
 fi
 examples/functions/build.sh
+# The WASI examples (C, C++ and Rust std programs), each built by its own script.
+for build in examples/wordfreq-c/build.sh examples/wordfreq-cpp/build.sh examples/wordlen-rust/build.sh; do
+  "$build" >/dev/null
+done
 echo "setup: done"

@@ -36,7 +36,6 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     for (name, function) in &manifest.functions {
-        function.check_supported(name)?;
         let module = std::fs::read(&function.wasm).with_context(|| {
             let hint = if function.build.is_some() {
                 " (run `pappus build` first)"
@@ -57,6 +56,18 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             if let Some(value) = value {
                 query.push(format!("{key}={value}"));
             }
+        }
+        // argv[1..] and the environment of a WASI function (docs/daemon.md).
+        let mut settings = form_urlencoded::Serializer::new(String::new());
+        for arg in &function.args {
+            settings.append_pair("arg", arg);
+        }
+        for (key, value) in &function.env {
+            settings.append_pair("env", &format!("{key}={value}"));
+        }
+        let settings = settings.finish();
+        if !settings.is_empty() {
+            query.push(settings);
         }
         let mut path = format!("/v1/functions/{}", segment(name)?);
         if !query.is_empty() {

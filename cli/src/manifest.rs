@@ -145,19 +145,6 @@ impl Function {
         }
         limits
     }
-
-    /// Refuses settings no runner can honour yet, rather than dropping them.
-    // FIXME(#13): pass argv and the environment at registration once the WASI
-    // profile defines how a registration carries them.
-    pub(crate) fn check_supported(&self, name: &str) -> anyhow::Result<()> {
-        if !self.args.is_empty() || !self.env.is_empty() {
-            bail!(
-                "function `{name}` sets `args` or `env` in {FILE_NAME}: passing them to a WASI \
-                 program is not supported by this version yet; leave them empty"
-            );
-        }
-        Ok(())
-    }
 }
 
 /// A parsed `pappus.toml`.

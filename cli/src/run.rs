@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use pappus_daemon::IoSettings;
-use pappus_engine::{Engine, Limits};
+use pappus_engine::{Engine, Limits, WasiContext, WasiSettings};
 
 use crate::manifest::Manifest;
 use crate::sets::{InputArgs, OutputArgs};
@@ -38,6 +38,14 @@ pub(crate) struct Args {
     /// Print the invocation's timings on stderr.
     #[arg(long)]
     timings: bool,
+    /// Seed of the random stream WASI functions see (default: fresh); with the
+    /// value `--timings` printed, replays a run.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// The time WASI functions see, in whole seconds since the Unix epoch
+    /// (default: now); C's `time(NULL)` returns exactly this.
+    #[arg(long, value_name = "SECONDS")]
+    time: Option<u64>,
     #[command(flatten)]
     outputs: OutputArgs,
     /// I/O runtime settings (over the `[io]` table of pappus.toml).
@@ -48,6 +56,23 @@ pub(crate) struct Args {
 struct Module {
     path: PathBuf,
     limits: Limits,
+    settings: WasiSettings,
+}
+
+/// A WASI function's registration settings from `pappus.toml`: `args` are
+/// argv\[1..\] (argv\[0\] is the function's name), `env` its whole
+/// environment. Nothing of this process's own environment reaches a function.
+fn wasi_settings(name: &str, args: Vec<String>, env: BTreeMap<String, String>) -> WasiSettings {
+    let args = if args.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(name.to_owned()).chain(args).collect()
+    };
+    WasiSettings {
+        args,
+        env: env.into_iter().collect(),
+        ..WasiSettings::default()
+    }
 }
 
 /// The function modules and I/O settings of the `pappus.toml` beside `file`
@@ -59,13 +84,14 @@ fn load_manifest(file: &Path) -> anyhow::Result<(BTreeMap<String, Module>, IoSet
     };
     let mut modules = BTreeMap::new();
     for (name, function) in manifest.functions {
-        function.check_supported(&name)?;
         let limits = function.limits();
+        let settings = wasi_settings(&name, function.args, function.env);
         modules.insert(
             name,
             Module {
                 path: function.wasm,
                 limits,
+                settings,
             },
         );
     }
@@ -127,12 +153,16 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         let Some((name, path)) = spec.split_once('=') else {
             bail!("--function `{spec}` is not NAME=PATH.wasm");
         };
-        let limits = modules.get(name).map_or_else(Limits::default, |m| m.limits);
+        let (limits, settings) = modules.get(name).map_or_else(
+            || (Limits::default(), WasiSettings::default()),
+            |m| (m.limits, m.settings.clone()),
+        );
         modules.insert(
             name.to_string(),
             Module {
                 path: PathBuf::from(path),
                 limits,
+                settings,
             },
         );
     }
@@ -154,18 +184,32 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             )
         })?;
         engine
-            .register_function(name, &wasm, module.limits)
+            .register_function_with(name, &wasm, module.limits, module.settings.clone())
             .with_context(|| format!("cannot register function `{name}`"))?;
     }
-    engine
-        .register_compositions(&source)
+    let registration = engine
+        .register_compositions_with_warnings(&source)
         .with_context(|| format!("cannot register the compositions of {file_name}"))?;
+    for warning in &registration.warnings {
+        eprintln!("warning: {warning}");
+    }
 
     let inputs = args.inputs.sets()?;
 
-    let answer = engine
-        .invoke(&composition, inputs)
-        .with_context(|| format!("composition `{composition}` failed"))?;
+    let fresh = WasiContext::fresh();
+    let wasi = WasiContext::new(
+        args.seed.unwrap_or(fresh.seed),
+        args.time.unwrap_or(fresh.time_secs),
+    );
+    let answer = match engine.invoke_with(&composition, inputs, wasi) {
+        Ok(answer) => answer,
+        Err(e) => {
+            if let Some(wasi) = e.wasi() {
+                eprintln!("{}", replay_line(wasi));
+            }
+            return Err(e).with_context(|| format!("composition `{composition}` failed"));
+        }
+    };
     args.outputs.emit(&answer.outputs)?;
     if args.timings {
         let t = answer.timings;
@@ -173,6 +217,16 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             "timings: queued {:?}, fetching {:?}, sandbox {:?}, compute {:?}, storing {:?}, total {:?}",
             t.queued, t.fetching, t.sandbox, t.compute, t.storing, t.total
         );
+        eprintln!("{}", replay_line(answer.wasi));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The seed and time of an invocation, and the flags that replay it.
+fn replay_line(wasi: WasiContext) -> String {
+    format!(
+        "seed {seed}, time {time} (replay: --seed {seed} --time {time})",
+        seed = wasi.seed,
+        time = wasi.time_secs
+    )
 }

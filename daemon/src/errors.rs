@@ -185,6 +185,7 @@ impl From<EngineError> for ApiError {
                 shard,
                 cause,
                 kind,
+                wasi,
             } => {
                 let mut detail = json!({
                     "composition": composition,
@@ -192,6 +193,8 @@ impl From<EngineError> for ApiError {
                     "shard": shard,
                     "cause": cause,
                     "failure": kind,
+                    "seed": wasi.seed,
+                    "time": wasi.time_secs,
                 });
                 if let (Some((uri, rule)), Some(fields)) =
                     (forbidden_parts(cause), detail.as_object_mut())

@@ -17,7 +17,10 @@ use crate::metrics::{Counters, EventHook};
 use crate::oneshot::Receiver;
 use crate::registry::store::Store;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
-use crate::{Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, WasiContext};
+use crate::{
+    Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, WasiContext,
+    WasiSettings,
+};
 
 /// The name of the tenant used by the [`Engine`]'s own registration and
 /// invocation methods.
@@ -290,7 +293,7 @@ impl Engine {
         for (tenant, records) in loaded.tenants {
             for f in records.functions {
                 let inserted = self
-                    .compile(&f.name, &f.module, f.limits)
+                    .compile(&f.name, &f.module, f.limits, f.settings)
                     .and_then(|entry| {
                         self.inner
                             .registry
@@ -313,7 +316,13 @@ impl Engine {
         Ok(())
     }
 
-    fn compile(&self, name: &str, module: &[u8], limits: Limits) -> Result<FunctionEntry> {
+    fn compile(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+    ) -> Result<FunctionEntry> {
         let ceiling = self.inner.max_memory_bytes;
         if limits.memory_bytes > ceiling {
             return Err(Error::InvalidLimits {
@@ -329,7 +338,7 @@ impl Engine {
             .inner
             .core
             .runtime
-            .compile(name, module, limits)
+            .compile_with(name, module, limits, &settings)
             .map_err(|e| match e {
                 pappus_isolation::Error::Cache { path, source } => Error::Storage { path, source },
                 pappus_isolation::Error::InvalidModule { function, reason } => {
@@ -348,6 +357,7 @@ impl Engine {
             function,
             limits,
             module: Bytes::copy_from_slice(module),
+            settings,
         })
     }
 
@@ -377,6 +387,21 @@ impl Engine {
     pub fn register_function(&self, name: &str, module: &[u8], limits: Limits) -> Result<()> {
         self.default_tenant()
             .register_function(name, module, limits)
+    }
+
+    /// [`Tenant::register_function_with`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::register_function_with`].
+    pub fn register_function_with(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+    ) -> Result<()> {
+        self.default_tenant()
+            .register_function_with(name, module, limits, settings)
     }
 
     /// [`Tenant::register_compositions`] on the default tenant.
@@ -542,9 +567,32 @@ impl Tenant {
     /// tenant name; [`Error::InvalidModule`] if the module is refused (e.g. it
     /// imports something; the reason names it); [`Error::Storage`].
     pub fn register_function(&self, name: &str, module: &[u8], limits: Limits) -> Result<()> {
+        self.register_function_with(name, module, limits, WasiSettings::default())
+    }
+
+    /// [`register_function`](Self::register_function) with the settings of a
+    /// WASI function: its `argv` (`argv[0]` included; empty means just the
+    /// function's name), its environment and its caps on open and created
+    /// files (`docs/wasi.md`). They are persisted with the function; ABI v1
+    /// functions ignore them. Nothing of the host's own environment reaches
+    /// a function: only what `settings` says.
+    ///
+    /// # Errors
+    /// As [`register_function`](Self::register_function), and
+    /// [`Error::InvalidInput`] for settings a program cannot receive: a NUL
+    /// byte in an argument or variable, an empty variable name or one holding
+    /// `=`, more than 64 KiB of arguments and variables together.
+    pub fn register_function_with(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+    ) -> Result<()> {
         crate::registry::check_tenant_name(&self.name)?;
         crate::registry::check_function_name(name)?;
-        let entry = self.engine.compile(name, module, limits)?;
+        crate::registry::check_wasi_settings(&settings)?;
+        let entry = self.engine.compile(name, module, limits, settings)?;
         self.registry()
             .insert_function(&self.name, name, entry, true)
     }
@@ -673,6 +721,7 @@ impl Tenant {
                 name: name.to_string(),
                 limits: f.limits,
                 module_bytes: f.module.len() as u64,
+                settings: f.settings,
             })
     }
 

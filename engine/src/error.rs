@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::WasiContext;
+
 /// A diagnostic from the composition checker, flattened for API answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiagnosticInfo {
@@ -108,6 +110,10 @@ pub enum Error {
         cause: String,
         /// The cause's kind (`"trap"`, `"timeout"`, `"memory_limit"`, ...).
         kind: &'static str,
+        /// The seed and time of the failed invocation: give them back
+        /// ([`Engine::invoke_with`](crate::Engine::invoke_with)) to replay it.
+        /// Boxed to keep [`Error`] small on every `Result` path.
+        wasi: Box<WasiContext>,
     },
     /// Reading or writing the data directory failed.
     #[error("storage error at {}: {source}", path.display())]
@@ -177,6 +183,15 @@ impl Error {
             Error::NestingTooDeep { .. } => "nesting_too_deep",
             Error::TooManyShards { .. } => "too_many_shards",
             Error::Internal { .. } => "internal",
+        }
+    }
+
+    /// The seed and time WASI functions saw in the invocation that failed
+    /// ([`Error::Failure`]); `None` for errors raised before an invocation ran.
+    pub fn wasi(&self) -> Option<WasiContext> {
+        match self {
+            Error::Failure { wasi, .. } => Some(**wasi),
+            _ => None,
         }
     }
 

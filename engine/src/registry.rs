@@ -23,7 +23,7 @@ use pappus_dsl::{Callee, Env, Plan, Signature};
 
 use crate::executor::resolved::Resolved;
 use crate::wiring::check_declaration;
-use crate::{Bytes, DiagnosticInfo, Error, Limits, Result};
+use crate::{Bytes, DiagnosticInfo, Error, Limits, Result, WasiSettings};
 use store::{CompositionRecord, Store};
 
 /// A registered function, as listed by [`Tenant::list_functions`](crate::Tenant::list_functions).
@@ -35,6 +35,9 @@ pub struct FunctionInfo {
     pub limits: Limits,
     /// Size of the registered module in bytes.
     pub module_bytes: u64,
+    /// Its WASI settings (`argv`, environment, file caps; ignored by ABI v1
+    /// functions).
+    pub settings: WasiSettings,
 }
 
 /// A registered composition, as listed by [`Tenant::list_compositions`](crate::Tenant::list_compositions).
@@ -55,6 +58,7 @@ pub(crate) struct FunctionEntry {
     pub function: pappus_isolation::Function,
     pub limits: Limits,
     pub module: Bytes,
+    pub settings: WasiSettings,
 }
 
 #[derive(Clone)]
@@ -147,6 +151,43 @@ pub(crate) fn check_tenant_name(name: &str) -> Result<()> {
     }
 }
 
+/// Most bytes of arguments and environment a function may be registered with:
+/// they are copied into every call's sandbox.
+const MAX_WASI_SETTINGS_BYTES: usize = 64 << 10;
+
+/// Validates a WASI function's `argv` and environment: C strings (no NUL),
+/// variable names without `=`, within [`MAX_WASI_SETTINGS_BYTES`].
+pub(crate) fn check_wasi_settings(settings: &pappus_isolation::WasiSettings) -> Result<()> {
+    let mut total: usize = 0;
+    for arg in &settings.args {
+        if arg.contains('\0') {
+            return Err(Error::invalid_input(format!(
+                "argument {arg:?} holds a NUL byte"
+            )));
+        }
+        total = total.saturating_add(arg.len() + 1);
+    }
+    for (name, value) in &settings.env {
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Err(Error::invalid_input(format!(
+                "environment variable name {name:?} is empty or holds `=` or NUL"
+            )));
+        }
+        if value.contains('\0') {
+            return Err(Error::invalid_input(format!(
+                "environment variable `{name}` holds a NUL byte"
+            )));
+        }
+        total = total.saturating_add(name.len() + value.len() + 2);
+    }
+    if total > MAX_WASI_SETTINGS_BYTES {
+        return Err(Error::invalid_input(format!(
+            "arguments and environment take {total} bytes, over the limit of {MAX_WASI_SETTINGS_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
 fn poisoned() -> Error {
     Error::Config {
         reason: "registry lock poisoned by an earlier panic".into(),
@@ -204,7 +245,7 @@ impl Registry {
         let mut tenants = self.tenants.write().map_err(|_| poisoned())?;
         if persist {
             if let Some(store) = &self.store {
-                store.put_function(tenant, name, &entry.module, entry.limits)?;
+                store.put_function(tenant, name, &entry.module, entry.limits, &entry.settings)?;
             }
         }
         let state = tenants.entry(tenant.to_string()).or_default();
@@ -518,6 +559,7 @@ fn function_info(name: &str, f: &FunctionEntry) -> FunctionInfo {
         name: name.to_string(),
         limits: f.limits,
         module_bytes: f.module.len() as u64,
+        settings: f.settings.clone(),
     }
 }
 

@@ -5,3 +5,4 @@
 mod check_wiring;
 mod cli;
 mod project;
+mod wasi;

@@ -12,6 +12,7 @@ mod limits;
 mod storage;
 mod support;
 mod tenancy;
+mod wasi;
 mod wiring;
 
 /// The `pappus` binary cargo built for these tests.

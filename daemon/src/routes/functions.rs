@@ -3,30 +3,93 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{blocking, json, query, read_body, Name};
+use super::{blocking, json, read_body, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
-use pappus_engine::Limits;
+use pappus_engine::{Limits, WasiSettings};
 
 const MIB: u64 = 1024 * 1024;
 
 /// Limits given as query parameters of `PUT /v1/functions/{name}`; each missing
 /// one takes the daemon's default (`--function-memory-mib` and friends).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(super) struct LimitParams {
     memory_mib: Option<u64>,
     timeout_ms: Option<u64>,
     max_output_mib: Option<u64>,
+}
+
+/// The query parameters of `PUT /v1/functions/{name}`: limits, and a WASI
+/// function's arguments (`arg`, repeatable, after `argv[0]`) and environment
+/// (`env=NAME=VALUE`, repeatable). Parsed by hand over `form_urlencoded` pairs
+/// because the limits' deserializer cannot take repeated keys.
+#[derive(Debug, Default)]
+pub(super) struct RegisterParams {
+    limits: LimitParams,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl RegisterParams {
+    fn parse(query: Option<&str>) -> Result<RegisterParams, ApiError> {
+        let mut params = RegisterParams::default();
+        let bad = |message: String| ApiError::bad_request("invalid_query", message);
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let number = || {
+                value
+                    .parse::<u64>()
+                    .map_err(|_| bad(format!("{key} = {value:?} is not a whole number")))
+            };
+            let slot = match &*key {
+                "memory_mib" => &mut params.limits.memory_mib,
+                "timeout_ms" => &mut params.limits.timeout_ms,
+                "max_output_mib" => &mut params.limits.max_output_mib,
+                "arg" => {
+                    params.args.push(value.into_owned());
+                    continue;
+                }
+                "env" => {
+                    let Some((name, value)) = value.split_once('=') else {
+                        return Err(bad(format!("env = {value:?} is not NAME=VALUE")));
+                    };
+                    params.env.push((name.to_owned(), value.to_owned()));
+                    continue;
+                }
+                other => {
+                    return Err(bad(format!(
+                        "unknown parameter `{other}` (expected memory_mib, timeout_ms, max_output_mib, arg, env)"
+                    )))
+                }
+            };
+            if slot.replace(number()?).is_some() {
+                return Err(bad(format!("{key} is given twice")));
+            }
+        }
+        Ok(params)
+    }
+
+    /// The WASI settings: `argv[0]` is the function's name.
+    fn settings(&self, name: &str) -> WasiSettings {
+        let args = if self.args.is_empty() {
+            Vec::new()
+        } else {
+            std::iter::once(name.to_owned())
+                .chain(self.args.iter().cloned())
+                .collect()
+        };
+        WasiSettings {
+            args,
+            env: self.env.clone(),
+            ..WasiSettings::default()
+        }
+    }
 }
 
 impl LimitParams {
@@ -96,11 +159,26 @@ fn limits_json(limits: &Limits) -> Value {
     })
 }
 
+/// A function's WASI settings as registered: `args` after `argv[0]`, `env` as
+/// an object (registration order is kept by the engine, not by this view).
+fn settings_json(settings: &WasiSettings) -> (Value, Value) {
+    let args: Vec<&str> = settings.args.iter().skip(1).map(String::as_str).collect();
+    let env: serde_json::Map<String, Value> = settings
+        .env
+        .iter()
+        .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
+        .collect();
+    (json!(args), Value::Object(env))
+}
+
 fn info_json(info: &pappus_engine::FunctionInfo) -> Value {
+    let (args, env) = settings_json(&info.settings);
     json!({
         "name": info.name,
         "limits": limits_json(&info.limits),
         "module_bytes": info.module_bytes,
+        "args": args,
+        "env": env,
     })
 }
 
@@ -111,23 +189,33 @@ pub(super) async fn put(
     State(state): State<AppState>,
     tenant: TenantName,
     Name(name): Name,
-    params: Result<Query<LimitParams>, QueryRejection>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let limits = query(params)?.resolve(&state)?;
+    let params = RegisterParams::parse(raw.as_deref())?;
+    let limits = params.limits.resolve(&state)?;
+    let settings = params.settings(&name);
     let module = read_body(&headers, body, &state.bodies).await?;
     let module_bytes = module.len();
     let engine = state.engine.clone();
-    let (t, n) = (tenant.0.clone(), name.clone());
-    blocking(move || engine.tenant(&t).register_function(&n, &module, limits)).await?;
+    let (t, n, s) = (tenant.0.clone(), name.clone(), settings.clone());
+    blocking(move || {
+        engine
+            .tenant(&t)
+            .register_function_with(&n, &module, limits, s)
+    })
+    .await?;
     tracing::info!(tenant = %tenant.0, function = %name, module_bytes, "function registered");
+    let (args, env) = settings_json(&settings);
     let mut response = json(
         StatusCode::CREATED,
         &json!({
             "name": name,
             "limits": limits_json(&limits),
             "module_bytes": module_bytes,
+            "args": args,
+            "env": env,
         }),
     );
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/functions/{name}")) {

@@ -5,6 +5,10 @@
 //! with `?set=NAME` (optionally `&name=ITEM&key=N`), which becomes that set's only
 //! item; a raw call whose outputs hold exactly one item gets that item's bytes back
 //! as `application/octet-stream` (unless it asked for `Accept: application/json`).
+//!
+//! `?seed=N&time=SECONDS` fix the seed and time WASI functions see (replay);
+//! every answer that ran the composition, failed or not, reports them in the
+//! `Pappus-Seed` and `Pappus-Time` headers and in the invocation's log line.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,7 +24,7 @@ use super::{query, read_body, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
-use pappus_engine::{Invocation, Item, Sets};
+use pappus_engine::{Invocation, Item, Sets, WasiContext};
 
 /// Header naming the output set of a raw answer's item.
 const SET_HEADER: HeaderName = HeaderName::from_static("x-pappus-set");
@@ -28,8 +32,13 @@ const SET_HEADER: HeaderName = HeaderName::from_static("x-pappus-set");
 const ITEM_NAME_HEADER: HeaderName = HeaderName::from_static("x-pappus-item-name");
 /// Header carrying a raw answer's item key.
 const ITEM_KEY_HEADER: HeaderName = HeaderName::from_static("x-pappus-item-key");
+/// Header carrying the seed of the invocation's WASI random streams.
+const SEED_HEADER: HeaderName = HeaderName::from_static("pappus-seed");
+/// Header carrying the time WASI functions saw, whole seconds since the epoch.
+const TIME_HEADER: HeaderName = HeaderName::from_static("pappus-time");
 
-/// Query parameters of an invocation; all three only with a raw body.
+/// Query parameters of an invocation; `set`, `name` and `key` only with a raw
+/// body.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct InvokeParams {
@@ -39,6 +48,29 @@ pub(super) struct InvokeParams {
     name: Option<String>,
     /// The raw item's key [default: 0].
     key: Option<u64>,
+    /// The seed WASI functions see [default: fresh].
+    seed: Option<u64>,
+    /// The time WASI functions see, whole seconds since the epoch [default: now].
+    time: Option<u64>,
+}
+
+impl InvokeParams {
+    /// The seed and time of this invocation: those asked for, else fresh ones.
+    fn wasi(&self) -> WasiContext {
+        let fresh = WasiContext::fresh();
+        WasiContext::new(
+            self.seed.unwrap_or(fresh.seed),
+            self.time.unwrap_or(fresh.time_secs),
+        )
+    }
+}
+
+/// Adds the `Pappus-Seed` and `Pappus-Time` headers to an answer.
+fn report(mut response: Response, wasi: WasiContext) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(SEED_HEADER, HeaderValue::from(wasi.seed));
+    headers.insert(TIME_HEADER, HeaderValue::from(wasi.time_secs));
+    response
 }
 
 fn media_type(headers: &HeaderMap, name: HeaderName) -> String {
@@ -50,9 +82,9 @@ fn media_type(headers: &HeaderMap, name: HeaderName) -> String {
 }
 
 /// Turns the body into the composition's input sets.
-fn inputs(params: InvokeParams, headers: &HeaderMap, body: Bytes) -> Result<Sets, ApiError> {
+fn inputs(params: &InvokeParams, headers: &HeaderMap, body: Bytes) -> Result<Sets, ApiError> {
     let content_type = media_type(headers, CONTENT_TYPE);
-    match params.set {
+    match params.set.clone() {
         Some(set) => {
             if content_type.starts_with("application/json") {
                 return Err(ApiError::bad_request(
@@ -61,7 +93,7 @@ fn inputs(params: InvokeParams, headers: &HeaderMap, body: Bytes) -> Result<Sets
                 ));
             }
             let item = Item::new(
-                params.name.unwrap_or_default(),
+                params.name.clone().unwrap_or_default(),
                 params.key.unwrap_or(0),
                 body,
             );
@@ -107,14 +139,15 @@ pub(super) async fn invoke(
         return Err(pappus_engine::Error::UnknownComposition { name: composition }.into());
     }
     let body = read_body(&headers, body, &state.bodies).await?;
-    let inputs = inputs(params, &headers, body)?;
+    let inputs = inputs(&params, &headers, body)?;
+    let wasi = params.wasi();
 
     let started_at = SystemTime::now();
     let started = Instant::now();
     let result = state
         .engine
         .tenant(&tenant.0)
-        .invoke_async(&composition, inputs)
+        .invoke_async_with(&composition, inputs, wasi)
         .await;
     let elapsed = started.elapsed();
 
@@ -131,6 +164,8 @@ pub(super) async fn invoke(
                 compute_us = micros(t.compute),
                 storing_us = micros(t.storing),
                 total_us = micros(t.total),
+                seed = invocation.wasi.seed,
+                time = invocation.wasi.time_secs,
                 "invocation"
             );
             state
@@ -140,7 +175,8 @@ pub(super) async fn invoke(
                 .invocation_log
                 .record_ok(&tenant.0, &composition, started_at, t);
             let wants_json = media_type(&headers, ACCEPT).contains("application/json");
-            Ok(answer(invocation, raw && !wants_json))
+            let reported = invocation.wasi;
+            Ok(report(answer(invocation, raw && !wants_json), reported))
         }
         Err(error) => {
             // A shard's own kind for refused, overloaded or broken I/O calls
@@ -159,11 +195,15 @@ pub(super) async fn invoke(
                 pappus_engine::Error::UnknownComposition { .. } => "",
                 _ => composition.as_str(),
             };
+            // Only an invocation that ran has a seed and time to report.
+            let ran = error.wasi();
             tracing::info!(
                 tenant = %tenant.0,
                 composition = %composition,
                 outcome = kind,
                 total_us = micros(elapsed),
+                seed = ran.map(|w| w.seed),
+                time = ran.map(|w| w.time_secs),
                 error = %error,
                 "invocation"
             );
@@ -171,7 +211,11 @@ pub(super) async fn invoke(
             state
                 .invocation_log
                 .record_error(&tenant.0, &composition, started_at, elapsed, &error);
-            Err(error.into())
+            let response = ApiError::from(error).into_response();
+            Ok(match ran {
+                Some(wasi) => report(response, wasi),
+                None => response,
+            })
         }
     }
 }

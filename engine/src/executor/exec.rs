@@ -64,7 +64,8 @@ impl Exec {
             started: OnceLock::new(),
             sums: TimingSums::default(),
             state: Mutex::new(Locked {
-                machine: Machine::new(resolved, inputs, trace).with_shard_bounds(shard_bounds),
+                machine: Machine::new(resolved, inputs, trace, wasi)
+                    .with_shard_bounds(shard_bounds),
                 reply: Some(reply),
             }),
         }

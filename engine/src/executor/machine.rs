@@ -29,7 +29,7 @@
 use std::sync::Arc;
 
 use pappus_dsl::Mode;
-use pappus_isolation::OutputSet;
+use pappus_isolation::{OutputSet, WasiContext};
 use slab::Slab;
 
 use super::label::shard_label;
@@ -150,6 +150,8 @@ pub(crate) struct Machine {
     failure: Option<Error>,
     /// A shard failed: launch nothing more, ignore late results.
     failed: bool,
+    /// Seed and time of the invocation, reported with its failure.
+    wasi: WasiContext,
     answered: bool,
     bounds: ShardBounds,
     /// Shards created by the whole invocation so far.
@@ -163,8 +165,14 @@ impl Machine {
     /// A machine for an invocation of `root` with `inputs` (one list per
     /// input of the root plan, in order); `trace` asks for
     /// [`Effect::Trace`] at every shard start and finish.
-    pub(crate) fn new(root: Arc<Resolved>, inputs: Vec<Vec<Item>>, trace: bool) -> Machine {
+    pub(crate) fn new(
+        root: Arc<Resolved>,
+        inputs: Vec<Vec<Item>>,
+        trace: bool,
+        wasi: WasiContext,
+    ) -> Machine {
         Machine {
+            wasi,
             root,
             inputs: Some(inputs),
             trace,
@@ -708,6 +716,7 @@ impl Machine {
                     shard: shard_label(&resolved, info.node, &info.units),
                     cause: cause.cause,
                     kind: cause.kind,
+                    wasi: Box::new(self.wasi),
                 };
                 self.fail(fx, failure);
                 return Ok(());

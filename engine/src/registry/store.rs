@@ -5,7 +5,7 @@
 //! ```text
 //! DATA/cache.key                               the compiled-code cache's MAC key (0600)
 //! DATA/cache/                                  precompiled code (isolation's cache)
-//! DATA/tenants/TENANT/functions/NAME.json      {"memory_bytes", "timeout_ms", "max_output_bytes", "module_sha256"}
+//! DATA/tenants/TENANT/functions/NAME.json      {"memory_bytes", "timeout_ms", "max_output_bytes", "module_sha256", "wasi"?}
 //! DATA/tenants/TENANT/functions/NAME.HASH.wasm the module as registered (HASH = module_sha256)
 //! DATA/tenants/TENANT/compositions/NAME.json   {"seq", "source"}
 //! ```
@@ -32,7 +32,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Limits, Result};
+use crate::{Error, Limits, Result, WasiSettings};
 
 /// The data directory.
 #[derive(Clone, Debug)]
@@ -49,6 +49,42 @@ struct LimitsRecord {
     /// content-named modules have none and use `NAME.wasm`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     module_sha256: Option<String>,
+    /// WASI settings, absent when they are the defaults (and in records
+    /// written before they existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wasi: Option<WasiRecord>,
+}
+
+/// The persisted form of [`WasiSettings`].
+#[derive(Serialize, Deserialize)]
+struct WasiRecord {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    max_open_files: u32,
+    max_output_files: u32,
+}
+
+impl WasiRecord {
+    fn new(settings: &WasiSettings) -> Option<WasiRecord> {
+        (*settings != WasiSettings::default()).then(|| WasiRecord {
+            args: settings.args.clone(),
+            env: settings.env.clone(),
+            max_open_files: settings.max_open_files,
+            max_output_files: settings.max_output_files,
+        })
+    }
+
+    fn settings(record: Option<WasiRecord>) -> WasiSettings {
+        match record {
+            None => WasiSettings::default(),
+            Some(r) => WasiSettings {
+                args: r.args,
+                env: r.env,
+                max_open_files: r.max_open_files,
+                max_output_files: r.max_output_files,
+            },
+        }
+    }
 }
 
 /// A persisted composition.
@@ -65,6 +101,7 @@ pub(crate) struct FunctionRecord {
     pub name: String,
     pub module: Vec<u8>,
     pub limits: Limits,
+    pub settings: WasiSettings,
 }
 
 /// Everything persisted for one tenant.
@@ -113,6 +150,7 @@ impl Store {
         name: &str,
         module: &[u8],
         limits: Limits,
+        settings: &WasiSettings,
     ) -> Result<()> {
         let dir = self.tenant_dir(tenant).join("functions");
         let hash = hex::encode(Sha256::digest(module));
@@ -122,6 +160,7 @@ impl Store {
             timeout_ms: u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX),
             max_output_bytes: limits.max_output_bytes,
             module_sha256: Some(hash),
+            wasi: WasiRecord::new(settings),
         };
         let json = serde_json::to_vec_pretty(&record).map_err(|e| {
             Error::storage(
@@ -277,6 +316,7 @@ fn load_functions(dir: &Path, records: &mut TenantRecords, skipped: &mut u64) {
                 timeout: Duration::from_millis(limits.timeout_ms),
                 max_output_bytes: limits.max_output_bytes,
             },
+            settings: WasiRecord::settings(limits.wasi),
         });
     }
     remove_orphan_modules(dir, &kept, &unreadable);

@@ -28,6 +28,7 @@ fn failing_shard_is_named() {
         shard,
         cause,
         kind,
+        ..
     } = &err
     else {
         panic!("not a failure: {err}");

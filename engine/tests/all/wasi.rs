@@ -1,7 +1,7 @@
 //! WASI functions in compositions: mixed with ABI v1 functions, sharded,
 //! reporting their seed and time, and replayed bit for bit.
 
-use pappus_engine::{Item, Limits, WasiContext};
+use pappus_engine::{Engine, Error, Item, Limits, WasiContext, WasiSettings};
 
 use crate::support::*;
 
@@ -126,12 +126,60 @@ fn a_failing_wasi_shard_reports_its_exit_status_and_stderr() {
              composition Fails (Docs) => (Out) { failing (stdin = each Docs) => (Out = stdout); }",
         )
         .unwrap_or_else(|e| panic!("{e}"));
+    let replay = WasiContext::new(11, 22);
     let err = engine
-        .invoke("Fails", sets(&[("Docs", docs())]))
+        .invoke_with("Fails", sets(&[("Docs", docs())]), replay)
         .expect_err("fails");
     let text = err.to_string();
     assert!(
         text.contains("status 4") && text.contains("bad input"),
         "{text}"
     );
+    // The failure carries the invocation's seed and time, to replay it.
+    assert_eq!(err.wasi(), Some(replay));
+    let fresh = engine
+        .invoke("Fails", sets(&[("Docs", docs())]))
+        .expect_err("fails");
+    assert!(fresh.wasi().is_some(), "{fresh}");
+}
+
+#[test]
+fn wasi_settings_are_registered_and_persisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = WasiSettings {
+        args: vec!["stamp".into(), "--flag".into()],
+        env: vec![("LANG".into(), "C".into())],
+        ..WasiSettings::default()
+    };
+    {
+        let engine = Engine::builder().data_dir(dir.path()).build().unwrap();
+        engine
+            .register_function_with(
+                "stamp",
+                STAMP.as_bytes(),
+                Limits::default(),
+                settings.clone(),
+            )
+            .unwrap();
+        engine
+            .register_function("plain", STAMP.as_bytes(), Limits::default())
+            .unwrap();
+        let bad = WasiSettings {
+            env: vec![("A=B".into(), "x".into())],
+            ..WasiSettings::default()
+        };
+        let refused =
+            engine.register_function_with("bad", STAMP.as_bytes(), Limits::default(), bad);
+        assert!(
+            matches!(refused, Err(Error::InvalidInput { .. })),
+            "{refused:?}"
+        );
+    }
+    let engine = Engine::builder().data_dir(dir.path()).build().unwrap();
+    assert_eq!(engine.get_function("stamp").unwrap().settings, settings);
+    assert_eq!(
+        engine.get_function("plain").unwrap().settings,
+        WasiSettings::default()
+    );
+    assert!(engine.get_function("bad").is_none());
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use pappus_dsl::{Callee, Checked, Env};
-use pappus_isolation::{Config, Function, Limits, OutputSet, Runtime};
+use pappus_isolation::{Config, Function, Limits, OutputSet, Runtime, WasiContext};
 
 use super::{Effect, Machine};
 use crate::executor::label::shard_label;
@@ -432,7 +432,7 @@ fn transitions() {
         let resolved = bind(&checked, &root, &function);
         let inputs = case.inputs.iter().map(|names| items(names)).collect();
         let mut harness = Harness {
-            machine: Machine::new(resolved, inputs, case.trace),
+            machine: Machine::new(resolved, inputs, case.trace, WasiContext::new(0, 0)),
             shards: HashMap::new(),
         };
         for (index, (event, expected)) in case.steps.iter().enumerate() {
@@ -488,7 +488,12 @@ fn launched_shards_are_counted_once() {
     .expect("parses");
     let checked = pappus_dsl::check(&file, &Env::new());
     let resolved = bind(&checked, "C", &function);
-    let mut machine = Machine::new(resolved, vec![items(&["a", "b", "c"])], false);
+    let mut machine = Machine::new(
+        resolved,
+        vec![items(&["a", "b", "c"])],
+        false,
+        WasiContext::new(0, 0),
+    );
     assert_eq!(machine.start().len(), 3);
     assert_eq!(machine.take_launched(), 3);
     assert_eq!(machine.take_launched(), 0);
