@@ -317,7 +317,7 @@ fn metrics_do_not_grow_with_names_clients_invent() {
 fn a_client_that_disconnects_cancels_its_invocation() {
     let node = node();
     let spin = wasm("spin");
-    node.call("beta", "PUT", "/v1/functions/spin?timeout_ms=600000", &spin)
+    node.call("beta", "PUT", "/v1/functions/spin?timeout_ms=60000", &spin)
         .expect(201);
     node.call(
         "beta",

@@ -136,7 +136,18 @@ pub(super) async fn invoke(
         .get_composition(&composition)
         .is_none()
     {
-        return Err(pappus_engine::Error::UnknownComposition { name: composition }.into());
+        // Still one entry of the tenant's log, as every refused invocation is.
+        let error = pappus_engine::Error::UnknownComposition {
+            name: composition.clone(),
+        };
+        state.invocation_log.record_error(
+            &tenant.0,
+            &composition,
+            SystemTime::now(),
+            Duration::ZERO,
+            &error,
+        );
+        return Err(error.into());
     }
     let body = read_body(&headers, body, &state.bodies).await?;
     let inputs = inputs(&params, &headers, body)?;
