@@ -2,8 +2,8 @@
 //! closed- and open-loop load, every workload, and memory; written to a markdown
 //! report with SVG plots.
 //!
-//! Measuring and writing are apart: [`cold_start`], [`microvm`], [`daemon`] and
-//! [`memory`] run things and return plain data; [`render`] turns that data into
+//! Measuring and writing are apart: `cold_start`, `microvm`, `daemon` and
+//! `memory` run things and return plain data; `render` turns that data into
 //! the report's prose, tables, verdicts and plots.
 
 mod budget;
