@@ -10,6 +10,7 @@
 
 pub mod faults;
 pub mod files;
+pub mod fuzz;
 pub mod garage;
 pub mod guest;
 pub mod nginx;

@@ -12,6 +12,7 @@ mod body {
     include!("../../fuzz/body.rs");
 }
 use body::fuzz_one;
+use pappus_testkit::fuzz::Rng;
 
 /// Every token the generated inputs are made of: the keywords and [`OTHER_TOKENS`].
 static TOKENS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
@@ -77,26 +78,6 @@ proptest! {
     }
 }
 
-/// xorshift64*: a tiny deterministic generator, so runs are reproducible by seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
     let rounds = 1 + rng.below(8);
     for _ in 0..rounds {
@@ -114,7 +95,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
             }
             2 if len > 0 => {
                 let at = rng.below(len);
-                input[at] = rng.next() as u8;
+                input[at] = rng.next_u64() as u8;
             }
             3 if len > 0 => {
                 let at = rng.below(len);

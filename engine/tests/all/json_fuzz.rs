@@ -9,6 +9,7 @@ mod body {
     include!("../../fuzz/body.rs");
 }
 use body::fuzz_json_sets;
+use pappus_testkit::fuzz::Rng;
 
 const SEEDS: &[&str] = &[
     r#"{"in": [{"name": "a", "key": 3, "data": "text"}, {"data_base64": "AAEC"}], "other": []}"#,
@@ -42,26 +43,6 @@ const TOKENS: &[&str] = &[
     "\u{0}",
 ];
 
-/// xorshift64*: a tiny deterministic generator, so runs are reproducible by seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
     for _ in 0..1 + rng.below(6) {
         let len = input.len();
@@ -78,7 +59,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
             }
             2 if len > 0 => {
                 let at = rng.below(len);
-                input[at] = rng.next() as u8;
+                input[at] = rng.next_u64() as u8;
             }
             3 if len > 1 => {
                 let (a, b) = (rng.below(len), rng.below(len));

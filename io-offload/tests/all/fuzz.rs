@@ -13,6 +13,7 @@ mod body {
     include!("../../fuzz/body.rs");
 }
 use body::{fuzz_http_response, fuzz_resp};
+use pappus_testkit::fuzz::Rng;
 
 /// Valid inputs the mutations start from (the first byte picks the limit).
 fn seeds() -> Vec<Vec<u8>> {
@@ -114,26 +115,6 @@ proptest! {
     }
 }
 
-/// xorshift64*: a tiny deterministic generator, so runs are reproducible by seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// Bytes the mutations insert: the framing's own vocabulary.
 const TOKENS: &[&[u8]] = &[
     b"\r\n",
@@ -168,7 +149,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
             }
             2 if len > 0 => {
                 let at = rng.below(len);
-                input[at] = rng.next() as u8;
+                input[at] = rng.next_u64() as u8;
             }
             3 => {
                 let other = &seeds[rng.below(seeds.len())];
