@@ -1,5 +1,6 @@
 //! A tiny deterministic generator for the stable fuzz harnesses that
-//! `cargo test` runs: a run is reproduced from its seed alone.
+//! `cargo test` runs, and the mutations they apply: a run is reproduced from
+//! its seed alone.
 
 /// xorshift64*: fast, deterministic, good enough to drive mutations.
 pub struct Rng(pub u64);
@@ -20,5 +21,57 @@ impl Rng {
         } else {
             (self.next_u64() % n as u64) as usize
         }
+    }
+}
+
+/// Largest input a mutation leaves (the harnesses test parsers, not memory).
+pub const MAX_INPUT_BYTES: usize = 64 * 1024;
+
+/// Applies one to eight random mutations to `input`: insert one of `tokens`,
+/// delete a run, overwrite a byte, duplicate a run, splice in a slice of one
+/// of `seeds`, swap two bytes, or truncate. The result is at most
+/// [`MAX_INPUT_BYTES`] long.
+pub fn mutate(rng: &mut Rng, input: &mut Vec<u8>, tokens: &[&[u8]], seeds: &[Vec<u8>]) {
+    for _ in 0..1 + rng.below(8) {
+        let len = input.len();
+        match rng.below(7) {
+            0 if !tokens.is_empty() => {
+                let t = tokens[rng.below(tokens.len())];
+                let at = rng.below(len + 1);
+                input.splice(at..at, t.iter().copied());
+            }
+            1 if len > 0 => {
+                let at = rng.below(len);
+                let n = 1 + rng.below((len - at).min(16));
+                input.drain(at..at + n);
+            }
+            2 if len > 0 => {
+                let at = rng.below(len);
+                input[at] = rng.next_u64() as u8;
+            }
+            3 if len > 0 => {
+                let at = rng.below(len);
+                let n = 1 + rng.below((len - at).min(64));
+                let chunk: Vec<u8> = input[at..at + n].to_vec();
+                let to = rng.below(len + 1);
+                input.splice(to..to, chunk);
+            }
+            4 if !seeds.is_empty() => {
+                let other = &seeds[rng.below(seeds.len())];
+                let from = rng.below(other.len() + 1);
+                let to = from + rng.below(other.len() - from + 1);
+                let at = rng.below(len + 1);
+                input.splice(at..at, other[from..to].iter().copied());
+            }
+            5 if len > 1 => {
+                let (a, b) = (rng.below(len), rng.below(len));
+                input.swap(a, b);
+            }
+            _ => {
+                let at = rng.below(len + 1);
+                input.truncate(at);
+            }
+        }
+        input.truncate(MAX_INPUT_BYTES);
     }
 }

@@ -12,7 +12,7 @@ mod body {
     include!("../../fuzz/body.rs");
 }
 use body::fuzz_one;
-use pappus_testkit::fuzz::Rng;
+use pappus_testkit::fuzz::{mutate, Rng};
 
 /// Every token the generated inputs are made of: the keywords and [`OTHER_TOKENS`].
 static TOKENS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
@@ -78,55 +78,6 @@ proptest! {
     }
 }
 
-fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
-    let rounds = 1 + rng.below(8);
-    for _ in 0..rounds {
-        let len = input.len();
-        match rng.below(7) {
-            0 => {
-                let t = TOKENS[rng.below(TOKENS.len())].as_bytes();
-                let at = rng.below(len + 1);
-                input.splice(at..at, t.iter().copied());
-            }
-            1 if len > 0 => {
-                let at = rng.below(len);
-                let n = 1 + rng.below((len - at).min(16));
-                input.drain(at..at + n);
-            }
-            2 if len > 0 => {
-                let at = rng.below(len);
-                input[at] = rng.next_u64() as u8;
-            }
-            3 if len > 0 => {
-                let at = rng.below(len);
-                let n = 1 + rng.below((len - at).min(64));
-                let chunk: Vec<u8> = input[at..at + n].to_vec();
-                let to = rng.below(len + 1);
-                input.splice(to..to, chunk);
-            }
-            4 => {
-                let other = &seeds[rng.below(seeds.len())];
-                let from = rng.below(other.len() + 1);
-                let to = from + rng.below(other.len() - from + 1);
-                let at = rng.below(len + 1);
-                input.splice(at..at, other[from..to].iter().copied());
-            }
-            5 if len > 1 => {
-                let a = rng.below(len);
-                let b = rng.below(len);
-                input.swap(a, b);
-            }
-            _ => {
-                let at = rng.below(len + 1);
-                input.truncate(at);
-            }
-        }
-        if input.len() > 64 * 1024 {
-            input.truncate(64 * 1024);
-        }
-    }
-}
-
 fn seeds() -> Vec<Vec<u8>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(dir)
@@ -141,13 +92,14 @@ fn seeds() -> Vec<Vec<u8>> {
 
 fn run_mutations(duration: Duration, seed: u64) -> u64 {
     let seeds = seeds();
+    let tokens: Vec<&[u8]> = TOKENS.iter().map(|t| t.as_bytes()).collect();
     let mut rng = Rng(seed | 1);
     let start = Instant::now();
     let mut runs = 0u64;
     while start.elapsed() < duration {
         let mut input = seeds[rng.below(seeds.len())].clone();
         for _ in 0..16 {
-            mutate(&mut rng, &mut input, &seeds);
+            mutate(&mut rng, &mut input, &tokens, &seeds);
             // Mostly valid UTF-8, so inputs get past the decoding check.
             let text = String::from_utf8_lossy(&input).into_owned();
             let result = std::panic::catch_unwind(|| fuzz_one(text.as_bytes()));

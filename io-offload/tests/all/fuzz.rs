@@ -13,7 +13,7 @@ mod body {
     include!("../../fuzz/body.rs");
 }
 use body::{fuzz_http_response, fuzz_resp};
-use pappus_testkit::fuzz::Rng;
+use pappus_testkit::fuzz::{mutate, Rng};
 
 /// Valid inputs the mutations start from (the first byte picks the limit).
 fn seeds() -> Vec<Vec<u8>> {
@@ -133,44 +133,6 @@ const TOKENS: &[&[u8]] = &[
     b"9223372036854775807",
 ];
 
-fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
-    for _ in 0..1 + rng.below(8) {
-        let len = input.len();
-        match rng.below(6) {
-            0 => {
-                let t = TOKENS[rng.below(TOKENS.len())];
-                let at = rng.below(len + 1);
-                input.splice(at..at, t.iter().copied());
-            }
-            1 if len > 0 => {
-                let at = rng.below(len);
-                let n = 1 + rng.below((len - at).min(16));
-                input.drain(at..at + n);
-            }
-            2 if len > 0 => {
-                let at = rng.below(len);
-                input[at] = rng.next_u64() as u8;
-            }
-            3 => {
-                let other = &seeds[rng.below(seeds.len())];
-                let from = rng.below(other.len() + 1);
-                let to = from + rng.below(other.len() - from + 1);
-                let at = rng.below(len + 1);
-                input.splice(at..at, other[from..to].iter().copied());
-            }
-            4 if len > 1 => {
-                let (a, b) = (rng.below(len), rng.below(len));
-                input.swap(a, b);
-            }
-            _ => {
-                let at = rng.below(len + 1);
-                input.truncate(at);
-            }
-        }
-        input.truncate(64 * 1024);
-    }
-}
-
 /// Runs mutations of the seeds through both bodies: `runs` inputs, or until
 /// `time` passes. Answers how many inputs ran.
 fn run_mutations(runs: u64, time: Duration, seed: u64) -> u64 {
@@ -181,7 +143,7 @@ fn run_mutations(runs: u64, time: Duration, seed: u64) -> u64 {
     while done < runs && start.elapsed() < time {
         let mut input = seeds[rng.below(seeds.len())].clone();
         for _ in 0..16 {
-            mutate(&mut rng, &mut input, &seeds);
+            mutate(&mut rng, &mut input, TOKENS, &seeds);
             let result = std::panic::catch_unwind(|| {
                 fuzz_http_response(&input);
                 fuzz_resp(&input);
