@@ -99,12 +99,6 @@ fn failure_status(kind: &str) -> StatusCode {
     }
 }
 
-/// The URI and rule of a `forbidden` cause (`forbidden: URI: RULE`, the I/O
-/// runtime's message); URIs hold no `": "`, so the first one ends the URI.
-fn forbidden_parts(cause: &str) -> Option<(&str, &str)> {
-    cause.strip_prefix("forbidden: ")?.split_once(": ")
-}
-
 impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> ApiError {
         let kind = error.kind();
@@ -185,6 +179,7 @@ impl From<EngineError> for ApiError {
                 shard,
                 cause,
                 kind,
+                refused,
                 wasi,
             } => {
                 let mut detail = json!({
@@ -196,11 +191,9 @@ impl From<EngineError> for ApiError {
                     "seed": wasi.seed,
                     "time": wasi.time_secs,
                 });
-                if let (Some((uri, rule)), Some(fields)) =
-                    (forbidden_parts(cause), detail.as_object_mut())
-                {
-                    fields.insert("uri".into(), uri.into());
-                    fields.insert("rule".into(), rule.into());
+                if let (Some(refused), Some(fields)) = (refused, detail.as_object_mut()) {
+                    fields.insert("uri".into(), refused.uri.as_str().into());
+                    fields.insert("rule".into(), refused.rule.as_str().into());
                 }
                 (failure_status(kind), detail)
             }

@@ -73,9 +73,14 @@ struct AppState {
     invocation_log: Arc<InvocationLog>,
     drain: Arc<Drain>,
     bodies: Arc<routes::BodyLimits>,
+    /// Registrations being read and compiled at once: one takes a permit
+    /// before its body is read, so waiting ones hold no body bytes.
+    registrations: Arc<tokio::sync::Semaphore>,
     default_limits: Limits,
     max_memory_bytes: Option<u64>,
     max_timeout: std::time::Duration,
+    /// Each tenant's I/O authority, whose refused calls `/metrics` counts.
+    authorities: Arc<std::collections::BTreeMap<String, Arc<pappus_io::Authority>>>,
 }
 
 /// Sets up logging to stderr at `info` (or as `RUST_LOG` says) in `format`.
@@ -201,9 +206,11 @@ pub async fn serve(
             config.max_body_bytes,
             config.max_body_bytes_in_flight,
         )),
+        registrations: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCKING_THREADS)),
         default_limits: config.default_limits,
         max_memory_bytes: config.max_memory_bytes,
         max_timeout: config.max_timeout,
+        authorities: Arc::new(config.authorities.clone()),
     };
     let app = routes::router(state);
     let stop = drain.clone();

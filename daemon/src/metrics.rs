@@ -83,8 +83,6 @@ struct Inner {
     invocations: BTreeMap<(String, String, String), u64>,
     latency: BTreeMap<Key, Histogram>,
     phases: [Histogram; PHASES.len()],
-    /// Invocations refused by the tenant's I/O authority, per tenant.
-    forbidden: BTreeMap<String, u64>,
 }
 
 /// The daemon's own counters. One mutex: updates are a few map operations per
@@ -151,9 +149,6 @@ impl Metrics {
             } else {
                 OTHER
             };
-        if outcome == "forbidden" {
-            *inner.forbidden.entry(tenant.to_owned()).or_default() += 1;
-        }
         *inner
             .invocations
             .entry((
@@ -176,7 +171,13 @@ impl Metrics {
     }
 
     /// Renders everything in the Prometheus text format.
-    pub fn render(&self, engine: EngineFigures, draining: bool) -> String {
+    /// `refused` is each configured tenant's count of refused I/O calls.
+    pub fn render(
+        &self,
+        engine: EngineFigures,
+        refused: &[(&str, u64)],
+        draining: bool,
+    ) -> String {
         let inner = match self.inner.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -215,9 +216,9 @@ impl Metrics {
             &mut out,
             "pappus_io_forbidden_total",
             "counter",
-            "Invocations failed because the tenant's I/O policy refused a call, by tenant.",
+            "I/O calls refused by the tenant's I/O policy, by tenant (every refused call).",
         );
-        for (tenant, n) in &inner.forbidden {
+        for (tenant, n) in refused {
             let _ = writeln!(
                 out,
                 "pappus_io_forbidden_total{{tenant=\"{}\"}} {n}",
@@ -356,7 +357,7 @@ mod tests {
         let metrics = Metrics::default();
         metrics.record("t", "c\"x", "ok", Duration::from_millis(3), None);
         metrics.record("t", "c\"x", "ok", Duration::from_secs(20), None);
-        let text = metrics.render(EngineFigures::default(), false);
+        let text = metrics.render(EngineFigures::default(), &[], false);
         assert!(text.contains(
             "pappus_invocations_total{tenant=\"t\",composition=\"c\\\"x\",outcome=\"ok\"} 2"
         ));

@@ -169,6 +169,20 @@ impl BodyLimits {
     }
 }
 
+/// The declared `Content-Length`, or `413` when it is over `limits.max`: a
+/// check on the header alone, made before admission so that an oversized
+/// request costs nothing more.
+fn refuse_oversized(headers: &HeaderMap, limits: &BodyLimits) -> Result<Option<u64>, ApiError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max as u64) {
+        return Err(ApiError::payload_too_large(limits.max));
+    }
+    Ok(declared)
+}
+
 /// Reads the whole body, answering `413` past `limits.max` bytes: at once when
 /// the declared `Content-Length` is too large, otherwise as soon as the bytes
 /// read exceed it (chunked bodies), so an oversized body is never buffered.
@@ -181,13 +195,7 @@ async fn read_body(
     limits: &BodyLimits,
 ) -> Result<Bytes, ApiError> {
     let limit = limits.max;
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::payload_too_large(limit));
-    }
+    let declared = refuse_oversized(headers, limits)?;
     let reserve = declared.unwrap_or(limit as u64).div_ceil(1024);
     let _reserved = match u32::try_from(reserve)
         .ok()
@@ -212,6 +220,22 @@ async fn read_body(
             format!("reading the request body: {error}"),
         )),
     }
+}
+
+/// Admits a registration: checks the declared length, then waits for one of
+/// the registration permits, so that the body is read only once there is a
+/// thread to compile it; the permit is held until the registration answers.
+async fn admit_registration(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    refuse_oversized(headers, &state.bodies)?;
+    state
+        .registrations
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::draining())
 }
 
 /// Runs a blocking engine call (compiling, fsync) on tokio's blocking pool so the

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use pappus_io::Authority;
 
+use crate::admitted::Admitted;
 use crate::executor::builtins::Io;
 use crate::executor::pool::Pool;
 use crate::executor::{Admission, CancelToken, Core, ShardBounds};
@@ -248,6 +249,7 @@ impl EngineBuilder {
             admission: std::sync::Mutex::new(Admission {
                 running: 0,
                 waiting: Default::default(),
+                reserved: 0,
                 draining: false,
             }),
             idle: std::sync::Condvar::new(),
@@ -494,7 +496,7 @@ impl Engine {
         let c = &core.counters;
         let (queue_depth, in_flight) = {
             let a = core.admission();
-            (a.waiting.len() as u64, a.running as u64)
+            ((a.waiting.len() + a.reserved) as u64, a.running as u64)
         };
         let io = core.io.as_ref().and_then(Io::stats);
         MetricsSnapshot {
@@ -644,9 +646,7 @@ impl Tenant {
     /// queue is full; [`Error::Draining`]; [`Error::Failure`] naming the
     /// composition, application, shard and cause when a shard fails.
     pub fn invoke(&self, composition: &str, inputs: Sets) -> Result<Invocation> {
-        let resolved = self.registry().resolve(&self.name, composition)?;
-        let (receiver, _cancel) = self.core().invoke(resolved, inputs, None, &self.name)?;
-        receiver.wait().unwrap_or_else(|| Err(shut_down()))
+        self.admit(composition)?.invoke(inputs, None)
     }
 
     /// Like [`invoke`](Self::invoke), with the seed and time WASI functions see
@@ -661,11 +661,7 @@ impl Tenant {
         inputs: Sets,
         wasi: WasiContext,
     ) -> Result<Invocation> {
-        let resolved = self.registry().resolve(&self.name, composition)?;
-        let (receiver, _cancel) = self
-            .core()
-            .invoke(resolved, inputs, Some(wasi), &self.name)?;
-        receiver.wait().unwrap_or_else(|| Err(shut_down()))
+        self.admit(composition)?.invoke(inputs, Some(wasi))
     }
 
     /// Like [`invoke`](Self::invoke), but answers a future that any executor
@@ -692,20 +688,30 @@ impl Tenant {
         inputs: Sets,
         wasi: Option<WasiContext>,
     ) -> InvocationFuture {
-        let started = self
-            .registry()
-            .resolve(&self.name, composition)
-            .and_then(|resolved| self.core().invoke(resolved, inputs, wasi, &self.name));
-        match started {
-            Ok((receiver, cancel)) => InvocationFuture {
-                state: Some(Ok(receiver)),
-                cancel: Some((cancel, self.core().clone())),
-            },
-            Err(e) => InvocationFuture {
-                state: Some(Err(e)),
-                cancel: None,
-            },
+        match self.admit(composition) {
+            Ok(admitted) => admitted.start(inputs, wasi),
+            Err(e) => InvocationFuture::failed(e),
         }
+    }
+
+    /// Admits an invocation of `composition` before its inputs exist: the
+    /// answer holds an execution slot (or a place in the queue) until it is
+    /// run with [`Admitted::invoke_async`] or dropped. A server takes it
+    /// before reading a request body, so that an overloaded engine refuses
+    /// the request without reading what the client sends.
+    ///
+    /// # Errors
+    /// [`Error::UnknownComposition`]; [`Error::Overloaded`] at once when every
+    /// execution slot and queue place is taken; [`Error::Draining`].
+    pub fn admit(&self, composition: &str) -> Result<Admitted> {
+        let resolved = self.registry().resolve(&self.name, composition)?;
+        let slot = self.core().admit()?;
+        Ok(Admitted::new(
+            self.core().clone(),
+            resolved,
+            slot,
+            self.name.clone(),
+        ))
     }
 
     /// The tenant's functions, by name.
@@ -761,7 +767,7 @@ impl Tenant {
     }
 }
 
-fn shut_down() -> Error {
+pub(crate) fn shut_down() -> Error {
     Error::Config {
         reason: "the engine shut down before the invocation answered".into(),
     }
@@ -775,6 +781,29 @@ pub struct InvocationFuture {
     /// Cancels the invocation if the future is dropped before its answer
     /// (the caller went away): nothing else would ever read it.
     cancel: Option<(CancelToken, Arc<Core>)>,
+}
+
+impl InvocationFuture {
+    /// The future of a started invocation, cancelled by `cancel` if dropped
+    /// before its answer.
+    pub(crate) fn started(
+        receiver: Receiver<Result<Invocation>>,
+        cancel: CancelToken,
+        core: Arc<Core>,
+    ) -> InvocationFuture {
+        InvocationFuture {
+            state: Some(Ok(receiver)),
+            cancel: Some((cancel, core)),
+        }
+    }
+
+    /// A future that is ready with `error`.
+    pub(crate) fn failed(error: Error) -> InvocationFuture {
+        InvocationFuture {
+            state: Some(Err(error)),
+            cancel: None,
+        }
+    }
 }
 
 impl Drop for InvocationFuture {

@@ -17,6 +17,16 @@ pub struct DiagnosticInfo {
     pub message: String,
 }
 
+/// An I/O call refused by the tenant's authority: the URI it named and the
+/// rule that refused it (the same whether the target exists or not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The URI the call named, as the composition gave it.
+    pub uri: String,
+    /// The rule of the tenant's I/O policy that refused it.
+    pub rule: String,
+}
+
 /// Everything that can go wrong in the engine.
 ///
 /// [`Error::kind`] gives a stable, machine-readable name for each variant.
@@ -110,6 +120,9 @@ pub enum Error {
         cause: String,
         /// The cause's kind (`"trap"`, `"timeout"`, `"memory_limit"`, ...).
         kind: &'static str,
+        /// With kind `"forbidden"`: the I/O call the tenant's authority
+        /// refused, as typed fields (never parsed back out of `cause`).
+        refused: Option<Box<Refusal>>,
         /// The seed and time of the failed invocation: give them back
         /// ([`Engine::invoke_with`](crate::Engine::invoke_with)) to replay it.
         /// Boxed to keep [`Error`] small on every `Result` path.

@@ -43,9 +43,44 @@ use pool::PoolHandle;
 use resolved::Resolved;
 
 pub(crate) struct Admission {
+    /// Invocations executing, and admitted ones holding an execution slot
+    /// while their caller prepares the inputs ([`Slot`]).
     pub running: usize,
     pub waiting: VecDeque<Arc<Exec>>,
+    /// Admitted invocations holding a place in the queue while their caller
+    /// prepares the inputs: counted against `queue_bound` with `waiting`.
+    pub reserved: usize,
     pub draining: bool,
+}
+
+/// An invocation's place in the admission: an execution slot, or a place in
+/// the queue. Taken by [`Core::admit`] before the caller has read its inputs,
+/// given to [`Core::run`]; dropping it unused gives it back.
+pub(crate) struct Slot {
+    core: Arc<Core>,
+    place: Option<Place>,
+}
+
+#[derive(Clone, Copy)]
+enum Place {
+    Running,
+    Queued,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        match self.place.take() {
+            // The slot passes to the next waiting invocation, if any.
+            Some(Place::Running) => self.core.finished(),
+            Some(Place::Queued) => {
+                let mut admission = self.core.admission();
+                admission.reserved = admission.reserved.saturating_sub(1);
+                drop(admission);
+                self.core.idle.notify_all();
+            }
+            None => {}
+        }
+    }
 }
 
 /// What every invocation shares: the sandbox runtime, the pools, counters.
@@ -70,11 +105,42 @@ impl Core {
         self.admission.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Admits an invocation of `resolved` with `inputs` (by set name) for
-    /// `tenant` (whose authority its builtin calls carry). Answers the
-    /// receiver of its answer and the token that cancels it.
-    pub(crate) fn invoke(
+    /// Admits an invocation: takes an execution slot if fewer than
+    /// `max_in_flight` invocations hold one, else a place in the queue if
+    /// fewer than `queue_bound` hold one; [`Error::Overloaded`] otherwise,
+    /// [`Error::Draining`] once draining.
+    pub(crate) fn admit(self: &Arc<Self>) -> Result<Slot> {
+        let mut admission = self.admission();
+        if admission.draining {
+            return Err(Error::Draining);
+        }
+        let place = if admission.running < self.max_in_flight {
+            admission.running += 1;
+            Place::Running
+        } else if admission.waiting.len() + admission.reserved < self.queue_bound {
+            admission.reserved += 1;
+            Place::Queued
+        } else {
+            drop(admission);
+            Counters::add(&self.counters.invocations_rejected, 1);
+            return Err(Error::Overloaded {
+                queue_bound: self.queue_bound,
+            });
+        };
+        Ok(Slot {
+            core: self.clone(),
+            place: Some(place),
+        })
+    }
+
+    /// Runs an invocation admitted with `slot` ([`admit`](Self::admit)) with `inputs` (by set
+    /// name) for `tenant` (whose authority its builtin calls carry):
+    /// starts it at once if the slot is an execution slot or one has freed
+    /// meanwhile, else queues it. Answers the receiver of its answer and the
+    /// token that cancels it. Invalid inputs give the slot back.
+    pub(crate) fn run(
         self: &Arc<Self>,
+        mut slot: Slot,
         resolved: Arc<Resolved>,
         inputs: Sets,
         wasi: Option<WasiContext>,
@@ -83,7 +149,7 @@ impl Core {
         let plan = &resolved.plan;
         let mut by_index: Vec<Vec<Item>> = vec![Vec::new(); plan.inputs.len()];
         for (name, items) in inputs {
-            let Some(slot) = plan
+            let Some(index) = plan
                 .inputs
                 .iter()
                 .position(|n| *n == name)
@@ -95,7 +161,7 @@ impl Core {
                     plan.inputs.join(", ")
                 )));
             };
-            *slot = items;
+            *index = items;
         }
         let (tx, rx) = oneshot::channel();
         let exec = Arc::new(Exec::new(
@@ -107,22 +173,26 @@ impl Core {
             self.authorities.get(tenant).cloned(),
         ));
         let cancel = exec.cancel_token();
-        let mut admission = self.admission();
-        if admission.draining {
-            return Err(Error::Draining);
-        }
-        if admission.running < self.max_in_flight {
-            admission.running += 1;
-            drop(admission);
-            exec.start();
-        } else if admission.waiting.len() < self.queue_bound {
-            admission.waiting.push_back(exec);
-        } else {
-            drop(admission);
-            Counters::add(&self.counters.invocations_rejected, 1);
-            return Err(Error::Overloaded {
-                queue_bound: self.queue_bound,
-            });
+        // From here the slot belongs to the invocation, which gives it back
+        // when it has answered (`finished`).
+        match slot.place.take() {
+            Some(Place::Running) => exec.start(),
+            Some(Place::Queued) => {
+                let mut admission = self.admission();
+                admission.reserved = admission.reserved.saturating_sub(1);
+                if admission.running < self.max_in_flight {
+                    admission.running += 1;
+                    drop(admission);
+                    exec.start();
+                } else {
+                    admission.waiting.push_back(exec);
+                }
+            }
+            None => {
+                return Err(Error::Config {
+                    reason: "an admission slot was used twice".into(),
+                })
+            }
         }
         Ok((rx, cancel))
     }
@@ -149,7 +219,7 @@ impl Core {
         let mut admission = self.admission();
         admission.draining = true;
         loop {
-            if admission.running == 0 && admission.waiting.is_empty() {
+            if admission.running == 0 && admission.waiting.is_empty() && admission.reserved == 0 {
                 return true;
             }
             let now = Instant::now();

@@ -85,6 +85,7 @@
 //! counters and gauges; [`EngineBuilder::on_event`] receives a trace event at
 //! every shard start and finish.
 
+mod admitted;
 mod engine;
 mod error;
 mod executor;
@@ -95,10 +96,11 @@ mod registry;
 mod spin;
 mod wiring;
 
+pub use admitted::Admitted;
 pub use engine::{
     Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_TENANT,
 };
-pub use error::{DiagnosticInfo, Error, Result};
+pub use error::{DiagnosticInfo, Error, Refusal, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::Signature as ModuleSignature;
 pub use pappus_isolation::{Limits, WasiContext, WasiSettings};

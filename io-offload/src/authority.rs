@@ -35,6 +35,8 @@ pub struct Authority {
     net: NetRules,
     s3: S3Access,
     redis: Option<String>,
+    /// Calls this authority refused (each one, not each invocation).
+    refused: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -88,6 +90,7 @@ impl Authority {
             net: NetRules::any(),
             s3: S3Access::Node,
             redis: Some(String::new()),
+            refused: AtomicU64::new(0),
         }
     }
 
@@ -145,6 +148,7 @@ impl Authority {
             net: NetRules::new(policy.http.public, &policy.http.allow).map_err(bad)?,
             s3: S3Access::Grants(grants),
             redis: policy.redis.as_ref().map(|r| r.prefix.clone()),
+            refused: AtomicU64::new(0),
         })
     }
 
@@ -158,6 +162,18 @@ impl Authority {
     /// [`Authority::local`], empty otherwise).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// How many calls made with this authority were refused with
+    /// [`Error::Forbidden`] so far: every refused call counts, however many
+    /// one invocation makes (the daemon's per-tenant metric).
+    pub fn refused_calls(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Counts one refused call ([`refused_calls`](Self::refused_calls)).
+    pub(crate) fn count_refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A number unique to this authority in the process (pool keys).

@@ -388,6 +388,7 @@ async fn run_call(ctx: Rc<Ctx>, authority: Arc<Authority>, call: Call, mut done:
         let res = builtin::run(&ctx, &authority, call).await;
         if let Err(e @ Error::Forbidden { .. }) = &res {
             ctx.shared.counters.add_forbidden();
+            authority.count_refused();
             if let Some(hook) = &ctx.config().on_forbidden {
                 (hook.0)(&authority, e);
             }

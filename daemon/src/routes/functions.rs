@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{blocking, json, read_body, Name};
+use super::{admit_registration, blocking, json, read_body, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
@@ -196,6 +196,7 @@ pub(super) async fn put(
     let params = RegisterParams::parse(raw.as_deref())?;
     let limits = params.limits.resolve(&state)?;
     let settings = params.settings(&name);
+    let _admitted = admit_registration(&state, &headers).await?;
     let module = read_body(&headers, body, &state.bodies).await?;
     let module_bytes = module.len();
     let engine = state.engine.clone();

@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{query, read_body, Name};
+use super::{query, read_body, refuse_oversized, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
@@ -128,38 +128,35 @@ pub(super) async fn invoke(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let raw = params.set.is_some();
-    // Admission before the body: an unknown composition is refused without
-    // reading (or buffering) what the client sends.
-    if state
-        .engine
-        .tenant(&tenant.0)
-        .get_composition(&composition)
-        .is_none()
-    {
-        // Still one entry of the tenant's log, as every refused invocation is.
-        let error = pappus_engine::Error::UnknownComposition {
-            name: composition.clone(),
-        };
-        state.invocation_log.record_error(
-            &tenant.0,
-            &composition,
-            SystemTime::now(),
-            Duration::ZERO,
-            &error,
-        );
-        return Err(error.into());
-    }
-    let body = read_body(&headers, body, &state.bodies).await?;
-    let inputs = inputs(&params, &headers, body)?;
-    let wasi = params.wasi();
-
+    // Cheap checks first: a declared length over the maximum is refused on
+    // its header.
+    refuse_oversized(&headers, &state.bodies)?;
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let result = state
-        .engine
-        .tenant(&tenant.0)
-        .invoke_async_with(&composition, inputs, wasi)
-        .await;
+    // Admission before the body: an unknown composition, or a full engine, is
+    // refused without reading (or buffering) what the client sends. The
+    // admitted invocation holds its execution slot (or queue place) while the
+    // body is read, and gives it back if reading fails.
+    let result = match state.engine.tenant(&tenant.0).admit(&composition) {
+        Err(error @ pappus_engine::Error::UnknownComposition { .. }) => {
+            // Still one entry of the tenant's log, as every refused invocation
+            // is; no metrics series for a name the client chose.
+            state.invocation_log.record_error(
+                &tenant.0,
+                &composition,
+                started_at,
+                started.elapsed(),
+                &error,
+            );
+            return Err(error.into());
+        }
+        Err(error) => Err(error),
+        Ok(admitted) => {
+            let body = read_body(&headers, body, &state.bodies).await?;
+            let inputs = inputs(&params, &headers, body)?;
+            admitted.invoke_async_with(inputs, params.wasi()).await
+        }
+    };
     let elapsed = started.elapsed();
 
     match result {

@@ -57,7 +57,14 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
         io_restarts: snapshot.io_restarts,
         io_unhealthy: state.engine.io_health().is_some_and(|h| !h.is_healthy()),
     };
-    let text = state.metrics.render(figures, state.drain.is_draining());
+    let refused: Vec<(&str, u64)> = state
+        .authorities
+        .iter()
+        .map(|(tenant, authority)| (tenant.as_str(), authority.refused_calls()))
+        .collect();
+    let text = state
+        .metrics
+        .render(figures, &refused, state.drain.is_draining());
     (
         StatusCode::OK,
         [(

@@ -18,7 +18,7 @@ use pappus_isolation::{CancelToken, OutputSet};
 
 use super::outcome::{Cause, ShardResult};
 use super::shards::Unit;
-use crate::Item;
+use crate::{Item, Refusal};
 
 /// The lazily started I/O runtime.
 pub(crate) struct Io {
@@ -110,12 +110,14 @@ pub(crate) fn dispatch(
                     builtin.name()
                 ),
                 kind: "io_unavailable",
+                refused: None,
             });
         }
         None => {
             return Err(Cause {
                 cause: format!("builtin `{}` requires the io runtime", builtin.name()),
                 kind: "io_unavailable",
+                refused: None,
             });
         }
     };
@@ -135,6 +137,13 @@ pub(crate) fn dispatch(
                 items,
             }]),
             Err(e) => Err(Cause {
+                refused: match &e {
+                    pappus_io::Error::Forbidden { uri, rule } => Some(Box::new(Refusal {
+                        uri: uri.clone(),
+                        rule: rule.clone(),
+                    })),
+                    _ => None,
+                },
                 cause: e.to_string(),
                 kind: e.kind(),
             }),

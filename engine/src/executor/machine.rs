@@ -716,6 +716,7 @@ impl Machine {
                     shard: shard_label(&resolved, info.node, &info.units),
                     cause: cause.cause,
                     kind: cause.kind,
+                    refused: cause.refused,
                     wasi: Box::new(self.wasi),
                 };
                 self.fail(fx, failure);

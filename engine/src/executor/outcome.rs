@@ -3,10 +3,14 @@
 
 use pappus_isolation::OutputSet;
 
+use crate::Refusal;
+
 /// Why a shard failed.
 pub(crate) struct Cause {
     pub cause: String,
     pub kind: &'static str,
+    /// The refused I/O call, when the tenant's authority refused one.
+    pub refused: Option<Box<Refusal>>,
 }
 
 impl Cause {
@@ -16,6 +20,7 @@ impl Cause {
         Cause {
             cause: "cancelled".into(),
             kind: "cancelled",
+            refused: None,
         }
     }
 }

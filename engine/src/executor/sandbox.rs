@@ -36,6 +36,7 @@ pub(crate) fn run(
         return Err(Cause {
             cause: "internal error: node out of range".into(),
             kind: "internal",
+            refused: None,
         });
     };
     let inputs: Vec<InputSet<'_>> = node
@@ -98,6 +99,7 @@ pub(crate) fn run(
         Err(e) => Err(Cause {
             cause: e.to_string(),
             kind: e.kind(),
+            refused: None,
         }),
     }
 }
@@ -116,5 +118,6 @@ fn undeclared_output(function: &Function, set: &str, declared: &[String]) -> Cau
             }
         ),
         kind: "undeclared_output",
+        refused: None,
     }
 }

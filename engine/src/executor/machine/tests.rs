@@ -454,6 +454,7 @@ fn transitions() {
                     let cause = Cause {
                         cause: "trap".into(),
                         kind: "trap",
+                        refused: None,
                     };
                     harness.machine.shard_done(shard, Err(cause))
                 }
