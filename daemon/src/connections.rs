@@ -1,7 +1,9 @@
-//! A bound on open client connections: the listener takes a permit before each
-//! `accept`, and the connection gives it back when it closes, so at most
-//! `max_connections` sockets are held for clients and a flood of connections
-//! waits in the kernel's backlog instead of exhausting file descriptors.
+//! A bound on open client connections: each accepted connection takes a
+//! permit and gives it back when it closes, so at most `max_connections`
+//! sockets are held for clients. A connection over the cap is answered at once
+//! with `429 overloaded` (`detail.limit: max_connections`) and closed, so a
+//! flood of connections neither exhausts file descriptors nor leaves clients
+//! waiting without an answer; the connections already open keep being served.
 //!
 //! Hand-written because axum's `serve` has no connection limit and tower's
 //! concurrency limits count requests, not sockets. Accept errors (such as
@@ -15,14 +17,34 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::serve::Listener;
+use std::time::Duration;
+
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Connections over the cap being answered at once; beyond it they are
+/// closed without an answer (each answer holds a socket for a moment).
+const MAX_REFUSING: usize = 64;
+
+/// How long a refused connection is kept open for its request to arrive, so
+/// that closing it does not reset the answer away; then it is closed anyway.
+const REFUSE_LINGER: Duration = Duration::from_secs(1);
+
+/// The answer to a connection over the cap, in the shape of every error answer.
+const REFUSAL: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\n\
+content-type: application/json\r\n\
+retry-after: 1\r\n\
+connection: close\r\n\
+content-length: 138\r\n\
+\r\n\
+{\"error\":{\"detail\":{\"limit\":\"max_connections\"},\"kind\":\"overloaded\",\"message\":\"too many open connections (max_connections); retry later\"}}\n";
 
 /// A TCP listener that holds at most `max` connections open at once.
 pub(crate) struct LimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    refusing: Arc<Semaphore>,
 }
 
 impl LimitedListener {
@@ -31,8 +53,64 @@ impl LimitedListener {
         LimitedListener {
             inner,
             permits: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
+            refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
         }
     }
+}
+
+impl LimitedListener {
+    /// Answers a connection over the cap with [`REFUSAL`] and closes it, on a
+    /// task of its own so that accepting goes on.
+    fn refuse(&self, stream: TcpStream, addr: SocketAddr) {
+        tracing::warn!(%addr, "connection refused: max_connections reached");
+        let Ok(permit) = Arc::clone(&self.refusing).try_acquire_owned() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let _permit = permit;
+            if write_all(&stream, REFUSAL).await.is_err() {
+                return;
+            }
+            let mut stream = stream;
+            if std::future::poll_fn(|cx| Pin::new(&mut stream).poll_shutdown(cx))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            // Read what the client sent until it closes (or a moment passes):
+            // closing with unread data would reset the connection and could
+            // discard the answer before the client reads it.
+            let mut sink = [0u8; 4096];
+            let _ = tokio::time::timeout(REFUSE_LINGER, async {
+                loop {
+                    if stream.readable().await.is_err() {
+                        return;
+                    }
+                    match stream.try_read(&mut sink) {
+                        Ok(0) => return,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => return,
+                    }
+                }
+            })
+            .await;
+        });
+    }
+}
+
+/// Writes all of `bytes` to `stream`.
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Listener for LimitedListener {
@@ -40,19 +118,21 @@ impl Listener for LimitedListener {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Counted, SocketAddr) {
-        let permit = match Arc::clone(&self.permits).acquire_owned().await {
-            Ok(permit) => permit,
-            // The semaphore is never closed; if it were, accept nothing more.
-            Err(_) => std::future::pending().await,
-        };
-        let (stream, addr) = Listener::accept(&mut self.inner).await;
-        (
-            Counted {
-                stream,
-                _permit: permit,
-            },
-            addr,
-        )
+        loop {
+            let (stream, addr) = Listener::accept(&mut self.inner).await;
+            match Arc::clone(&self.permits).try_acquire_owned() {
+                Ok(permit) => {
+                    return (
+                        Counted {
+                            permit: Some(permit),
+                            stream,
+                        },
+                        addr,
+                    )
+                }
+                Err(_) => self.refuse(stream, addr),
+            }
+        }
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -60,10 +140,12 @@ impl Listener for LimitedListener {
     }
 }
 
-/// A client connection holding one of the listener's permits until dropped.
+/// A client connection holding one of the listener's permits until it shuts
+/// down or is dropped. The permit goes back before the socket is shut down, so
+/// a client that saw the connection end can open another at once.
 pub(crate) struct Counted {
+    permit: Option<OwnedSemaphorePermit>,
     stream: TcpStream,
-    _permit: OwnedSemaphorePermit,
 }
 
 impl AsyncRead for Counted {
@@ -90,7 +172,9 @@ impl AsyncWrite for Counted {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        let this = self.get_mut();
+        this.permit.take();
+        Pin::new(&mut this.stream).poll_shutdown(cx)
     }
 
     fn poll_write_vectored(
@@ -103,5 +187,31 @@ impl AsyncWrite for Counted {
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::REFUSAL;
+
+    #[test]
+    fn the_refusal_is_a_complete_overloaded_answer() {
+        let mut headers = [httparse::EMPTY_HEADER; 8];
+        let mut response = httparse::Response::new(&mut headers);
+        let head = match response.parse(REFUSAL) {
+            Ok(httparse::Status::Complete(n)) => n,
+            other => panic!("incomplete: {other:?}"),
+        };
+        assert_eq!(response.code, Some(429));
+        let length = response
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+            .and_then(|h| std::str::from_utf8(h.value).ok()?.parse::<usize>().ok());
+        let body = &REFUSAL[head..];
+        assert_eq!(length, Some(body.len()));
+        let json: serde_json::Value = serde_json::from_slice(body).expect("JSON body");
+        assert_eq!(json["error"]["kind"], "overloaded");
+        assert_eq!(json["error"]["detail"]["limit"], "max_connections");
     }
 }

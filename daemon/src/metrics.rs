@@ -123,6 +123,8 @@ pub struct EngineFigures {
     pub io_restarts: u64,
     /// 1 while the I/O runtime is started and not every thread is serving.
     pub io_unhealthy: bool,
+    /// Request body bytes reserved by bodies being read (in 1 KiB steps).
+    pub body_bytes_in_flight: u64,
 }
 
 impl Metrics {
@@ -319,6 +321,12 @@ impl Metrics {
                 "gauge",
                 "1 while an I/O thread is not serving.",
                 u64::from(engine.io_unhealthy),
+            ),
+            (
+                "pappus_body_bytes_in_flight",
+                "gauge",
+                "Request body bytes being read, as reserved from max_body_bytes_in_flight.",
+                engine.body_bytes_in_flight,
             ),
             (
                 "pappus_draining",

@@ -154,6 +154,8 @@ pub(super) struct BodyLimits {
     pub(super) max: usize,
     /// Permits of 1 KiB for bodies being read, over all requests.
     pub(super) in_flight: tokio::sync::Semaphore,
+    /// The permits `in_flight` started with.
+    permits: usize,
 }
 
 impl BodyLimits {
@@ -165,7 +167,14 @@ impl BodyLimits {
         BodyLimits {
             max,
             in_flight: tokio::sync::Semaphore::new(permits),
+            permits,
         }
+    }
+
+    /// Body bytes reserved by requests being read now.
+    pub(super) fn bytes_in_flight(&self) -> u64 {
+        let reserved = self.permits.saturating_sub(self.in_flight.available_permits());
+        (reserved as u64).saturating_mul(1024)
     }
 }
 
@@ -207,7 +216,8 @@ async fn read_body(
                 StatusCode::TOO_MANY_REQUESTS,
                 "overloaded",
                 "too many request body bytes are being read at once (max_body_bytes_in_flight); retry later",
-            ))
+            )
+            .with_detail(serde_json::json!({ "limit": "max_body_bytes_in_flight" })))
         }
     };
     match Limited::new(body, limit).collect().await {

@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod backpressure;
+mod bounds;
 mod config;
 mod errors;
 mod lifecycle;

@@ -30,13 +30,34 @@ impl Daemon {
 
     /// [`Daemon::start`] with extra environment variables.
     pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Daemon::launch(dir, args, env, None)
+    }
+
+    /// [`Daemon::start`] with the process's limit on open files
+    /// (`RLIMIT_NOFILE`) lowered to `limit`.
+    pub fn start_with_open_file_limit(dir: &Path, args: &[&str], limit: u64) -> Daemon {
+        Daemon::launch(dir, args, &[], Some(limit))
+    }
+
+    fn launch(dir: &Path, args: &[&str], env: &[(&str, &str)], nofile: Option<u64>) -> Daemon {
         let log = dir.join("daemon.log");
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .expect("open daemon log");
-        let mut command = Command::new(crate::pappus_binary());
+        // With a file limit, a shell lowers it and then becomes the daemon.
+        let mut command = match nofile {
+            None => Command::new(crate::pappus_binary()),
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(crate::pappus_binary());
+                shell
+            }
+        };
         command
             .arg("serve")
             .arg("--listen")

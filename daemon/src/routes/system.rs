@@ -56,6 +56,7 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
         io_task_panics: snapshot.io_task_panics,
         io_restarts: snapshot.io_restarts,
         io_unhealthy: state.engine.io_health().is_some_and(|h| !h.is_healthy()),
+        body_bytes_in_flight: state.bodies.bytes_in_flight(),
     };
     let refused: Vec<(&str, u64)> = state
         .authorities
