@@ -438,3 +438,102 @@ fn running_out_of_file_descriptors_fails_the_call_and_the_daemon_keeps_serving()
     )
     .expect(200);
 }
+
+/// Sends `bytes` on a fresh connection and reads what comes back until the
+/// daemon closes it: the answer's status line, if there was one.
+fn raw_exchange(node: &Node, bytes: &[u8]) -> String {
+    let mut stream = TcpStream::connect(node.daemon.addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        .expect("read timeout");
+    // The daemon may answer and close before reading everything.
+    let _ = stream.write_all(bytes);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn hostile_request_text_gets_typed_answers_and_the_daemon_keeps_serving() {
+    let node = node(&[]);
+    node.shout("alpha");
+    node.shout("beta");
+    let invoke = |body: &[u8]| node.call("alpha", "POST", "/v1/compositions/Shout/invoke", body);
+
+    // JSON inputs nested 100,000 deep, in an item and as a set.
+    let deep = format!(
+        r#"{{"Text": [{{"data": "x", "extra": {}1{}}}]}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let nested_set = format!(r#"{{"Text": {}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+    for body in [deep.as_bytes(), nested_set.as_bytes()] {
+        let answer = invoke(body);
+        answer.expect(400);
+        assert_eq!(answer.error_kind(), "invalid_input", "{}", answer.text());
+    }
+    // Numbers no item key can hold.
+    for key in ["1e400", "99999999999999999999999999", "-1", "1.5"] {
+        let body = format!(r#"{{"Text": [{{"data": "x", "key": {key}}}]}}"#);
+        let answer = invoke(body.as_bytes());
+        answer.expect(400);
+        assert_eq!(answer.error_kind(), "invalid_input", "{key}: {}", answer.text());
+    }
+
+    // Composition text built to nest or to be huge: refused with diagnostics.
+    let texts = [
+        "(".repeat(200_000),
+        format!(
+            "composition A (X) => (Y) {{ {} }}",
+            "{".repeat(100_000)
+        ),
+        format!(
+            "function f (in) => (out);\ncomposition A (X) => (Y) {{ f (in = each X{}) => (Y = out); }}",
+            "[0]".repeat(50_000)
+        ),
+        format!(
+            "composition A{} (X) => (Y) {{ }}",
+            "9".repeat(100_000)
+        ),
+        "composition A (X) => (Y) { 99999999999999999999999999999 (in = each X) => (Y = out); }"
+            .to_owned(),
+    ];
+    for text in &texts {
+        let answer = node.call("alpha", "PUT", "/v1/compositions", text.as_bytes());
+        answer.expect(400);
+        assert_eq!(answer.error_kind(), "diagnostics", "{}", answer.text());
+    }
+
+    // A 1 MiB query string and ten thousand headers: refused by the HTTP
+    // layer with a 4xx status, not a crash.
+    let long_query = format!(
+        "GET /v1/functions?{} HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\n\r\n",
+        "a".repeat(1 << 20),
+        bearer("alpha")
+    );
+    let many_headers = format!(
+        "GET /v1/functions HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..10_000)
+            .map(|i| format!("X-H{i}: v\r\n"))
+            .collect::<String>()
+    );
+    let huge_header = format!(
+        "GET /v1/functions HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "v".repeat(1 << 20)
+    );
+    for request in [long_query, many_headers, huge_header] {
+        let status = raw_exchange(&node, request.as_bytes());
+        assert!(
+            status.is_empty() || status.contains(" 4"),
+            "unexpected answer {status:?}"
+        );
+    }
+
+    node.daemon.get("/healthz").expect(200);
+    node.shouts("alpha", "after alpha's attempts");
+    node.shouts("beta", "beta unaffected");
+}

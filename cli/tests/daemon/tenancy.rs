@@ -183,14 +183,16 @@ fn a_tenant_cannot_read_files_outside_its_roots() {
         refused(&node.load("alpha", &existing), &existing),
         refused(&node.load("alpha", &missing), &missing)
     );
-    // The data directory is denied even to a tenant whose policy does not
-    // mention it, counted per tenant.
+    // Every refused call is counted for the tenant that made it: alpha made
+    // eight (six, then two with and without a target), beta three.
     let text = node.daemon.get("/metrics").text();
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("pappus_io_forbidden_total{tenant=\"alpha\"} ")),
-        "{text}"
-    );
+    for line in [
+        "pappus_io_forbidden_total{tenant=\"alpha\"} 8",
+        "pappus_io_forbidden_total{tenant=\"beta\"} 3",
+        "pappus_io_forbidden_calls_total 11",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing: {text}");
+    }
     node.beta_still_works();
 }
 

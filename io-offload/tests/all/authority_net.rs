@@ -74,10 +74,20 @@ fn loopback_private_and_special_addresses_are_refused_by_default() {
         "0x7f.1".to_owned(),
         "localhost".to_owned(),
         "LOCALHOST".to_owned(),
+        "0177.0.0.1".to_owned(),
+        "0x7f000001".to_owned(),
+        "127.1".to_owned(),
+        "[0:0:0:0:0:ffff:7f00:1]".to_owned(),
+        "[::127.0.0.1]".to_owned(),
+        "[64:ff9b::7f00:1]".to_owned(),
+        "[2002:7f00:1::]".to_owned(),
     ] {
         let uri = format!("http://{host}:{port}/secret");
         assert_error(fetch_as(&rt, &auth, &uri), "forbidden", &uri);
     }
+    // A link-local address with a zone is not a URI this runtime accepts.
+    let zoned = format!("http://[fe80::1%25lo]:{port}/secret");
+    assert_error(fetch_as(&rt, &auth, &zoned), "invalid_uri", &zoned);
     assert_eq!(
         hits.load(Ordering::SeqCst),
         0,
@@ -224,4 +234,30 @@ fn redirects_to_loopback_are_not_followed() {
     let answer: serde_json::Value = serde_json::from_slice(&answer[0].data).unwrap();
     assert_eq!(answer["status"], 302);
     assert_eq!(target_hits.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn each_refused_call_is_counted_on_its_authority() {
+    let (addr, hits) = counting_server();
+    let rt = runtime();
+    let refusing = public_only();
+    let other = public_only();
+    for i in 0..3 {
+        let uri = format!("http://127.0.0.1:{}/{i}", addr.port());
+        assert_error(fetch_as(&rt, &refusing, &uri), "forbidden", &uri);
+    }
+    // One call naming several refused URIs is one refused call.
+    let res = rt.call_as(
+        &refusing,
+        Call::Fetch {
+            uris: vec![
+                Item::new("a", 0, format!("http://127.0.0.1:{}/a", addr.port())),
+                Item::new("b", 1, format!("http://127.0.0.1:{}/b", addr.port())),
+            ],
+        },
+    );
+    assert!(matches!(res, Err(pappus_io::Error::Forbidden { .. })));
+    assert_eq!(refusing.refused_calls(), 4);
+    assert_eq!(other.refused_calls(), 0);
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
 }
