@@ -239,6 +239,14 @@ impl Authority {
             S3Access::Node => return node.ok_or_else(not_configured),
             S3Access::Grants(grants) => grants,
         };
+        // A `.` or `..` segment could be resolved by a store or a proxy on
+        // the way to another key than the one the prefixes were checked on.
+        if key.split('/').any(|segment| segment == "." || segment == "..") {
+            return Err(forbidden(
+                uri,
+                format!("key {key:?} has `.` or `..` segments"),
+            ));
+        }
         let Some(grant) = grants.iter().find(|g| g.bucket == bucket) else {
             return Err(forbidden(uri, format!("bucket {bucket:?} is not granted")));
         };

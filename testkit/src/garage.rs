@@ -20,6 +20,19 @@ pub struct Garage {
     pub secret_key: String,
     /// A bucket that exists and is empty at start.
     pub bucket: String,
+    /// The `garage` binary and its configuration, for [`Garage::bucket_with_key`].
+    bin: PathBuf,
+    conf: PathBuf,
+}
+
+/// An access key of its own for one bucket ([`Garage::bucket_with_key`]).
+pub struct BucketKey {
+    /// The bucket, created empty.
+    pub bucket: String,
+    /// Access key id with read and write on that bucket only.
+    pub access_key: String,
+    /// Its secret.
+    pub secret_key: String,
 }
 
 const KEY_ID: &str = "GK0123456789abcdef01234567";
@@ -114,5 +127,39 @@ api_bind_addr = "127.0.0.1:{admin}"
         access_key: KEY_ID.into(),
         secret_key: SECRET.into(),
         bucket: BUCKET.into(),
+        bin,
+        conf: conf_path,
+    }
+}
+
+impl Garage {
+    /// Creates `bucket` and a key of its own (named after it) that may read
+    /// and write it and nothing else, as each tenant of a node would have.
+    /// With `node_access`, the store's first key ([`Garage::access_key`]) may
+    /// read and write it too.
+    pub fn bucket_with_key(&self, bucket: &str, node_access: bool) -> BucketKey {
+        // Garage wants `GK` and 24 hex digits, and a 64-hex-digit secret;
+        // derived from the bucket's name, so each bucket gets its own.
+        let digest: String = bucket
+            .bytes()
+            .chain(std::iter::repeat(0))
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let access_key = format!("GK{digest}");
+        let secret_key = format!("{digest}{digest}{}", &digest[..16]);
+        let cli = |args: &[&str]| garage_cli(&self.bin, &self.conf, args);
+        let key_name = format!("key-{bucket}");
+        cli(&["key", "import", "--yes", "-n", &key_name, &access_key, &secret_key]);
+        cli(&["bucket", "create", bucket]);
+        cli(&["bucket", "allow", "--read", "--write", bucket, "--key", &key_name]);
+        if node_access {
+            cli(&["bucket", "allow", "--read", "--write", bucket, "--key", "pappus"]);
+        }
+        BucketKey {
+            bucket: bucket.to_owned(),
+            access_key,
+            secret_key,
+        }
     }
 }

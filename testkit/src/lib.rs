@@ -19,7 +19,7 @@ pub mod redis;
 
 pub use faults::{read_head, stalling_server, tcp_server, truncating_server};
 pub use files::{file_uri, pattern, put_file};
-pub use garage::{garage, Garage};
+pub use garage::{garage, BucketKey, Garage};
 pub use guest::{functions_dir, repo_root, wasm, wasm_path};
 pub use nginx::{nginx, nginx_serving};
 pub use process::{free_port, Server};
