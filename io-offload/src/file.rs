@@ -75,7 +75,7 @@ fn check_opened(
     fd: &OwnedFd,
     want: Want,
     child: Option<&OsStr>,
-) -> Result<()> {
+) -> Result<sys::FdKind> {
     let raw = fd.as_raw_fd();
     let kind = sys::fd_kind(raw).map_err(|source| Error::Io {
         uri: uri.to_owned(),
@@ -107,7 +107,7 @@ fn check_opened(
             format!("the path leads to the denied path {}", denied.display()),
         ));
     }
-    Ok(())
+    Ok(kind)
 }
 
 /// The components of a relative path, all normal (the authority refused `..`).
@@ -173,7 +173,16 @@ pub(crate) async fn read(
     .await
     .map_err(|e| open_error(uri, "opening", e, deadline))?;
     drop(root);
-    check_opened(auth, uri, &fd, Want::File, None)?;
+    let kind = check_opened(auth, uri, &fd, Want::File, None)?;
+    // Another name of a hard-linked file may lie outside the root (a denied
+    // file linked into it); only the local user may read one. Writes never
+    // go through an existing link: they replace the name (`write`).
+    if access.beneath && kind.links > 1 {
+        return Err(forbidden(
+            uri,
+            "the file has other hard links, which may lie outside its root",
+        ));
+    }
     let size = ops::file_size(&ctx.driver, &fd, at)
         .await
         .map_err(|e| io_error(uri, "inspecting", e, deadline))?;

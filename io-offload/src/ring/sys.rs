@@ -93,6 +93,8 @@ pub(crate) struct FdKind {
     pub(crate) file_type: u32,
     /// The file system's magic number (`statfs.f_type`).
     pub(crate) fs_magic: i64,
+    /// Hard links to the file (`st_nlink`).
+    pub(crate) links: u64,
 }
 
 /// `fstat` and `fstatfs` of `fd`: plain system calls on an open descriptor,
@@ -117,5 +119,10 @@ pub(crate) fn fd_kind(fd: RawFd) -> io::Result<FdKind> {
             reason = "f_type's width differs between targets"
         )]
         fs_magic: fs.f_type as i64,
+        #[allow(
+            clippy::unnecessary_cast,
+            reason = "st_nlink's width differs between targets"
+        )]
+        links: st.st_nlink as u64,
     })
 }

@@ -309,3 +309,47 @@ fn invalid_file_policies_are_refused() {
         assert_eq!(e.kind(), "config", "{e}");
     }
 }
+
+#[test]
+fn hard_links_into_a_root_are_not_read_and_writes_do_not_go_through_them() {
+    let t = tree();
+    let auth = tenant(&t);
+    let rt = runtime();
+    // An operator's hard link from a root to a file outside it (a tenant
+    // cannot make one), and to a denied file.
+    std::fs::hard_link(t.outside.join("secret.txt"), t.root.join("in/linked")).unwrap();
+    std::fs::hard_link(t.root.join("in/private/key"), t.root.join("in/linked-key")).unwrap();
+    for name in ["linked", "linked-key"] {
+        let via = uri(&t.root.join("in").join(name));
+        assert!(forbidden_rule(fetch_as(&rt, &auth, &via), &via).contains("hard link"));
+    }
+    // A store over a hard-linked name replaces the name, not the other file.
+    std::fs::hard_link(t.outside.join("secret.txt"), t.root.join("out/linked")).unwrap();
+    store_as(&rt, &auth, &uri(&t.root.join("out/linked")), b"replaced").unwrap();
+    assert_eq!(std::fs::read(t.outside.join("secret.txt")).unwrap(), b"secret");
+    assert_eq!(std::fs::read(t.root.join("out/linked")).unwrap(), b"replaced");
+    // A file with one name still reads.
+    assert_eq!(
+        fetch_as(&rt, &auth, &uri(&t.root.join("in/a.txt"))).unwrap()[0].data,
+        &b"mine"[..]
+    );
+}
+
+#[test]
+fn file_uris_naming_a_host_are_refused() {
+    let t = tree();
+    let auth = tenant(&t);
+    let rt = runtime();
+    let path = t.root.join("in/a.txt").display().to_string();
+    for u in [
+        format!("file://evil.example{path}"),
+        format!("file://127.0.0.1{path}"),
+    ] {
+        assert_error(fetch_as(&rt, &auth, &u), "invalid_uri", &u);
+    }
+    // `localhost` is the local machine: judged by the path as any other.
+    let local = format!("file://localhost{path}");
+    assert_eq!(fetch_as(&rt, &auth, &local).unwrap()[0].data, &b"mine"[..]);
+    let outside = format!("file://localhost{}", t.outside.join("secret.txt").display());
+    forbidden_rule(fetch_as(&rt, &auth, &outside), &outside);
+}
