@@ -28,6 +28,8 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * MIB;
 /// Default bound on the time SIGTERM waits for in-flight work: 30 s.
 pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 30_000;
+/// Default time a client may take to send a request's head or body: 30 s.
+pub const DEFAULT_CLIENT_TIMEOUT_MS: u64 = 30_000;
 /// Default invocation queue bound, the engine's own default.
 pub const DEFAULT_QUEUE_BOUND: usize = 1024;
 /// Default cap on a function's deadline: 60 s. Deadlines hold a compute thread,
@@ -77,7 +79,7 @@ pub struct Settings {
     /// Largest request body in bytes; larger ones get 413 [default: 16 MiB].
     #[arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<u64>,
-    /// Client connections open at once; more wait in the listen backlog
+    /// Client connections open at once; more are answered 429 and closed
     /// [default: 512].
     #[arg(long, env = "PAPPUS_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
@@ -85,6 +87,11 @@ pub struct Settings {
     /// does not fit gets 429 [default: 256 MiB].
     #[arg(long, env = "PAPPUS_MAX_BODY_BYTES_IN_FLIGHT", value_name = "BYTES")]
     pub max_body_bytes_in_flight: Option<u64>,
+    /// How long a client may take to send a request's head (after connecting
+    /// or after its previous answer) and, once admitted, its body; an idle
+    /// connection is then closed, a late body answered 408 [default: 30000].
+    #[arg(long, env = "PAPPUS_CLIENT_TIMEOUT_MS", value_name = "MS")]
+    pub client_timeout_ms: Option<u64>,
     /// How long SIGTERM waits for in-flight work before exiting [default: 30000].
     #[arg(long, env = "PAPPUS_DRAIN_TIMEOUT_MS", value_name = "MS")]
     pub drain_timeout_ms: Option<u64>,
@@ -185,6 +192,7 @@ impl Settings {
                 .max_body_bytes_in_flight
                 .or(lower.max_body_bytes_in_flight),
             drain_timeout_ms: self.drain_timeout_ms.or(lower.drain_timeout_ms),
+            client_timeout_ms: self.client_timeout_ms.or(lower.client_timeout_ms),
             function_memory_mib: self.function_memory_mib.or(lower.function_memory_mib),
             function_timeout_ms: self.function_timeout_ms.or(lower.function_timeout_ms),
             function_max_output_mib: self
@@ -234,6 +242,8 @@ pub struct Config {
     pub max_body_bytes_in_flight: u64,
     /// Bound on the drain after SIGTERM/SIGINT.
     pub drain_timeout: Duration,
+    /// How long a client may take to send a request's head or body.
+    pub client_timeout: Duration,
     /// Limits of a function registered without explicit ones.
     pub default_limits: Limits,
     /// Cap on a function's memory limit; `None` leaves the engine default.
@@ -365,6 +375,12 @@ impl Config {
             max_body_bytes_in_flight: settings
                 .max_body_bytes_in_flight
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT),
+            client_timeout: Duration::from_millis(
+                match settings.client_timeout_ms {
+                    Some(0) => bail!("client_timeout_ms must be at least 1"),
+                    other => other.unwrap_or(DEFAULT_CLIENT_TIMEOUT_MS),
+                },
+            ),
             drain_timeout: Duration::from_millis(
                 settings
                     .drain_timeout_ms

@@ -5,6 +5,12 @@
 //! flood of connections neither exhausts file descriptors nor leaves clients
 //! waiting without an answer; the connections already open keep being served.
 //!
+//! A connection must also send a request's head within `client_timeout` of
+//! opening or of its previous answer; an idle or trickling one is closed, so
+//! that holding every connection open costs a client its connections, not the
+//! node its clients. While a request of it is being handled (tracked by the
+//! [`track_requests`] middleware) no such deadline runs.
+//!
 //! Hand-written because axum's `serve` has no connection limit and tower's
 //! concurrency limits count requests, not sockets. Accept errors (such as
 //! `EMFILE`) are handled by axum's `TcpListener` listener: it logs, waits a
@@ -17,7 +23,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::serve::Listener;
+use std::future::Future as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::serve::IncomingStream;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -45,15 +59,18 @@ pub(crate) struct LimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
     refusing: Arc<Semaphore>,
+    client_timeout: Duration,
 }
 
 impl LimitedListener {
-    /// Wraps `inner`, allowing `max` connections (at least 1).
-    pub(crate) fn new(inner: TcpListener, max: usize) -> LimitedListener {
+    /// Wraps `inner`, allowing `max` connections (at least 1), each idle for
+    /// at most `client_timeout` between requests.
+    pub(crate) fn new(inner: TcpListener, max: usize, client_timeout: Duration) -> LimitedListener {
         LimitedListener {
             inner,
             permits: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
             refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
+            client_timeout,
         }
     }
 }
@@ -126,6 +143,9 @@ impl Listener for LimitedListener {
                         Counted {
                             permit: Some(permit),
                             stream,
+                            idle: Box::pin(tokio::time::sleep(self.client_timeout)),
+                            client_timeout: self.client_timeout,
+                            requests: Arc::default(),
                         },
                         addr,
                     )
@@ -146,6 +166,52 @@ impl Listener for LimitedListener {
 pub(crate) struct Counted {
     permit: Option<OwnedSemaphorePermit>,
     stream: TcpStream,
+    /// When the connection is closed if no request is being handled.
+    idle: Pin<Box<tokio::time::Sleep>>,
+    client_timeout: Duration,
+    requests: Arc<Requests>,
+}
+
+/// The requests of one connection being handled, shared with the
+/// [`track_requests`] middleware through [`Connection`].
+#[derive(Debug, Default)]
+pub(crate) struct Requests {
+    handling: AtomicUsize,
+    /// Set when a request finished: the idle deadline starts again.
+    finished: AtomicBool,
+}
+
+/// The connection a request came on, as axum's connect info.
+#[derive(Clone, Debug)]
+pub(crate) struct Connection(Arc<Requests>);
+
+impl Connected<IncomingStream<'_, LimitedListener>> for Connection {
+    fn connect_info(stream: IncomingStream<'_, LimitedListener>) -> Connection {
+        Connection(Arc::clone(&stream.io().requests))
+    }
+}
+
+/// Counts the request as being handled on its connection until it has
+/// answered, so that its connection's idle deadline does not run meanwhile.
+pub(crate) async fn track_requests(request: Request, next: Next) -> Response {
+    let Some(ConnectInfo(Connection(requests))) =
+        request.extensions().get::<ConnectInfo<Connection>>().cloned()
+    else {
+        return next.run(request).await;
+    };
+    requests.handling.fetch_add(1, Ordering::AcqRel);
+    let _handling = Handling(requests);
+    next.run(request).await
+}
+
+/// Ends the handling of one request when dropped (answered or cancelled).
+struct Handling(Arc<Requests>);
+
+impl Drop for Handling {
+    fn drop(&mut self) {
+        self.0.finished.store(true, Ordering::Release);
+        self.0.handling.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl AsyncRead for Counted {
@@ -154,7 +220,27 @@ impl AsyncRead for Counted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+        let this = self.get_mut();
+        match Pin::new(&mut this.stream).poll_read(cx, buf) {
+            Poll::Pending => {}
+            ready => return ready,
+        }
+        // Waiting for the client: a deadline runs unless a request is being
+        // handled, from the last answer (or the connection's start).
+        if this.requests.handling.load(Ordering::Acquire) > 0 {
+            return Poll::Pending;
+        }
+        if this.requests.finished.swap(false, Ordering::AcqRel) {
+            let deadline = tokio::time::Instant::now() + this.client_timeout;
+            this.idle.as_mut().reset(deadline);
+        }
+        match this.idle.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no request within client_timeout_ms",
+            ))),
+        }
     }
 }
 

@@ -205,6 +205,7 @@ pub async fn serve(
         bodies: Arc::new(routes::BodyLimits::new(
             config.max_body_bytes,
             config.max_body_bytes_in_flight,
+            config.client_timeout,
         )),
         registrations: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCKING_THREADS)),
         default_limits: config.default_limits,
@@ -212,9 +213,15 @@ pub async fn serve(
         max_timeout: config.max_timeout,
         authorities: Arc::new(config.authorities.clone()),
     };
-    let app = routes::router(state);
+    let app = routes::router(state)
+        .layer(axum::middleware::from_fn(connections::track_requests))
+        .into_make_service_with_connect_info::<connections::Connection>();
     let stop = drain.clone();
-    let listener = connections::LimitedListener::new(listener, config.max_connections);
+    let listener = connections::LimitedListener::new(
+        listener,
+        config.max_connections,
+        config.client_timeout,
+    );
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stop.finished().await;
     });

@@ -156,11 +156,14 @@ pub(super) struct BodyLimits {
     pub(super) in_flight: tokio::sync::Semaphore,
     /// The permits `in_flight` started with.
     permits: usize,
+    /// How long an admitted request's body may take to arrive.
+    timeout: std::time::Duration,
 }
 
 impl BodyLimits {
     /// `max` bytes per body, `in_flight` bytes over all bodies being read.
-    pub(super) fn new(max: usize, in_flight: u64) -> BodyLimits {
+    /// `timeout` for reading one body.
+    pub(super) fn new(max: usize, in_flight: u64, timeout: std::time::Duration) -> BodyLimits {
         let permits = usize::try_from(in_flight.div_ceil(1024))
             .unwrap_or(usize::MAX)
             .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
@@ -168,6 +171,7 @@ impl BodyLimits {
             max,
             in_flight: tokio::sync::Semaphore::new(permits),
             permits,
+            timeout,
         }
     }
 
@@ -220,7 +224,17 @@ async fn read_body(
             .with_detail(serde_json::json!({ "limit": "max_body_bytes_in_flight" })))
         }
     };
-    match Limited::new(body, limit).collect().await {
+    // A body trickled in (holding an execution slot) is cut off.
+    let Ok(collected) = tokio::time::timeout(limits.timeout, Limited::new(body, limit).collect()).await
+    else {
+        return Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive within client_timeout_ms",
+        )
+        .with_detail(serde_json::json!({ "limit": "client_timeout_ms" })));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
             Err(ApiError::payload_too_large(limit))

@@ -537,3 +537,50 @@ fn hostile_request_text_gets_typed_answers_and_the_daemon_keeps_serving() {
     node.shouts("alpha", "after alpha's attempts");
     node.shouts("beta", "beta unaffected");
 }
+
+#[test]
+fn idle_and_trickling_clients_are_cut_off_and_their_places_reused() {
+    let node = node(&[
+        "--max-connections",
+        "1",
+        "--client-timeout-ms",
+        "300",
+        "--max-in-flight",
+        "1",
+        "--queue-bound",
+        "0",
+    ]);
+    // One connection, answered once and then idle, holds the only place.
+    let mut idle = Held::open(&node);
+    idle.get("alpha", "/v1/functions").expect(200);
+    node.daemon.get("/healthz").expect(429);
+    // The daemon closes it after client_timeout_ms without a request...
+    idle.read_to_end();
+    // ...and its place serves the next client.
+    node.shout("beta");
+
+    // A request head trickled in and never finished is cut off the same way.
+    let mut trickle = Held::open(&node);
+    trickle.send("GET /v1/functions HTTP/1.1\r\nHost: x\r\nX-Slow: ", b"");
+    trickle.read_to_end();
+    node.daemon.get("/healthz").expect(200);
+
+    // An admitted body that stops arriving: 408, and the execution slot it
+    // held is free again.
+    let mut slow = Held::open(&node);
+    slow.send(
+        &format!(
+            "POST /v1/compositions/Shout/invoke HTTP/1.1\r\nHost: x\r\n\
+             Authorization: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n",
+            bearer("beta")
+        ),
+        br#"{"Text": "#,
+    );
+    let late = slow.answer();
+    late.expect(408);
+    assert_eq!(late.error_kind(), "request_timeout");
+    assert_eq!(detail(&late)["limit"], "client_timeout_ms");
+    drop(slow);
+    node.shouts("beta", "slot free again");
+}
