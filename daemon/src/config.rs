@@ -375,12 +375,10 @@ impl Config {
             max_body_bytes_in_flight: settings
                 .max_body_bytes_in_flight
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT),
-            client_timeout: Duration::from_millis(
-                match settings.client_timeout_ms {
-                    Some(0) => bail!("client_timeout_ms must be at least 1"),
-                    other => other.unwrap_or(DEFAULT_CLIENT_TIMEOUT_MS),
-                },
-            ),
+            client_timeout: Duration::from_millis(match settings.client_timeout_ms {
+                Some(0) => bail!("client_timeout_ms must be at least 1"),
+                other => other.unwrap_or(DEFAULT_CLIENT_TIMEOUT_MS),
+            }),
             drain_timeout: Duration::from_millis(
                 settings
                     .drain_timeout_ms

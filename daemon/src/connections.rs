@@ -194,8 +194,10 @@ impl Connected<IncomingStream<'_, LimitedListener>> for Connection {
 /// Counts the request as being handled on its connection until it has
 /// answered, so that its connection's idle deadline does not run meanwhile.
 pub(crate) async fn track_requests(request: Request, next: Next) -> Response {
-    let Some(ConnectInfo(Connection(requests))) =
-        request.extensions().get::<ConnectInfo<Connection>>().cloned()
+    let Some(ConnectInfo(Connection(requests))) = request
+        .extensions()
+        .get::<ConnectInfo<Connection>>()
+        .cloned()
     else {
         return next.run(request).await;
     };

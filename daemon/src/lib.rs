@@ -217,11 +217,8 @@ pub async fn serve(
         .layer(axum::middleware::from_fn(connections::track_requests))
         .into_make_service_with_connect_info::<connections::Connection>();
     let stop = drain.clone();
-    let listener = connections::LimitedListener::new(
-        listener,
-        config.max_connections,
-        config.client_timeout,
-    );
+    let listener =
+        connections::LimitedListener::new(listener, config.max_connections, config.client_timeout);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stop.finished().await;
     });

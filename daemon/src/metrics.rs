@@ -174,12 +174,7 @@ impl Metrics {
 
     /// Renders everything in the Prometheus text format.
     /// `refused` is each configured tenant's count of refused I/O calls.
-    pub fn render(
-        &self,
-        engine: EngineFigures,
-        refused: &[(&str, u64)],
-        draining: bool,
-    ) -> String {
+    pub fn render(&self, engine: EngineFigures, refused: &[(&str, u64)], draining: bool) -> String {
         let inner = match self.inner.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),

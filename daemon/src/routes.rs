@@ -177,14 +177,16 @@ impl BodyLimits {
 
     /// Body bytes reserved by requests being read now.
     pub(super) fn bytes_in_flight(&self) -> u64 {
-        let reserved = self.permits.saturating_sub(self.in_flight.available_permits());
+        let reserved = self
+            .permits
+            .saturating_sub(self.in_flight.available_permits());
         (reserved as u64).saturating_mul(1024)
     }
 }
 
 /// The declared `Content-Length`, or `413` when it is over `limits.max`: a
-/// check on the header alone, made before admission so that an oversized
-/// request costs nothing more.
+/// check on the header alone, so that an oversized request is refused without
+/// reading any of it.
 fn refuse_oversized(headers: &HeaderMap, limits: &BodyLimits) -> Result<Option<u64>, ApiError> {
     let declared = headers
         .get(CONTENT_LENGTH)
@@ -225,7 +227,8 @@ async fn read_body(
         }
     };
     // A body trickled in (holding an execution slot) is cut off.
-    let Ok(collected) = tokio::time::timeout(limits.timeout, Limited::new(body, limit).collect()).await
+    let Ok(collected) =
+        tokio::time::timeout(limits.timeout, Limited::new(body, limit).collect()).await
     else {
         return Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,

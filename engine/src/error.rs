@@ -116,8 +116,9 @@ pub enum Error {
         application: String,
         /// The shard: its keys or item names per input.
         shard: String,
-        /// The cause, as reported by the sandbox or the I/O runtime.
-        cause: String,
+        /// The cause, as reported by the sandbox or the I/O runtime (boxed,
+        /// with `wasi` and `refused`, to keep [`Error`] small).
+        cause: Box<str>,
         /// The cause's kind (`"trap"`, `"timeout"`, `"memory_limit"`, ...).
         kind: &'static str,
         /// With kind `"forbidden"`: the I/O call the tenant's authority

@@ -241,7 +241,10 @@ impl Authority {
         };
         // A `.` or `..` segment could be resolved by a store or a proxy on
         // the way to another key than the one the prefixes were checked on.
-        if key.split('/').any(|segment| segment == "." || segment == "..") {
+        if key
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+        {
             return Err(forbidden(
                 uri,
                 format!("key {key:?} has `.` or `..` segments"),

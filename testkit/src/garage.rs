@@ -150,11 +150,23 @@ impl Garage {
         let secret_key = format!("{digest}{digest}{}", &digest[..16]);
         let cli = |args: &[&str]| garage_cli(&self.bin, &self.conf, args);
         let key_name = format!("key-{bucket}");
-        cli(&["key", "import", "--yes", "-n", &key_name, &access_key, &secret_key]);
+        cli(&[
+            "key",
+            "import",
+            "--yes",
+            "-n",
+            &key_name,
+            &access_key,
+            &secret_key,
+        ]);
         cli(&["bucket", "create", bucket]);
-        cli(&["bucket", "allow", "--read", "--write", bucket, "--key", &key_name]);
+        cli(&[
+            "bucket", "allow", "--read", "--write", bucket, "--key", &key_name,
+        ]);
         if node_access {
-            cli(&["bucket", "allow", "--read", "--write", bucket, "--key", "pappus"]);
+            cli(&[
+                "bucket", "allow", "--read", "--write", bucket, "--key", "pappus",
+            ]);
         }
         BucketKey {
             bucket: bucket.to_owned(),

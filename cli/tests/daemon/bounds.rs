@@ -239,10 +239,7 @@ fn body_bytes_in_flight_are_bounded_and_the_other_tenant_is_still_served() {
         ),
         &vec![b'a'; size / 2],
     );
-    wait_for_metric(
-        &node.daemon,
-        &format!("pappus_body_bytes_in_flight {size}"),
-    );
+    wait_for_metric(&node.daemon, &format!("pappus_body_bytes_in_flight {size}"));
 
     // Beta's 512 KiB body does not fit beside it: refused before it is read.
     let big = vec![b'b'; 512 * 1024];
@@ -295,8 +292,13 @@ fn an_overloaded_daemon_answers_429_without_reading_the_body() {
         "1",
     ]);
     node.shout("beta");
-    node.call("alpha", "PUT", "/v1/functions/spin?timeout_ms=3000", &wasm("spin"))
-        .expect(201);
+    node.call(
+        "alpha",
+        "PUT",
+        "/v1/functions/spin?timeout_ms=3000",
+        &wasm("spin"),
+    )
+    .expect(201);
     node.call(
         "alpha",
         "PUT",
@@ -355,7 +357,9 @@ composition Stuck (In) => (Out) {
     // Nothing of either body was held.
     let metrics = node.daemon.get("/metrics").text();
     assert!(
-        metrics.lines().any(|l| l == "pappus_body_bytes_in_flight 0"),
+        metrics
+            .lines()
+            .any(|l| l == "pappus_body_bytes_in_flight 0"),
         "{metrics}"
     );
 
@@ -389,7 +393,8 @@ fn open_files_are_bounded_below_the_process_limit() {
     // 600 files fetched at once by a process that may open 256: the I/O
     // runtime holds at most 32 of them, so every fetch succeeds.
     let node = node_with(&["--io-max-open-files", "32"], Some(256));
-    node.call("beta", "PUT", "/v1/compositions", LOAD).expect(201);
+    node.call("beta", "PUT", "/v1/compositions", LOAD)
+        .expect(201);
     let inputs = many_files(&node, 600);
     let answer = node.call(
         "beta",
@@ -408,7 +413,8 @@ fn running_out_of_file_descriptors_fails_the_call_and_the_daemon_keeps_serving()
     // descriptors (EMFILE).
     let node = node_with(&["--io-max-open-files", "4096"], Some(256));
     node.shout("alpha");
-    node.call("beta", "PUT", "/v1/compositions", LOAD).expect(201);
+    node.call("beta", "PUT", "/v1/compositions", LOAD)
+        .expect(201);
     let inputs = many_files(&node, 600);
     let answer = node.call(
         "beta",
@@ -470,7 +476,11 @@ fn hostile_request_text_gets_typed_answers_and_the_daemon_keeps_serving() {
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    let nested_set = format!(r#"{{"Text": {}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+    let nested_set = format!(
+        r#"{{"Text": {}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     for body in [deep.as_bytes(), nested_set.as_bytes()] {
         let answer = invoke(body);
         answer.expect(400);
@@ -481,7 +491,12 @@ fn hostile_request_text_gets_typed_answers_and_the_daemon_keeps_serving() {
         let body = format!(r#"{{"Text": [{{"data": "x", "key": {key}}}]}}"#);
         let answer = invoke(body.as_bytes());
         answer.expect(400);
-        assert_eq!(answer.error_kind(), "invalid_input", "{key}: {}", answer.text());
+        assert_eq!(
+            answer.error_kind(),
+            "invalid_input",
+            "{key}: {}",
+            answer.text()
+        );
     }
 
     // Composition text built to nest or to be huge: refused with diagnostics.

@@ -125,9 +125,11 @@ fn each_tenant_uses_its_own_s3_key_on_its_own_bucket_and_prefixes() {
     }
 
     // Each reads and writes its own bucket within its prefixes.
-    node.save("alpha", "s3://alpha-b/out/x", "alpha's data").expect(200);
+    node.save("alpha", "s3://alpha-b/out/x", "alpha's data")
+        .expect(200);
     assert_eq!(node.loaded("alpha", "s3://alpha-b/out/x"), "alpha's data");
-    node.save("beta", "s3://beta-b/in/y", "beta's data").expect(200);
+    node.save("beta", "s3://beta-b/in/y", "beta's data")
+        .expect(200);
     node.save("beta", "s3://beta-b/shared/z", "beta's shared data")
         .expect(200);
     assert_eq!(node.loaded("beta", "s3://beta-b/in/y"), "beta's data");
@@ -170,7 +172,11 @@ fn each_tenant_uses_its_own_s3_key_on_its_own_bucket_and_prefixes() {
         let cause = detail["cause"].as_str().unwrap_or_default();
         assert!(cause.contains("403"), "{}", answer.text());
     }
-    assert!(!shared.text().contains("beta's shared data"), "{}", shared.text());
+    assert!(
+        !shared.text().contains("beta's shared data"),
+        "{}",
+        shared.text()
+    );
     assert_eq!(
         node.loaded("beta", "s3://beta-b/shared/z"),
         "beta's shared data"

@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{query, read_body, refuse_oversized, Name};
+use super::{query, read_body, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
@@ -128,15 +128,13 @@ pub(super) async fn invoke(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let raw = params.set.is_some();
-    // Cheap checks first: a declared length over the maximum is refused on
-    // its header.
-    refuse_oversized(&headers, &state.bodies)?;
     let started_at = SystemTime::now();
     let started = Instant::now();
     // Admission before the body: an unknown composition, or a full engine, is
     // refused without reading (or buffering) what the client sends. The
     // admitted invocation holds its execution slot (or queue place) while the
-    // body is read, and gives it back if reading fails.
+    // body is read (a declared length over the maximum is refused first, on
+    // its header), and gives it back if reading fails.
     let result = match state.engine.tenant(&tenant.0).admit(&composition) {
         Err(error @ pappus_engine::Error::UnknownComposition { .. }) => {
             // Still one entry of the tenant's log, as every refused invocation

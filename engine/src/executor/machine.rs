@@ -714,7 +714,7 @@ impl Machine {
                     composition: path.to_string(),
                     application: resolved.labels.get(info.node).cloned().unwrap_or_default(),
                     shard: shard_label(&resolved, info.node, &info.units),
-                    cause: cause.cause,
+                    cause: cause.cause.into_boxed_str(),
                     kind: cause.kind,
                     refused: cause.refused,
                     wasi: Box::new(self.wasi),

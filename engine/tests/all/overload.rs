@@ -151,5 +151,8 @@ fn admission_holds_a_slot_before_the_inputs_exist() {
     });
     assert!(drained.0.is_ok(), "{:?}", drained.0);
     assert!(drained.1);
-    assert!(matches!(tenant.admit("Up").map(|_| ()), Err(Error::Draining)));
+    assert!(matches!(
+        tenant.admit("Up").map(|_| ()),
+        Err(Error::Draining)
+    ));
 }

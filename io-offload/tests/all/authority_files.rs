@@ -326,8 +326,14 @@ fn hard_links_into_a_root_are_not_read_and_writes_do_not_go_through_them() {
     // A store over a hard-linked name replaces the name, not the other file.
     std::fs::hard_link(t.outside.join("secret.txt"), t.root.join("out/linked")).unwrap();
     store_as(&rt, &auth, &uri(&t.root.join("out/linked")), b"replaced").unwrap();
-    assert_eq!(std::fs::read(t.outside.join("secret.txt")).unwrap(), b"secret");
-    assert_eq!(std::fs::read(t.root.join("out/linked")).unwrap(), b"replaced");
+    assert_eq!(
+        std::fs::read(t.outside.join("secret.txt")).unwrap(),
+        b"secret"
+    );
+    assert_eq!(
+        std::fs::read(t.root.join("out/linked")).unwrap(),
+        b"replaced"
+    );
     // A file with one name still reads.
     assert_eq!(
         fetch_as(&rt, &auth, &uri(&t.root.join("in/a.txt"))).unwrap()[0].data,
