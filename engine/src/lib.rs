@@ -16,7 +16,9 @@
 //! `pappus` command (`pappus-cli`, in `cli/`) is built on both.
 //!
 //! [`Engine::invoke`] blocks; [`Engine::invoke_async`] returns a future that
-//! needs no particular runtime. A blocking caller spins for up to 50 µs before
+//! needs no particular runtime. [`Tenant::admit`] takes the execution slot
+//! before the inputs exist (a server admits before reading a body) and answers
+//! an [`Admitted`] that runs with them later. A blocking caller spins for up to 50 µs before
 //! parking, and while such callers are active one idle compute thread does the
 //! same for the next job: a sandbox call takes microseconds, about what a thread
 //! wake-up costs, so two wake-ups per call would otherwise double a small call's

@@ -144,6 +144,14 @@ fn redis_keys_live_in_each_tenants_namespace() {
     // b cannot climb out of its namespace by naming a's full key.
     assert_eq!(get(&b, "tenant/a/user"), None);
     assert_eq!(get(&b, "../a/user"), None);
+    // Nor by smuggling a command into a key: keys travel as counted strings.
+    put(&b, "k\r\nSET tenant/a/user evil\r\n", "v");
+    put(
+        &b,
+        "*3\r\n$3\r\nSET\r\n$11\r\ntenant/a/user\r\n$4\r\nevil",
+        "v",
+    );
+    assert_eq!(get(&a, "user").as_deref(), Some(&b"alice"[..]));
     // On the server, each key carries its tenant's prefix.
     let local = Arc::new(Authority::local());
     assert_eq!(get(&local, "tenant/a/user").as_deref(), Some(&b"alice"[..]));
