@@ -11,8 +11,8 @@ use crate::executor::resolved::Resolved;
 use crate::executor::{Core, Slot};
 use crate::{Invocation, Result, Sets, WasiContext};
 
-/// An admitted invocation of one composition, from [`Tenant::admit`]
-/// (`crate::Tenant::admit`). It holds its execution slot, or its place in the
+/// An admitted invocation of one composition, from
+/// [`Tenant::admit`](crate::Tenant::admit). It holds its execution slot, or its place in the
 /// queue, until it runs; dropping it unused gives the slot back.
 #[must_use = "an admitted invocation holds its slot until it runs or is dropped"]
 pub struct Admitted {
