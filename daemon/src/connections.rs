@@ -5,10 +5,10 @@
 //! flood of connections neither exhausts file descriptors nor leaves clients
 //! waiting without an answer; the connections already open keep being served.
 //!
-//! A connection must also send a request's head within `client_timeout` of
-//! opening or of its previous answer; an idle or trickling one is closed, so
-//! that holding every connection open costs a client its connections, not the
-//! node its clients. While a request of it is being handled (tracked by the
+//! A connection must also send a request's head, and take its answer, within
+//! `client_timeout` of opening or of its previous answer; an idle, trickling
+//! or non-reading one is closed, so that holding every connection open costs a
+//! client its connections, not the node its clients. While a request of it is being handled (tracked by the
 //! [`track_requests`] middleware) no such deadline runs.
 //!
 //! Hand-written because axum's `serve` has no connection limit and tower's
@@ -216,6 +216,38 @@ impl Drop for Handling {
     }
 }
 
+impl Counted {
+    /// Whether the client kept the connection waiting (for a request, or to
+    /// take an answer) past its deadline. No deadline runs while a request is
+    /// being handled; the next one starts when it has answered (or when the
+    /// connection opened).
+    fn waited_too_long(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.requests.handling.load(Ordering::Acquire) > 0 {
+            return false;
+        }
+        if self.requests.finished.swap(false, Ordering::AcqRel) {
+            let deadline = tokio::time::Instant::now() + self.client_timeout;
+            self.idle.as_mut().reset(deadline);
+        }
+        self.idle.as_mut().poll(cx).is_ready()
+    }
+
+    /// `poll`'s answer, or a timeout if it is pending past the deadline.
+    fn bounded<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match poll {
+            Poll::Pending if self.waited_too_long(cx) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client kept the connection waiting longer than client_timeout_ms",
+            ))),
+            other => other,
+        }
+    }
+}
+
 impl AsyncRead for Counted {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -223,26 +255,8 @@ impl AsyncRead for Counted {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.stream).poll_read(cx, buf) {
-            Poll::Pending => {}
-            ready => return ready,
-        }
-        // Waiting for the client: a deadline runs unless a request is being
-        // handled, from the last answer (or the connection's start).
-        if this.requests.handling.load(Ordering::Acquire) > 0 {
-            return Poll::Pending;
-        }
-        if this.requests.finished.swap(false, Ordering::AcqRel) {
-            let deadline = tokio::time::Instant::now() + this.client_timeout;
-            this.idle.as_mut().reset(deadline);
-        }
-        match this.idle.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "no request within client_timeout_ms",
-            ))),
-        }
+        let poll = Pin::new(&mut this.stream).poll_read(cx, buf);
+        this.bounded(cx, poll)
     }
 }
 
@@ -252,11 +266,15 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.bounded(cx, poll)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_flush(cx);
+        this.bounded(cx, poll)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -270,7 +288,9 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.bounded(cx, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
