@@ -242,13 +242,13 @@ impl Metrics {
             (
                 "pappus_queue_depth",
                 "gauge",
-                "Invocations waiting in the admission queue.",
+                "Invocations waiting in the admission queue (admitted ones reading their body included).",
                 engine.queue_depth,
             ),
             (
                 "pappus_in_flight_invocations",
                 "gauge",
-                "Invocations being executed.",
+                "Invocations holding an execution slot (executing, or admitted and reading their body).",
                 engine.in_flight,
             ),
             (

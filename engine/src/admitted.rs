@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use pappus_io::Authority;
+
 use crate::engine::{shut_down, InvocationFuture};
 use crate::executor::resolved::Resolved;
 use crate::executor::{Core, Slot};
@@ -19,7 +21,8 @@ pub struct Admitted {
     core: Arc<Core>,
     resolved: Arc<Resolved>,
     slot: Slot,
-    tenant: String,
+    /// The tenant's I/O authority; `None`: the I/O runtime's default.
+    authority: Option<Arc<Authority>>,
 }
 
 impl Admitted {
@@ -27,13 +30,13 @@ impl Admitted {
         core: Arc<Core>,
         resolved: Arc<Resolved>,
         slot: Slot,
-        tenant: String,
+        authority: Option<Arc<Authority>>,
     ) -> Admitted {
         Admitted {
             core,
             resolved,
             slot,
-            tenant,
+            authority,
         }
     }
 
@@ -60,13 +63,13 @@ impl Admitted {
     pub(crate) fn invoke(self, inputs: Sets, wasi: Option<WasiContext>) -> Result<Invocation> {
         let (receiver, _cancel) =
             self.core
-                .run(self.slot, self.resolved, inputs, wasi, &self.tenant)?;
+                .run(self.slot, self.resolved, inputs, wasi, self.authority)?;
         receiver.wait().unwrap_or_else(|| Err(shut_down()))
     }
 
     pub(crate) fn start(self, inputs: Sets, wasi: Option<WasiContext>) -> InvocationFuture {
         let core = self.core.clone();
-        match core.run(self.slot, self.resolved, inputs, wasi, &self.tenant) {
+        match core.run(self.slot, self.resolved, inputs, wasi, self.authority) {
             Ok((receiver, cancel)) => InvocationFuture::started(receiver, cancel, core),
             Err(e) => InvocationFuture::failed(e),
         }

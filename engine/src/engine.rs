@@ -706,11 +706,12 @@ impl Tenant {
     pub fn admit(&self, composition: &str) -> Result<Admitted> {
         let resolved = self.registry().resolve(&self.name, composition)?;
         let slot = self.core().admit()?;
+        let authority = self.core().authorities.get(&self.name).cloned();
         Ok(Admitted::new(
             self.core().clone(),
             resolved,
             slot,
-            self.name.clone(),
+            authority,
         ))
     }
 

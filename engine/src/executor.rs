@@ -133,8 +133,9 @@ impl Core {
         })
     }
 
-    /// Runs an invocation admitted with `slot` ([`admit`](Self::admit)) with `inputs` (by set
-    /// name) for `tenant` (whose authority its builtin calls carry):
+    /// Runs an invocation admitted with `slot` ([`admit`](Self::admit)) with
+    /// `inputs` (by set name), its builtin calls carrying `authority` (`None`:
+    /// the I/O runtime's default):
     /// starts it at once if the slot is an execution slot or one has freed
     /// meanwhile, else queues it. Answers the receiver of its answer and the
     /// token that cancels it. Invalid inputs give the slot back.
@@ -144,7 +145,7 @@ impl Core {
         resolved: Arc<Resolved>,
         inputs: Sets,
         wasi: Option<WasiContext>,
-        tenant: &str,
+        authority: Option<Arc<Authority>>,
     ) -> Result<(Receiver<Result<Invocation>>, CancelToken)> {
         let plan = &resolved.plan;
         let mut by_index: Vec<Vec<Item>> = vec![Vec::new(); plan.inputs.len()];
@@ -170,7 +171,7 @@ impl Core {
             by_index,
             tx,
             wasi.unwrap_or_else(WasiContext::fresh),
-            self.authorities.get(tenant).cloned(),
+            authority,
         ));
         let cancel = exec.cancel_token();
         // From here the slot belongs to the invocation, which gives it back

@@ -30,9 +30,11 @@ pub struct Timings {
 pub struct MetricsSnapshot {
     /// Sandboxes created (one per function shard run).
     pub sandboxes_created: u64,
-    /// Invocations waiting for admission (gauge).
+    /// Invocations waiting for an execution slot, [`Admitted`](crate::Admitted)
+    /// ones holding a queue place included (gauge).
     pub queue_depth: u64,
-    /// Invocations executing (gauge).
+    /// Invocations holding an execution slot: executing, or
+    /// [`Admitted`](crate::Admitted) and not run yet (gauge).
     pub in_flight: u64,
     /// Compute jobs waiting for a compute thread (gauge).
     pub compute_queue_depth: u64,
