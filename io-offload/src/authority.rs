@@ -216,6 +216,33 @@ impl Authority {
         &self.denied
     }
 
+    /// Whether the URL host `host` may be looked up at all: a name for this
+    /// machine (`localhost`, `*.localhost`) is judged as the loopback
+    /// addresses whatever the resolver would say, so that it is refused the
+    /// same way (`forbidden`) where it does not resolve.
+    pub(crate) fn check_host(&self, uri: &str, host: &str, port: u16) -> Result<()> {
+        if !addrs::is_localhost_name(host) {
+            return Ok(());
+        }
+        let loopback = [
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+        ];
+        let mut denial = None;
+        for addr in loopback {
+            match self.net.check(host, addr) {
+                Ok(()) => return Ok(()),
+                Err(rule) => {
+                    denial.get_or_insert(rule);
+                }
+            }
+        }
+        Err(forbidden(
+            uri,
+            format!("{host} names this machine: {}", denial.unwrap_or_default()),
+        ))
+    }
+
     /// Whether `addr`, reached as `host` in `uri`, may be connected to.
     pub(crate) fn check_addr(&self, uri: &str, host: &str, addr: SocketAddr) -> Result<()> {
         self.net

@@ -62,6 +62,9 @@ pub(crate) async fn connect(
             }
         }
     };
+    if let Some(authority) = authority {
+        authority.check_host(uri, host, port)?;
+    }
     let mut addrs = resolve(ctx, host, port).await.map_err(failed)?;
     if let Some(authority) = authority {
         let mut denial = None;

@@ -237,6 +237,37 @@ fn loopback_is_refused_unless_allowed() {
     ] {
         refused(&node.load("alpha", &uri), &uri);
     }
+    // The same service under every other spelling of a loopback, unspecified
+    // or private address: refused by the address connected to.
+    let port = node
+        .nginx_url
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    for host in [
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+        "0.0.0.0",
+        "[::]",
+        "2130706433",
+        "0x7f.1",
+        "0x7f000001",
+        "0177.0.0.1",
+        "127.1",
+        "localhost.",
+        "LocalHost",
+        "[fd00::1]",
+        "[fe80::1]",
+        "100.64.0.1",
+        "192.168.0.1",
+        "172.16.0.1",
+    ] {
+        let uri = format!("http://{host}:{port}/hello.txt");
+        let answer = node.load("alpha", &uri);
+        assert!(!answer.text().contains("hello from loopback"), "{uri}");
+        refused(&answer, &uri);
+    }
     let allowed = node.load("beta", &hello);
     allowed.expect(200);
     assert!(

@@ -78,6 +78,18 @@ impl NetRules {
     }
 }
 
+/// Whether `host` is a name that always means this machine (RFC 6761):
+/// `localhost` or a name under it, in any case, with or without the final dot.
+pub(crate) fn is_localhost_name(host: &str) -> bool {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .len()
+            .checked_sub(".localhost".len())
+            .and_then(|cut| name.get(cut..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(".localhost"))
+}
+
 fn host_matches(rule: &str, host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     match rule.strip_prefix("*.") {
@@ -242,6 +254,29 @@ mod tests {
         }
         for ip in ["1.1.1.1", "8.8.8.8", "2606:4700::1111", "::ffff:1.1.1.1"] {
             assert!(!denied(ip), "{ip} should be public");
+        }
+    }
+
+    #[test]
+    fn localhost_names_are_recognised() {
+        for name in [
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            "a.localhost",
+            "x.y.Localhost.",
+        ] {
+            assert!(is_localhost_name(name), "{name}");
+        }
+        for name in [
+            "localhost.example",
+            "notlocalhost",
+            "localhos",
+            "",
+            ".",
+            "xlocalhost",
+        ] {
+            assert!(!is_localhost_name(name), "{name}");
         }
     }
 
