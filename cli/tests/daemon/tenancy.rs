@@ -151,6 +151,16 @@ fn refused(answer: &Response, uri: &str) -> String {
     assert_eq!(detail["uri"], uri, "{}", answer.text());
     let rule = detail["rule"].as_str().unwrap_or_default().to_owned();
     assert!(!rule.is_empty(), "{}", answer.text());
+    // The documented shape: where the refused call was, and its kind.
+    assert_eq!(detail["failure"], "forbidden", "{}", answer.text());
+    for field in ["composition", "application", "shard", "cause"] {
+        assert!(detail[field].is_string(), "{field}: {}", answer.text());
+    }
+    assert!(
+        detail["cause"].as_str().unwrap_or_default().contains(&rule),
+        "{}",
+        answer.text()
+    );
     rule
 }
 
