@@ -226,7 +226,11 @@ impl Counted {
             return false;
         }
         if self.requests.finished.swap(false, Ordering::AcqRel) {
-            let deadline = tokio::time::Instant::now() + self.client_timeout;
+            let now = tokio::time::Instant::now();
+            // A timeout too large to add is as good as none (a year).
+            let deadline = now
+                .checked_add(self.client_timeout)
+                .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
             self.idle.as_mut().reset(deadline);
         }
         self.idle.as_mut().poll(cx).is_ready()
