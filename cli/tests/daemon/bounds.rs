@@ -599,3 +599,42 @@ fn idle_and_trickling_clients_are_cut_off_and_their_places_reused() {
     drop(slow);
     node.shouts("beta", "slot free again");
 }
+
+#[test]
+fn a_client_that_stops_reading_its_answer_is_cut_off() {
+    let node = node(&["--max-connections", "1", "--client-timeout-ms", "300"]);
+    node.shout("alpha");
+    // A 15 MiB answer, more than the sockets' buffers hold, to a client that
+    // sends its request and then reads nothing.
+    let size = 15 << 20;
+    let mut stalled = Held::open(&node);
+    stalled.send(
+        &format!(
+            "POST /v1/compositions/Shout/invoke?set=Text HTTP/1.1\r\nHost: x\r\n\
+             Authorization: {}\r\nContent-Type: application/octet-stream\r\n\
+             Content-Length: {size}\r\n\r\n",
+            bearer("alpha")
+        ),
+        &vec![b'a'; size],
+    );
+    // While it holds the only connection, others are refused; once the
+    // daemon gives up on it, the place serves the next client.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let answer = node.daemon.get("/healthz");
+        if answer.status == 200 {
+            break;
+        }
+        answer.expect(429);
+        assert!(std::time::Instant::now() < deadline, "never cut off");
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The stalled client gets only part of its answer.
+    let mut received = Vec::new();
+    let _ = stalled.stream.read_to_end(&mut received);
+    assert!(
+        received.len() < size,
+        "the whole answer ({} bytes) was sent",
+        received.len()
+    );
+}
