@@ -559,7 +559,7 @@ fn idle_and_trickling_clients_are_cut_off_and_their_places_reused() {
         "--max-connections",
         "1",
         "--client-timeout-ms",
-        "300",
+        "1500",
         "--max-in-flight",
         "1",
         "--queue-bound",
@@ -602,7 +602,8 @@ fn idle_and_trickling_clients_are_cut_off_and_their_places_reused() {
 
 #[test]
 fn a_client_that_stops_reading_its_answer_is_cut_off() {
-    let node = node(&["--max-connections", "1", "--client-timeout-ms", "300"]);
+    // Long enough for the body to arrive; the answer is what stalls.
+    let node = node(&["--max-connections", "1", "--client-timeout-ms", "2000"]);
     node.shout("alpha");
     // A 15 MiB answer, more than the sockets' buffers hold, to a client that
     // sends its request and then reads nothing.
@@ -632,6 +633,11 @@ fn a_client_that_stops_reading_its_answer_is_cut_off() {
     // The stalled client gets only part of its answer.
     let mut received = Vec::new();
     let _ = stalled.stream.read_to_end(&mut received);
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received[..received.len().min(200)])
+    );
     assert!(
         received.len() < size,
         "the whole answer ({} bytes) was sent",
