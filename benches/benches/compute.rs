@@ -5,12 +5,19 @@
 //!   the same decode and encode steps as the guest.
 //! - `sandbox/<workload>`: `Runtime::run` of the guest built from the same kernel:
 //!   a fresh sandbox, the input placed, the call, the output read back.
+//! - `wasmtime/<workload>`: the same guest in bare wasmtime with its defaults
+//!   (the suite's floor, `pappus_benches::baselines::wasmtime_floor`): the same
+//!   code generation and memory layout, but no epoch checks, no limits, and a
+//!   recycled memory reset with `madvise` (so its pages fault in again on every
+//!   call). Between native and sandbox, it splits code generation from the
+//!   sandbox's deadline checks and set-up.
 //!
 //! Workloads: `matmul_aat_128` (C = A·Aᵀ, Dandelion's), `matmul_128` (C = A·A) and
 //! `compress_1m` (1 MiB of log text). The target is sandbox/native ≤ 1.3.
 //! Guest modules come from `examples/functions/wasm/`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use pappus_benches::baselines::wasmtime_floor::Floor;
 use pappus_benches::{kernels, workloads};
 use pappus_isolation::{Config, InputSet, Item, Limits, Runtime};
 use pappus_testkit::wasm;
@@ -71,6 +78,10 @@ fn compute(c: &mut Criterion) {
             b.iter(|| (w.native)(std::hint::black_box(&w.input)))
         });
         c.bench_function(&format!("sandbox/{}", w.id), |b| b.iter(run));
+        let floor = Floor::new(&wasm(w.function)).expect("bare wasmtime");
+        let bare = || floor.call(&w.input).expect("bare wasmtime call");
+        assert_eq!(bare(), expected, "{} in bare wasmtime", w.id);
+        c.bench_function(&format!("wasmtime/{}", w.id), |b| b.iter(bare));
     }
 }
 

@@ -3,9 +3,14 @@
 //! - `floor/wasmtime_pooling_noop`: bare wasmtime with the pooling allocator and an
 //!   `InstancePre`: a fresh store and instance of `noop.wasm`, one call, nothing
 //!   placed or read (the guest returns at once on a null region).
+//! - `floor/wasmtime_pooling_1k`: the same, with one 1 KiB item placed by growing
+//!   the memory and read back (the suite's floor,
+//!   `pappus_benches::baselines::wasmtime_floor`).
 //! - `pappus/cold_start_1k`: `Runtime::run` of the same module: a fresh sandbox,
 //!   one 1 KiB input item placed, the entry run, one output item read back.
-//! - `pappus/matmul_128`: one 128x128 u64 matrix squared.
+//! - `pappus/matmul_128`: one 128x128 u64 matrix squared (A·A).
+//! - `pappus/matmul_aat_128`: the same matrix times its transpose (A·Aᵀ,
+//!   Dandelion's workload).
 //! - `pappus/placement/<bytes>`: a 64 KiB, 1 MiB or 16 MiB input item placed
 //!   (`noop` echoes only a 1-byte first item, so the big one is not read back).
 //!
@@ -58,6 +63,16 @@ fn floor(c: &mut Criterion) {
             entry.call(&mut store, 0).expect("call")
         })
     });
+    let floor = pappus_benches::baselines::wasmtime_floor::Floor::new(&wasm("noop"))
+        .expect("bare wasmtime");
+    let one_k = vec![7u8; 1024];
+    c.bench_function("floor/wasmtime_pooling_1k", |b| {
+        b.iter(|| {
+            let out = floor.call(&one_k).expect("call");
+            assert_eq!(out.len(), 1024);
+            out
+        })
+    });
 }
 
 fn pappus(c: &mut Criterion) {
@@ -68,6 +83,9 @@ fn pappus(c: &mut Criterion) {
     let matmul = rt
         .compile("matmul", &wasm("matmul"), Limits::default())
         .expect("matmul");
+    let matmul_aat = rt
+        .compile("matmul_aat", &wasm("matmul_aat"), Limits::default())
+        .expect("matmul_aat");
 
     let one_k = [Item::new("item", 1, vec![7u8; 1024])];
     // One 1 KiB item in, the same item back out.
@@ -106,19 +124,24 @@ fn pappus(c: &mut Criterion) {
         .flat_map(u64::to_le_bytes)
         .collect();
     let m = [Item::new("m", 0, matrix)];
-    c.bench_function("pappus/matmul_128", |b| {
-        b.iter(|| {
-            rt.run(
-                &matmul,
-                &[InputSet {
-                    name: "in",
-                    items: &m,
-                }],
-                None,
-            )
-            .expect("run")
-        })
-    });
+    for (id, function) in [
+        ("pappus/matmul_128", &matmul),
+        ("pappus/matmul_aat_128", &matmul_aat),
+    ] {
+        c.bench_function(id, |b| {
+            b.iter(|| {
+                rt.run(
+                    function,
+                    &[InputSet {
+                        name: "in",
+                        items: &m,
+                    }],
+                    None,
+                )
+                .expect("run")
+            })
+        });
+    }
 
     let mut group = c.benchmark_group("pappus/placement");
     for size in [64usize << 10, 1 << 20, 16 << 20] {
