@@ -2,7 +2,12 @@
 //!
 //! - `floor/wasmtime_pooling_noop`: bare wasmtime with the pooling allocator and an
 //!   `InstancePre`: a fresh store and instance of `noop.wasm`, one call, nothing
-//!   placed or read (the guest returns at once on a null region).
+//!   placed or read (the guest returns at once on a null region). A recycled
+//!   memory is reset with `madvise`, so the next call faults its pages in again.
+//! - `floor/wasmtime_pooling_resident_noop`: the same with the pool set up as
+//!   the runtime sets it up (where Linux has `PAGEMAP_SCAN`): pages stay
+//!   resident and only dirty ones are reset, so no page faults. The floor to
+//!   compare `pappus/cold_start_1k` with.
 //! - `floor/wasmtime_pooling_1k`: the same, with one 1 KiB item placed by growing
 //!   the memory and read back (the suite's floor,
 //!   `pappus_benches::baselines::wasmtime_floor`).
@@ -38,14 +43,10 @@ const ECHO_WAT: &str = r#"(module
         (i32.store offset=20 (local.get $r) (i32.const 128))
         i32.const 0))"#;
 
-fn floor(c: &mut Criterion) {
-    use wasmtime::{
-        Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig, Store,
-    };
-    let mut pool = PoolingAllocationConfig::new();
-    pool.total_core_instances(16)
-        .total_memories(16)
-        .total_tables(16);
+/// Bare wasmtime instantiating `noop.wasm` from an `InstancePre` with `pool` and
+/// calling it once on a null region.
+fn bare_noop(c: &mut Criterion, id: &str, pool: wasmtime::PoolingAllocationConfig) {
+    use wasmtime::{Engine, InstanceAllocationStrategy, Linker, Module, Store};
     let mut config = wasmtime::Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     let engine = Engine::new(&config).expect("engine");
@@ -53,7 +54,7 @@ fn floor(c: &mut Criterion) {
     let pre = Linker::<()>::new(&engine)
         .instantiate_pre(&module)
         .expect("pre");
-    c.bench_function("floor/wasmtime_pooling_noop", |b| {
+    c.bench_function(id, |b| {
         b.iter(|| {
             let mut store = Store::new(&engine, ());
             let instance = pre.instantiate(&mut store).expect("instantiate");
@@ -63,6 +64,23 @@ fn floor(c: &mut Criterion) {
             entry.call(&mut store, 0).expect("call")
         })
     });
+}
+
+fn floor(c: &mut Criterion) {
+    use wasmtime::{Enabled, PoolingAllocationConfig};
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(16)
+        .total_memories(16)
+        .total_tables(16);
+    bare_noop(c, "floor/wasmtime_pooling_noop", pool.clone());
+    // The pool as the runtime sets it up where Linux has PAGEMAP_SCAN: a recycled
+    // memory keeps its pages and only the dirty ones are reset.
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(Enabled::Yes)
+            .linear_memory_keep_resident(8 << 20)
+            .table_keep_resident(10_000 * 8);
+        bare_noop(c, "floor/wasmtime_pooling_resident_noop", pool);
+    }
     let floor = pappus_benches::baselines::wasmtime_floor::Floor::new(&wasm("noop"))
         .expect("bare wasmtime");
     let one_k = vec![7u8; 1024];
