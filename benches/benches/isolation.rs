@@ -2,10 +2,20 @@
 //!
 //! - `floor/wasmtime_pooling_noop`: bare wasmtime with the pooling allocator and an
 //!   `InstancePre`: a fresh store and instance of `noop.wasm`, one call, nothing
-//!   placed or read (the guest returns at once on a null region).
+//!   placed or read (the guest returns at once on a null region). A recycled
+//!   memory is reset with `madvise`, so the next call faults its pages in again.
+//! - `floor/wasmtime_pooling_resident_noop`: the same with the pool set up as
+//!   the runtime sets it up (where Linux has `PAGEMAP_SCAN`): pages stay
+//!   resident and only dirty ones are reset, so no page faults. The floor to
+//!   compare `pappus/cold_start_1k` with.
+//! - `floor/wasmtime_pooling_1k`: the same, with one 1 KiB item placed by growing
+//!   the memory and read back (the suite's floor,
+//!   `pappus_benches::baselines::wasmtime_floor`).
 //! - `pappus/cold_start_1k`: `Runtime::run` of the same module: a fresh sandbox,
 //!   one 1 KiB input item placed, the entry run, one output item read back.
-//! - `pappus/matmul_128`: one 128x128 u64 matrix squared.
+//! - `pappus/matmul_128`: one 128x128 u64 matrix squared (A·A).
+//! - `pappus/matmul_aat_128`: the same matrix times its transpose (A·Aᵀ,
+//!   Dandelion's workload).
 //! - `pappus/placement/<bytes>`: a 64 KiB, 1 MiB or 16 MiB input item placed
 //!   (`noop` echoes only a 1-byte first item, so the big one is not read back).
 //!
@@ -33,14 +43,10 @@ const ECHO_WAT: &str = r#"(module
         (i32.store offset=20 (local.get $r) (i32.const 128))
         i32.const 0))"#;
 
-fn floor(c: &mut Criterion) {
-    use wasmtime::{
-        Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig, Store,
-    };
-    let mut pool = PoolingAllocationConfig::new();
-    pool.total_core_instances(16)
-        .total_memories(16)
-        .total_tables(16);
+/// Bare wasmtime instantiating `noop.wasm` from an `InstancePre` with `pool` and
+/// calling it once on a null region.
+fn bare_noop(c: &mut Criterion, id: &str, pool: wasmtime::PoolingAllocationConfig) {
+    use wasmtime::{Engine, InstanceAllocationStrategy, Linker, Module, Store};
     let mut config = wasmtime::Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     let engine = Engine::new(&config).expect("engine");
@@ -48,7 +54,7 @@ fn floor(c: &mut Criterion) {
     let pre = Linker::<()>::new(&engine)
         .instantiate_pre(&module)
         .expect("pre");
-    c.bench_function("floor/wasmtime_pooling_noop", |b| {
+    c.bench_function(id, |b| {
         b.iter(|| {
             let mut store = Store::new(&engine, ());
             let instance = pre.instantiate(&mut store).expect("instantiate");
@@ -56,6 +62,33 @@ fn floor(c: &mut Criterion) {
                 .get_typed_func::<u32, u32>(&mut store, "pappus_entry")
                 .expect("entry");
             entry.call(&mut store, 0).expect("call")
+        })
+    });
+}
+
+fn floor(c: &mut Criterion) {
+    use wasmtime::{Enabled, PoolingAllocationConfig};
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(16)
+        .total_memories(16)
+        .total_tables(16);
+    bare_noop(c, "floor/wasmtime_pooling_noop", pool.clone());
+    // The pool as the runtime sets it up where Linux has PAGEMAP_SCAN: a recycled
+    // memory keeps its pages and only the dirty ones are reset.
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(Enabled::Yes)
+            .linear_memory_keep_resident(8 << 20)
+            .table_keep_resident(10_000 * 8);
+        bare_noop(c, "floor/wasmtime_pooling_resident_noop", pool);
+    }
+    let floor = pappus_benches::baselines::wasmtime_floor::Floor::new(&wasm("noop"))
+        .expect("bare wasmtime");
+    let one_k = vec![7u8; 1024];
+    c.bench_function("floor/wasmtime_pooling_1k", |b| {
+        b.iter(|| {
+            let out = floor.call(&one_k).expect("call");
+            assert_eq!(out.len(), 1024);
+            out
         })
     });
 }
@@ -68,6 +101,9 @@ fn pappus(c: &mut Criterion) {
     let matmul = rt
         .compile("matmul", &wasm("matmul"), Limits::default())
         .expect("matmul");
+    let matmul_aat = rt
+        .compile("matmul_aat", &wasm("matmul_aat"), Limits::default())
+        .expect("matmul_aat");
 
     let one_k = [Item::new("item", 1, vec![7u8; 1024])];
     // One 1 KiB item in, the same item back out.
@@ -106,19 +142,24 @@ fn pappus(c: &mut Criterion) {
         .flat_map(u64::to_le_bytes)
         .collect();
     let m = [Item::new("m", 0, matrix)];
-    c.bench_function("pappus/matmul_128", |b| {
-        b.iter(|| {
-            rt.run(
-                &matmul,
-                &[InputSet {
-                    name: "in",
-                    items: &m,
-                }],
-                None,
-            )
-            .expect("run")
-        })
-    });
+    for (id, function) in [
+        ("pappus/matmul_128", &matmul),
+        ("pappus/matmul_aat_128", &matmul_aat),
+    ] {
+        c.bench_function(id, |b| {
+            b.iter(|| {
+                rt.run(
+                    function,
+                    &[InputSet {
+                        name: "in",
+                        items: &m,
+                    }],
+                    None,
+                )
+                .expect("run")
+            })
+        });
+    }
 
     let mut group = c.benchmark_group("pappus/placement");
     for size in [64usize << 10, 1 << 20, 16 << 20] {

@@ -68,7 +68,8 @@ fn put_u64(buf: &mut [u8], at: usize, value: u64) {
 }
 
 /// Writes the input region into `region`, which starts at guest address `base`,
-/// is exactly [`region_len`] bytes long and is zeroed (freshly grown memory).
+/// is exactly [`region_len`] bytes long and is zeroed (freshly grown memory, or
+/// the input area of a fresh instance, which nothing has run in yet).
 ///
 /// Addresses fit in `u32` because the caller checked `base + region.len()`.
 pub(crate) fn write_inputs(region: &mut [u8], base: u32, inputs: &[InputSet<'_>]) {

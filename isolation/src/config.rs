@@ -13,7 +13,8 @@ pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 256 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Maximum linear memory, in bytes, including the region where the host places
-    /// the inputs. Default 64 MiB. Must not exceed [`Config::max_memory_bytes`].
+    /// the inputs and the input area a fresh instance has for it (up to 256 KiB,
+    /// `docs/abi.md`). Default 64 MiB. Must not exceed [`Config::max_memory_bytes`].
     pub memory_bytes: u64,
     /// Wall-clock deadline of one call, from instantiation to the entry's return.
     /// Default 5 s. Enforced with a granularity of [`Config::epoch_tick`].

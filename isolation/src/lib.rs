@@ -46,6 +46,7 @@ mod config;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod input_area;
 mod model;
 mod runtime;
 mod signature;

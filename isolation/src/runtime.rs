@@ -14,6 +14,7 @@ use wasmtime::{
 
 use crate::abi::{self, OutputError};
 use crate::cache::{CacheStats, Counters, DiskCache};
+use crate::input_area::{self, InputArea};
 use crate::signature::{self, Signature};
 use crate::wasi::{self, WasiState};
 use crate::{
@@ -66,6 +67,8 @@ enum Kind {
         pre: InstancePre<CallState>,
         entry: ModuleExport,
         memory: ModuleExport,
+        /// Where small calls' inputs go without growing the memory.
+        area: Option<InputArea>,
     },
     Wasi(wasi::Program),
 }
@@ -357,16 +360,20 @@ impl Runtime {
             function: name.to_owned(),
             reason,
         };
+        // Text becomes binary here rather than in wasmtime, so that the input
+        // area can be added to it; the cache is keyed by the bytes compiled.
+        let binary = wat::parse_bytes(module).map_err(|e| invalid(format!("{e:#}")))?;
+        let prepared = input_area::reserve(&binary, limits.memory_bytes);
         let cached = inner.cache.as_ref().map(|cache| {
-            let slot = cache.slot_for(module);
+            let slot = cache.slot_for(&prepared.bytes);
             let hit = cache.load(&slot, &inner.engine, &inner.counters);
             (cache, slot, hit)
         });
         let (compiled, store_to) = match cached {
             Some((_, _, Some(hit))) => (hit, None),
             other => {
-                let compiled =
-                    Module::new(&inner.engine, module).map_err(|e| invalid(format!("{e:#}")))?;
+                let compiled = Module::new(&inner.engine, &prepared.bytes)
+                    .map_err(|e| invalid(format!("{e:#}")))?;
                 inner.counters.compiled();
                 (compiled, other.map(|(cache, slot, _)| (cache, slot)))
             }
@@ -386,7 +393,12 @@ impl Runtime {
                 .linker
                 .instantiate_pre(&compiled)
                 .map_err(|e| invalid(format!("{e:#}")))?;
-            Kind::Abi { pre, entry, memory }
+            Kind::Abi {
+                pre,
+                entry,
+                memory,
+                area: prepared.area,
+            }
         };
         let signature = signature::read(module).map_err(invalid)?;
         if let Some((cache, slot)) = store_to {
@@ -466,8 +478,13 @@ impl Runtime {
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled { function: name() });
         }
-        let (pre, entry, memory) = match &f.kind {
-            Kind::Abi { pre, entry, memory } => (pre, entry, memory),
+        let (pre, entry, memory, area) = match &f.kind {
+            Kind::Abi {
+                pre,
+                entry,
+                memory,
+                area,
+            } => (pre, entry, memory, area),
             Kind::Wasi(program) => {
                 let fresh;
                 let options = match options {
@@ -488,12 +505,12 @@ impl Runtime {
                 );
             }
         };
-        let memory_limit = Error::MemoryLimit {
+        let memory_limit = || Error::MemoryLimit {
             function: name(),
             limit_bytes: f.limits.memory_bytes,
         };
         let Some(region_len) = abi::region_len(inputs) else {
-            return Err(memory_limit);
+            return Err(memory_limit());
         };
 
         let mut store = new_store(&self.inner.engine, CallState::new(&f.limits, cancel));
@@ -517,15 +534,19 @@ impl Runtime {
                 detail: format!("entry has the wrong type: {e:#}"),
             })?;
 
-        // Place the inputs in fresh pages above everything the guest has.
-        let base = memory.data_size(&store) as u64;
-        let pages = region_len.div_ceil(abi::PAGE);
-        if base + pages * abi::PAGE > u64::from(u32::MAX) + 1
-            || memory.grow(&mut store, pages).is_err()
+        let size = memory.data_size(&store) as u64;
+        let (base, grow) = placement(*area, size, region_len);
+        if base + region_len > u64::from(u32::MAX) + 1
+            || (grow > 0 && memory.grow(&mut store, grow).is_err())
         {
-            return Err(memory_limit);
+            return Err(memory_limit());
         }
-        let region = &mut memory.data_mut(&mut store)[base as usize..][..region_len as usize];
+        let Some(region) = memory
+            .data_mut(&mut store)
+            .get_mut(base as usize..(base + region_len) as usize)
+        else {
+            return Err(memory_limit());
+        };
         abi::write_inputs(region, base as u32, inputs);
 
         let status = match entry.call(&mut store, base as u32) {
@@ -566,6 +587,21 @@ impl Runtime {
     /// Counters of the compiled-code cache (all zero but `compiled` without one).
     pub fn cache_stats(&self) -> CacheStats {
         self.inner.counters.snapshot()
+    }
+}
+
+/// Where the input region of `region_len` bytes goes in a memory of `size`
+/// bytes, and by how many pages the memory must grow first.
+///
+/// At the start of the input area when the memory is still a fresh instance's
+/// (its initial memory and the area): the region needs no growth if it fits in
+/// the area, else only the pages beyond the area, so it stays in one piece.
+/// Otherwise (no area) in fresh pages above everything the guest has.
+fn placement(area: Option<InputArea>, size: u64, region_len: u64) -> (u64, u64) {
+    let pages = region_len.div_ceil(abi::PAGE);
+    match area {
+        Some(area) if area.end() == size => (area.base, pages.saturating_sub(area.len / abi::PAGE)),
+        _ => (size, pages),
     }
 }
 

@@ -4,11 +4,12 @@
  * The full specification is docs/abi.md. In short: the module imports nothing,
  * exports `memory` and `pappus_entry(region) -> status`. The host places the input
  * region (a pappus_header followed by set and item descriptors, names and data) in
- * fresh pages it grows, and passes its address. The guest builds its outputs
+ * pages just above the module's declared initial memory, and passes its address. The guest builds its outputs
  * anywhere in its own memory, stores the address of a pappus_output into
  * header->output, and returns PAPPUS_OK (0) or a non-zero status. Allocate with
  * __builtin_wasm_memory_grow (see pappus_alloc below), never from addresses the
- * guest did not grow itself: the region sits above the guest's initial memory.
+ * guest did not grow itself: the region (and the host's input area around it)
+ * sits above the guest's initial memory.
  *
  * Build (freestanding, no imports):
  *   clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wl,--no-entry \

@@ -6,6 +6,7 @@ mod counting_alloc;
 mod examples;
 mod failures;
 mod fuzz;
+mod input_area;
 mod isolation;
 mod lying_outputs;
 mod support;
