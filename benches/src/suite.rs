@@ -9,6 +9,7 @@
 mod budget;
 mod cold_start;
 mod daemon;
+mod floor;
 mod memory;
 mod microvm;
 mod render;
@@ -138,6 +139,7 @@ impl Suite {
 
         let cold_starts = self.cold_starts(&workloads, &engine, &daemon, &native)?;
         let throughput = self.throughput(&workloads[0], &daemon)?;
+        let floors = self.floors(&workloads[0]);
         // nginx serving render-logs' auth answers and log shards, up only while
         // the workloads run.
         let render_logs = self.render_logs(&engine, &daemon);
@@ -150,6 +152,7 @@ impl Suite {
         let measured = render::Measured {
             cold_starts,
             throughput,
+            floors,
             workloads: through_daemon,
             memory,
         };

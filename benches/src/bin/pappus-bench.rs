@@ -45,6 +45,14 @@ enum Command {
         #[arg(long)]
         pappus: Option<PathBuf>,
     },
+    /// The HTTP floor the suite measures the daemon against: a fixed-body
+    /// responder on the daemon's stack and runtime configuration.
+    #[command(hide = true)]
+    Floor {
+        /// Where to listen (the bound address is printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
     /// One bounded run against a running daemon.
     Load {
         /// The daemon's address (loopback only).
@@ -100,6 +108,7 @@ fn main() -> Result<()> {
             let path = suite::run(opts)?;
             println!("{}", path.display());
         }
+        Command::Floor { listen } => pappus_benches::floor::serve(listen)?,
         Command::Load {
             addr,
             composition,

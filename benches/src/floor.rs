@@ -1,0 +1,60 @@
+//! The HTTP floor: a responder answering every invocation request with a fixed
+//! body, on the daemon's own stack (axum on hyper) and tokio runtime
+//! configuration ([`pappus_daemon::http_runtime`] with the daemon's default
+//! worker count). The daemon can be no faster than this on the same machine;
+//! the suite measures both in one run and reports their ratio.
+//!
+//! It reads each request's body, as the daemon does, and answers
+//! [`FIXED_BODY`] (the size of a 3x3 `matmul` answer) as
+//! `application/octet-stream`. `pappus-bench floor` runs it.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use axum::body::Bytes;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderValue;
+use axum::routing::post;
+use axum::Router;
+
+pub use pappus_testkit::nginx::FIXED_BODY;
+
+/// Serves the floor on `listen` until the process is killed, after printing
+/// `listening on ADDR` on stdout.
+///
+/// # Errors
+/// The runtime cannot start, the address cannot be bound, or the server fails.
+pub fn serve(listen: SocketAddr) -> Result<()> {
+    let runtime = pappus_daemon::http_runtime(pappus_daemon::DEFAULT_HTTP_THREADS)
+        .context("starting the HTTP runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "listening on {addr}").context("writing the address")?;
+        stdout.flush().context("writing the address")?;
+        axum::serve(listener, router())
+            .await
+            .context("serving the floor")
+    })
+}
+
+/// One route, the daemon's invoke path, answering [`FIXED_BODY`].
+fn router() -> Router {
+    Router::new().route("/v1/compositions/{name}/invoke", post(fixed))
+}
+
+/// Takes the whole body (as the daemon reads it), answers the fixed one.
+async fn fixed(body: Bytes) -> ([(axum::http::HeaderName, HeaderValue); 1], &'static str) {
+    drop(body);
+    (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        FIXED_BODY,
+    )
+}
