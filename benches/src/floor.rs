@@ -36,10 +36,15 @@ pub fn serve(listen: SocketAddr) -> Result<()> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {addr}").context("writing the address")?;
         stdout.flush().context("writing the address")?;
-        axum::serve(listener, router())
-            .await
-            .context("serving the floor")
+        serve_on(listener).await
     })
+}
+
+/// Serves the floor on `listener` until the runtime stops.
+async fn serve_on(listener: tokio::net::TcpListener) -> Result<()> {
+    axum::serve(listener, router())
+        .await
+        .context("serving the floor")
 }
 
 /// One route, the daemon's invoke path, answering [`FIXED_BODY`].
@@ -57,4 +62,46 @@ async fn fixed(body: Bytes) -> ([(axum::http::HeaderName, HeaderValue); 1], &'st
         )],
         FIXED_BODY,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::daemon::invoke_path;
+    use crate::http::Connection;
+
+    #[test]
+    fn the_floor_reads_each_body_and_answers_the_fixed_one() -> Result<()> {
+        let runtime = pappus_daemon::http_runtime(1)?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        let served = runtime.spawn(serve_on(listener));
+        let mut conn = Connection::new(addr, Duration::from_secs(10));
+        let path = invoke_path("MatMul", "In");
+        for body in [&b""[..], &[7u8; 100_000][..]] {
+            let r = conn.request("POST", &path, Some("application/octet-stream"), body)?;
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body, FIXED_BODY.as_bytes());
+        }
+        assert_eq!(FIXED_BODY.len(), 80);
+        let other = conn.request("POST", "/v1/other", None, b"")?;
+        assert_eq!(other.status, 404);
+        served.abort();
+        Ok(())
+    }
+
+    #[test]
+    fn nginx_answers_the_same_fixed_body() -> Result<()> {
+        let nginx = pappus_testkit::nginx();
+        let addr = ([127, 0, 0, 1], nginx.port).into();
+        let mut conn = Connection::new(addr, Duration::from_secs(10));
+        for _ in 0..2 {
+            let r = conn.request("POST", "/fixed", Some("application/octet-stream"), &[7; 80])?;
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body, FIXED_BODY.as_bytes());
+        }
+        Ok(())
+    }
 }
