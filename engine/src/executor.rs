@@ -144,8 +144,13 @@ impl Core {
             return;
         }
         admission.running = admission.running.saturating_sub(1);
+        // Only a drain waits on `idle`; waking nobody would still cost a
+        // futex call on every invocation.
+        let draining = admission.draining;
         drop(admission);
-        self.idle.notify_all();
+        if draining {
+            self.idle.notify_all();
+        }
     }
 
     /// Stops admitting, then waits up to `timeout` for running and queued
