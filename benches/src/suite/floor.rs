@@ -72,7 +72,10 @@ impl Suite {
         let mut runs = Vec::new();
         for clients in FLOOR_CLIENTS {
             let mode = Mode::Closed { clients };
-            runs.push((clients, self.server_run(pid, mode, self.budget.daemon, make)?));
+            runs.push((
+                clients,
+                self.server_run(pid, mode, self.budget.daemon, make)?,
+            ));
         }
         Ok(runs)
     }

@@ -20,7 +20,7 @@ use crate::report::{self, Report};
 pub(super) struct Measured {
     pub(super) cold_starts: ColdStarts,
     pub(super) throughput: Throughput,
-    /// The HTTP floor, measured right after `throughput`.
+    /// The HTTP floor, measured right before `throughput`.
     pub(super) floors: Floors,
     pub(super) workloads: ThroughDaemon,
     pub(super) memory: MemoryRuns,
@@ -272,12 +272,12 @@ mod tests {
         assert!(
             text.contains(
                 "| request path: daemon ÷ the HTTP floor (fixed body, same stack) req/s, matmul 3x3, \
-                 1 client(s) | 4 vs 6 req/s: 67% | pass (target: at least 50%) |"
+                 1 client(s) | 4 vs 6 req/s: 66.6% | pass (target: at least 50%) |"
             ),
             "{text}"
         );
         assert!(
-            text.contains("4 client(s) | 8 vs 20 req/s: 40% | FAIL (target: at least 50%) |"),
+            text.contains("4 client(s) | 8 vs 20 req/s: 40.0% | FAIL (target: at least 50%) |"),
             "{text}"
         );
         assert!(text.contains(
@@ -312,7 +312,9 @@ mod tests {
         summary::targets(&mut out, &m);
         let text = out.text();
         assert!(text.contains("| request path: daemon p99, matmul 3x3, 1 client | not measured | not measured (target: under "));
-        assert!(text.contains("matmul A·Aᵀ 128x128 | not measured | not measured (target: at least 1.0x) |"));
+        assert!(text.contains(
+            "matmul A·Aᵀ 128x128 | not measured | not measured (target: at least 1.0x) |"
+        ));
         assert!(!text.contains("pass"), "{text}");
     }
 
