@@ -20,14 +20,14 @@ use axum::Router;
 
 pub use pappus_testkit::nginx::FIXED_BODY;
 
-/// Serves the floor on `listen` until the process is killed, after printing
-/// `listening on ADDR` on stdout.
+/// Serves the floor on `listen` with `threads` workers (the daemon's default:
+/// [`pappus_daemon::DEFAULT_HTTP_THREADS`]) until the process is killed, after
+/// printing `listening on ADDR` on stdout.
 ///
 /// # Errors
 /// The runtime cannot start, the address cannot be bound, or the server fails.
-pub fn serve(listen: SocketAddr) -> Result<()> {
-    let runtime = pappus_daemon::http_runtime(pappus_daemon::DEFAULT_HTTP_THREADS)
-        .context("starting the HTTP runtime")?;
+pub fn serve(listen: SocketAddr, threads: usize) -> Result<()> {
+    let runtime = pappus_daemon::http_runtime(threads).context("starting the HTTP runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await

@@ -52,6 +52,9 @@ enum Command {
         /// Where to listen (the bound address is printed on stdout).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// HTTP worker threads, as `pappus serve --http-threads`.
+        #[arg(long, default_value_t = pappus_daemon::DEFAULT_HTTP_THREADS)]
+        http_threads: usize,
     },
     /// One bounded run against a running daemon.
     Load {
@@ -108,7 +111,10 @@ fn main() -> Result<()> {
             let path = suite::run(opts)?;
             println!("{}", path.display());
         }
-        Command::Floor { listen } => pappus_benches::floor::serve(listen)?,
+        Command::Floor {
+            listen,
+            http_threads,
+        } => pappus_benches::floor::serve(listen, http_threads)?,
         Command::Load {
             addr,
             composition,
