@@ -1,5 +1,6 @@
 //! Running `pappus serve` for a benchmark: start it on an ephemeral loopback port,
 //! register functions and compositions over its HTTP API, stop it with SIGTERM.
+//! The HTTP floor (`pappus-bench floor`) is started and stopped the same way.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -23,13 +24,29 @@ impl Daemon {
     /// with per-invocation logs off (`RUST_LOG=warn`) and stderr in `log`, and
     /// waits (up to 60 s) for its `listening on ADDR` line.
     pub fn start(binary: &Path, data_dir: &Path, log: &Path, extra: &[String]) -> Result<Daemon> {
-        let stderr =
-            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        Daemon::spawn(command, binary, log)
+    }
+
+    /// Starts the HTTP floor (`pappus-bench floor`, see [`crate::floor`]) from
+    /// the `pappus-bench` binary `binary`, as [`start`](Self::start) does the
+    /// daemon. It registers nothing: only invoke requests get an answer.
+    pub fn floor(binary: &Path, log: &Path) -> Result<Daemon> {
+        let mut command = Command::new(binary);
+        command.args(["floor", "--listen", "127.0.0.1:0"]);
+        Daemon::spawn(command, binary, log)
+    }
+
+    /// Runs `command` with stderr in `log`; waits for its `listening on ADDR`.
+    fn spawn(mut command: Command, binary: &Path, log: &Path) -> Result<Daemon> {
+        let stderr =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -60,7 +77,8 @@ impl Daemon {
                 let _ = child.wait();
                 let log_text = std::fs::read_to_string(log).unwrap_or_default();
                 bail!(
-                    "the daemon did not report its address; its log: {}",
+                    "{} did not report its address; its log: {}",
+                    binary.display(),
                     log_text.trim()
                 );
             }

@@ -5,6 +5,7 @@
 //!   read from `/proc` ([`procfs`]).
 //! - [`daemon`]: starts `pappus serve` on an ephemeral loopback port, registers
 //!   functions and compositions, invokes them over HTTP ([`http`]).
+//! - [`floor`]: the HTTP floor, a fixed-body responder on the daemon's stack.
 //! - [`baselines`]: the same function logic run as a native process, in a runc
 //!   or gVisor container, in a microVM booted per request, and in bare wasmtime.
 //! - [`suite`]: the whole comparison, written up by [`report`] with SVG plots
@@ -15,6 +16,7 @@
 pub mod baselines;
 pub mod cpio;
 pub mod daemon;
+pub mod floor;
 pub mod hist;
 pub mod http;
 pub mod kernels;

@@ -22,10 +22,16 @@ pub struct Memory {
     pub committed: u64,
 }
 
+/// Reads `/proc/<pid>/status` only: RSS and the virtual size, with
+/// `committed` from `RssAnon` (no walk of the address space).
+pub fn memory_status(pid: u32) -> std::io::Result<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    Ok(parse_status(&status))
+}
+
 /// Reads `/proc/<pid>/status` and `/proc/<pid>/smaps_rollup`.
 pub fn memory(pid: u32) -> std::io::Result<Memory> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let mut mem = parse_status(&status);
+    let mut mem = memory_status(pid)?;
     if let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) {
         if let Some(committed) = parse_smaps_rollup(&rollup) {
             mem.committed = committed;

@@ -9,6 +9,7 @@
 mod budget;
 mod cold_start;
 mod daemon;
+mod floor;
 mod memory;
 mod microvm;
 mod render;
@@ -136,8 +137,12 @@ impl Suite {
             daemon.put_compositions(&source)?;
         }
 
-        let cold_starts = self.cold_starts(&workloads, &engine, &daemon, &native)?;
+        // The request path first and side by side with its floor: the
+        // container baselines of the cold starts leave the machine busy for a
+        // while after they exit.
+        let floors = self.floors(&workloads[0]);
         let throughput = self.throughput(&workloads[0], &daemon)?;
+        let cold_starts = self.cold_starts(&workloads, &engine, &daemon, &native)?;
         // nginx serving render-logs' auth answers and log shards, up only while
         // the workloads run.
         let render_logs = self.render_logs(&engine, &daemon);
@@ -150,6 +155,7 @@ impl Suite {
         let measured = render::Measured {
             cold_starts,
             throughput,
+            floors,
             workloads: through_daemon,
             memory,
         };

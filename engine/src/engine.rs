@@ -667,6 +667,14 @@ impl Tenant {
     /// Like [`invoke`](Self::invoke), but answers a future that any executor
     /// can await. Admission happens now: an overloaded engine answers a future
     /// that is ready with [`Error::Overloaded`].
+    ///
+    /// A shard whose function recently took under 100 µs in its sandbox runs
+    /// on the calling thread before this returns (two thread hand-offs would
+    /// cost more); the future is then ready at once. Every other shard runs on
+    /// the compute threads. So the caller is held for about 100 µs of sandbox
+    /// time at most, unless a function that has been fast is suddenly slow:
+    /// then its deadline bounds the call (and its next calls go to the
+    /// compute threads).
     pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {
         self.start(composition, inputs, None)
     }

@@ -10,8 +10,13 @@
 //! effects to perform (launch shards, trace, cancel, answer), which [`exec`]
 //! carries out after unlocking. No thread ever waits inside it.
 //!
+//! A compute shard runs on the thread that launched it when that is cheaper
+//! than handing it to the pool and its answer back ([`placement`]): a small
+//! one-shard composition then runs start to answer on the thread that
+//! received the request.
+//!
 //! Modules depend one way: `exec` drives `machine` and performs its effects
-//! through `sandbox` and `builtins`; `machine` uses `shards`, `label` and
+//! through `sandbox` and `builtins`, asking `placement` where to run shards; `machine` uses `shards`, `label` and
 //! `outcome`; nothing here depends on the registry, which hands the executor
 //! [`resolved::Resolved`] plans.
 
@@ -20,6 +25,7 @@ mod exec;
 mod label;
 mod machine;
 mod outcome;
+mod placement;
 pub(crate) mod pool;
 pub(crate) mod resolved;
 mod sandbox;
@@ -209,8 +215,13 @@ impl Core {
             return;
         }
         admission.running = admission.running.saturating_sub(1);
+        // Only a drain waits on `idle`; waking nobody would still cost a
+        // futex call on every invocation.
+        let draining = admission.draining;
         drop(admission);
-        self.idle.notify_all();
+        if draining {
+            self.idle.notify_all();
+        }
     }
 
     /// Stops admitting, then waits up to `timeout` for running and queued

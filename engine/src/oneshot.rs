@@ -12,6 +12,10 @@ struct Slot<T> {
     waker: Option<Waker>,
     /// The sender was dropped without sending.
     closed: bool,
+    /// A thread blocks in [`Receiver::wait`] on the condvar: only then does
+    /// finishing notify it (a notification costs a futex call even when
+    /// nobody waits, and an awaited receiver never does).
+    blocked: bool,
 }
 
 struct Shared<T> {
@@ -38,6 +42,7 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
             value: None,
             waker: None,
             closed: false,
+            blocked: false,
         }),
         ready: Condvar::new(),
         done: AtomicBool::new(false),
@@ -59,9 +64,12 @@ impl<T> Shared<T> {
             None => slot.closed = true,
         }
         let waker = slot.waker.take();
+        let blocked = slot.blocked;
         self.done.store(true, Ordering::Release);
         drop(slot);
-        self.ready.notify_all();
+        if blocked {
+            self.ready.notify_all();
+        }
         if let Some(w) = waker {
             w.wake();
         }
@@ -96,6 +104,7 @@ impl<T> Receiver<T> {
             if slot.closed {
                 return None;
             }
+            slot.blocked = true;
             slot = self
                 .shared
                 .ready

@@ -7,8 +7,14 @@ use crate::process::{
     binary, euid_is_root, free_port, spawn, temp_dir, wait_for_port, write, Server,
 };
 
+/// What `/fixed` answers, to any method: the body of the bench suite's HTTP
+/// floor (80 bytes, the size of a 3x3 `matmul` answer).
+pub const FIXED_BODY: &str =
+    "a fixed answer of eighty bytes, what the HTTP floor sends for every request....\n";
+
 /// nginx serving a fresh temporary directory ([`Server::root`]) with WebDAV
-/// `PUT`/`DELETE`, plus `/status/500` answering 500 and `/status/404` answering 404.
+/// `PUT`/`DELETE`, plus `/status/500` answering 500, `/status/404` answering
+/// 404 and `/fixed` answering 200 with [`FIXED_BODY`].
 pub fn nginx() -> Server {
     start(None)
 }
@@ -34,6 +40,7 @@ fn start(root: Option<&Path>) -> Server {
     let user = if euid_is_root() { "user root;" } else { "" };
     let b = base.display();
     let r = root.display();
+    let fixed = FIXED_BODY.escape_default();
     let conf = format!(
         r#"{user}
 daemon off;
@@ -63,6 +70,10 @@ http {{
         }}
         location = /status/500 {{ return 500 "internal failure\n"; }}
         location = /status/404 {{ return 404 "no such thing\n"; }}
+        location = /fixed {{
+            default_type application/octet-stream;
+            return 200 "{fixed}";
+        }}
     }}
 }}
 "#

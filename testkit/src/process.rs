@@ -73,6 +73,11 @@ impl Server {
         }
     }
 
+    /// Its process id (for `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Base URL, e.g. `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

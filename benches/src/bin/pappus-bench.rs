@@ -45,6 +45,17 @@ enum Command {
         #[arg(long)]
         pappus: Option<PathBuf>,
     },
+    /// The HTTP floor the suite measures the daemon against: a fixed-body
+    /// responder on the daemon's stack and runtime configuration.
+    #[command(hide = true)]
+    Floor {
+        /// Where to listen (the bound address is printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// HTTP worker threads, as `pappus serve --http-threads`.
+        #[arg(long, default_value_t = pappus_daemon::DEFAULT_HTTP_THREADS)]
+        http_threads: usize,
+    },
     /// One bounded run against a running daemon.
     Load {
         /// The daemon's address (loopback only).
@@ -100,6 +111,10 @@ fn main() -> Result<()> {
             let path = suite::run(opts)?;
             println!("{}", path.display());
         }
+        Command::Floor {
+            listen,
+            http_threads,
+        } => pappus_benches::floor::serve(listen, http_threads)?,
         Command::Load {
             addr,
             composition,

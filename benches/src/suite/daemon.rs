@@ -126,19 +126,30 @@ impl Suite {
         mode: Mode,
         duration: Duration,
     ) -> Result<DaemonRun> {
-        let pid = daemon.pid();
-        let cpu0 = procfs::cpu_time(pid).context("reading the daemon's CPU time")?;
+        self.server_run(daemon.pid(), mode, duration, &|| {
+            daemon_caller(daemon.addr(), w)
+        })
+    }
+
+    /// A bounded run of `make()`'s callers against the server process `pid`,
+    /// with its CPU time over the run and its peak memory.
+    pub(super) fn server_run<C: FnMut() -> Result<(), String>>(
+        &self,
+        pid: u32,
+        mode: Mode,
+        duration: Duration,
+        make: &(dyn Fn() -> C + Sync),
+    ) -> Result<DaemonRun> {
+        let cpu0 = procfs::cpu_time(pid).context("reading the server's CPU time")?;
         let sampler = Sampler::start(pid, Duration::from_millis(20));
         let requests = match mode {
             Mode::Open { rate, .. } => (rate * duration.as_secs_f64()).ceil() as u64,
             Mode::Closed { .. } => u64::MAX,
         };
-        let mut run = loadgen::run(mode, Bounds { requests, duration }, || {
-            daemon_caller(daemon.addr(), w)
-        });
+        let mut run = loadgen::run(mode, Bounds { requests, duration }, make);
         let mem = sampler.stop();
         let cpu = procfs::cpu_time(pid)
-            .context("reading the daemon's CPU time")?
+            .context("reading the server's CPU time")?
             .saturating_sub(cpu0);
         if let Mode::Open { .. } = mode {
             let sent = run.latencies.len() + run.error_count();

@@ -4,6 +4,7 @@
 mod sections;
 mod summary;
 mod tables;
+mod targets;
 
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use anyhow::Result;
 
 use super::cold_start::ColdStarts;
 use super::daemon::{ThroughDaemon, Throughput};
+use super::floor::Floors;
 use super::memory::MemoryRuns;
 use crate::report::{self, Report};
 
@@ -18,6 +20,8 @@ use crate::report::{self, Report};
 pub(super) struct Measured {
     pub(super) cold_starts: ColdStarts,
     pub(super) throughput: Throughput,
+    /// The HTTP floor, measured right before `throughput`.
+    pub(super) floors: Floors,
     pub(super) workloads: ThroughDaemon,
     pub(super) memory: MemoryRuns,
 }
@@ -54,6 +58,7 @@ pub(super) fn report(run: &Run, measured: &Measured, plots: &Plots) -> Result<St
     let mut head = Report::new();
     header(&mut head, run);
     summary::summary(&mut head, measured);
+    summary::targets(&mut head, measured);
     let mut text = head.text().to_string();
     text.push_str(body.text());
     Ok(text)
@@ -64,6 +69,7 @@ fn sections(measured: &Measured, plots: &Plots) -> Result<Report> {
     let mut body = Report::new();
     sections::cold_starts(&mut body, &measured.cold_starts, plots)?;
     sections::throughput(&mut body, &measured.throughput, plots)?;
+    sections::floors(&mut body, &measured.floors);
     sections::workloads(&mut body, &measured.workloads, plots)?;
     sections::memory(&mut body, &measured.memory);
     Ok(body)
@@ -111,11 +117,12 @@ mod tests {
 
     use super::*;
     use crate::baselines::microvm::KvmStatus;
-    use crate::hist::format_bytes;
+    use crate::hist::{format_bytes, format_duration};
     use crate::loadgen::RunResult;
     use crate::procfs::Memory;
     use crate::suite::cold_start::ColdStartRuns;
     use crate::suite::daemon::{DaemonRun, WorkloadRuns};
+    use crate::suite::floor::Floors;
     use crate::suite::workload::Outcome;
 
     /// A one-second run whose every request took `micros`.
@@ -185,6 +192,13 @@ mod tests {
                 ],
                 open: vec![(10.0, daemon_run(&[500; 10], mb))],
             },
+            floors: Floors {
+                same_stack: Ok(vec![
+                    (1, daemon_run(&[100; 6], mb)),
+                    (4, daemon_run(&[100; 20], mb)),
+                ]),
+                nginx: Err("not run: nginx did not start: not installed".into()),
+            },
             workloads: ThroughDaemon {
                 runs: vec![
                     workload("chain1", "chain of 1 (4 KiB)", 100),
@@ -241,6 +255,70 @@ mod tests {
     }
 
     #[test]
+    fn the_targets_are_ratios_with_verdicts() {
+        let mut m = measured();
+        m.cold_starts.workloads.push(ColdStartRuns {
+            id: "matmul_aat128".into(),
+            title: "matmul A·Aᵀ 128x128".into(),
+            outcomes: vec![ran("fork+exec native", &[1000, 1000])],
+        });
+        m.workloads
+            .runs
+            .push(workload("matmul_aat128", "matmul A·Aᵀ 128x128", 5000));
+        let mut out = Report::new();
+        summary::targets(&mut out, &m);
+        let text = out.text();
+        assert!(text.starts_with("## Targets\n"), "{text}");
+        assert!(
+            text.contains(
+                "| request path: daemon ÷ the HTTP floor (fixed body, same stack) req/s, matmul 3x3, \
+                 1 client(s) | 4 vs 6 req/s: 66.6% | pass (target: at least 50%) |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("4 client(s) | 8 vs 20 req/s: 40.0% | FAIL (target: at least 50%) |"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "| request path: daemon ÷ nginx (fixed body) req/s, matmul 3x3, 1 client(s) | not run: \
+             nginx did not start: not installed | not measured (target: at least 50%) |"
+        ));
+        assert!(text.contains(&format!(
+            "| request path: daemon p99, matmul 3x3, 1 client | {} | FAIL (target: under {}) |",
+            format_duration(Duration::from_micros(400)),
+            format_duration(Duration::from_micros(300))
+        )));
+        assert!(text.contains(&format!(
+            "| request path: daemon CPU per request, matmul 3x3, 1 client | {} (4 clients: {}; the floor: {}) | FAIL",
+            format_duration(Duration::from_micros(250)),
+            format_duration(Duration::from_micros(125)),
+            format_duration(Duration::from_nanos(166_666)),
+        )), "{text}");
+        assert!(
+            text.contains(
+                "| compute: daemon (1 client) ÷ fork+exec native req/s, matmul A·Aᵀ 128x128 | \
+                 1 vs 2 req/s: 0.50x | FAIL (target: at least 1.0x) |"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn without_a_run_a_target_is_not_measured() {
+        let mut m = measured();
+        m.throughput.closed.clear();
+        let mut out = Report::new();
+        summary::targets(&mut out, &m);
+        let text = out.text();
+        assert!(text.contains("| request path: daemon p99, matmul 3x3, 1 client | not measured | not measured (target: under "));
+        assert!(text.contains(
+            "matmul A·Aᵀ 128x128 | not measured | not measured (target: at least 1.0x) |"
+        ));
+        assert!(!text.contains("pass"), "{text}");
+    }
+
+    #[test]
     fn sections_come_in_order_with_their_plots() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let plots = Plots {
@@ -256,6 +334,7 @@ mod tests {
                 "## Cold start: one request at a time, every baseline",
                 "### matmul 3x3",
                 "## Daemon under load: matmul 3x3",
+                "### The HTTP floor",
                 "## Workloads through the daemon",
                 "### The same workloads in-process (`Engine::invoke`, one thread)",
                 "## Memory",
@@ -285,6 +364,8 @@ mod tests {
         assert!(text.contains("1.50x of 2 x chain of 1"), "{text}");
         assert!(text.contains("| render-logs (auth + 3 shards from nginx) | 0 | - | - | - | not run: nginx did not start | - |"));
         assert!(text.contains("| open, 10 req/s offered | 10 |"));
+        assert!(text.contains("| floor, same stack, 4 client(s) | 20 | 20 |"));
+        assert!(text.contains("| nginx | 0 | - |"));
         assert!(text.contains(
             "**microVM baseline.** KVM on this host: no /dev/kvm; no KVM number is reported."
         ));

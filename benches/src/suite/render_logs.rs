@@ -110,7 +110,7 @@ impl Suite {
 }
 
 /// nginx starting on a loopback port and serving `root`, or why it did not.
-fn start_nginx(root: &Path) -> Result<Server, String> {
+pub(super) fn start_nginx(root: &Path) -> Result<Server, String> {
     // The testkit panics with a setup hint when nginx is missing: keep that
     // message for the report, without the panic printed on the way.
     let hook = std::panic::take_hook();

@@ -17,6 +17,7 @@ use pappus_isolation::{CancelToken, WasiContext};
 use super::builtins;
 use super::machine::{Effect, Machine};
 use super::outcome::ShardResult;
+use super::placement;
 use super::resolved::Resolved;
 use super::sandbox;
 use super::Core;
@@ -28,6 +29,39 @@ use crate::{Invocation, Item, Result, Sets, Timings};
 struct Locked {
     machine: Machine,
     reply: Option<Sender<Result<Invocation>>>,
+}
+
+/// A compute shard to run, on the pool or on the thread that launched it.
+struct ComputeJob {
+    shard: usize,
+    function: pappus_isolation::Function,
+    resolved: Arc<Resolved>,
+    node: usize,
+    units: Vec<super::shards::Unit>,
+}
+
+impl ComputeJob {
+    /// Whether to run it on the current thread rather than queue it.
+    fn runs_here(&self) -> bool {
+        self.resolved
+            .recent
+            .get(self.node)
+            .is_some_and(placement::run_here)
+    }
+
+    /// Runs it in a fresh sandbox, noting its sandbox time for its node.
+    fn run(&self, exec: &Exec) -> ShardResult {
+        sandbox::run(
+            &exec.core,
+            &exec.sums,
+            &exec.cancel,
+            &exec.wasi,
+            &self.function,
+            &self.resolved,
+            self.node,
+            &self.units,
+        )
+    }
 }
 
 /// One invocation.
@@ -81,27 +115,46 @@ impl Exec {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts executing (called once, after admission).
+    /// Starts executing (called once, after admission). Small shards may run
+    /// on this thread before it returns (see [`placement`]).
     pub(crate) fn start(self: &Arc<Self>) {
         let _ = self.started.set(Instant::now());
-        let effects = {
-            let mut state = self.lock();
-            let effects = state.machine.start();
-            self.count_launched(&mut state.machine);
-            effects
-        };
-        self.perform(effects);
+        placement::as_starter(|| {
+            let effects = {
+                let mut state = self.lock();
+                let effects = state.machine.start();
+                self.count_launched(&mut state.machine);
+                effects
+            };
+            self.drive(effects);
+        });
     }
 
     /// Integrates the result of a shard (from any thread).
     pub(crate) fn complete(self: &Arc<Self>, shard: usize, result: ShardResult) {
-        let effects = {
-            let mut state = self.lock();
-            let effects = state.machine.shard_done(shard, result);
-            self.count_launched(&mut state.machine);
-            effects
-        };
-        self.perform(effects);
+        let effects = self.integrate(shard, result);
+        self.drive(effects);
+    }
+
+    /// Lets the machine take a shard's result; answers the effects it decides.
+    fn integrate(&self, shard: usize, result: ShardResult) -> Vec<Effect> {
+        let mut state = self.lock();
+        let effects = state.machine.shard_done(shard, result);
+        self.count_launched(&mut state.machine);
+        effects
+    }
+
+    /// Performs `effects`, then runs the shard kept for this thread (if any)
+    /// and performs what its result leads to, until no shard is kept: a loop
+    /// rather than recursion, so a long chain run on one thread keeps a flat
+    /// stack.
+    fn drive(self: &Arc<Self>, mut effects: Vec<Effect>) {
+        while let Some(job) = self.perform(effects) {
+            let begun = Instant::now();
+            let result = job.run(self);
+            placement::charge(begun.elapsed());
+            effects = self.integrate(job.shard, result);
+        }
     }
 
     fn count_launched(&self, machine: &mut Machine) {
@@ -111,7 +164,10 @@ impl Exec {
         }
     }
 
-    fn perform(self: &Arc<Self>, effects: Vec<Effect>) {
+    /// Carries out `effects`; answers the last compute shard among them when
+    /// it should run on this thread, having queued the others on the pool.
+    fn perform(self: &Arc<Self>, effects: Vec<Effect>) -> Option<ComputeJob> {
+        let mut kept: Option<ComputeJob> = None;
         for effect in effects {
             match effect {
                 Effect::Compute {
@@ -121,20 +177,16 @@ impl Exec {
                     node,
                     units,
                 } => {
-                    let exec = self.clone();
-                    self.core.pool.spawn(Box::new(move || {
-                        let result = sandbox::run(
-                            &exec.core,
-                            &exec.sums,
-                            &exec.cancel,
-                            &exec.wasi,
-                            &function,
-                            &resolved,
-                            node,
-                            &units,
-                        );
-                        exec.complete(shard, result);
-                    }));
+                    let job = ComputeJob {
+                        shard,
+                        function,
+                        resolved,
+                        node,
+                        units,
+                    };
+                    if let Some(earlier) = kept.replace(job) {
+                        self.spawn(earlier);
+                    }
                 }
                 Effect::Builtin {
                     shard,
@@ -182,6 +234,21 @@ impl Exec {
                 Effect::Answer(outputs) => self.answer(outputs),
             }
         }
+        let job = kept?;
+        if job.runs_here() {
+            return Some(job);
+        }
+        self.spawn(job);
+        None
+    }
+
+    /// Queues `job` on the compute pool.
+    fn spawn(self: &Arc<Self>, job: ComputeJob) {
+        let exec = self.clone();
+        self.core.pool.spawn(Box::new(move || {
+            let result = job.run(&exec);
+            exec.complete(job.shard, result);
+        }));
     }
 
     /// Sends the answer with its timings, then frees the admission slot.

@@ -134,6 +134,7 @@ impl PoolHandle {
 }
 
 fn worker(inner: &Inner) {
+    super::placement::enter_pool();
     let mut q = lock(inner);
     // Whether this thread has spun since its last job: it spins once, then parks.
     let mut spun = false;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use pappus_dsl::{builtins::Builtin, Plan};
 
+use super::placement::RecentTime;
+
 /// A plan whose callees are bound, ready to execute. Cached per tenant until
 /// the tenant's registry changes.
 pub(crate) struct Resolved {
@@ -17,6 +19,9 @@ pub(crate) struct Resolved {
     /// bound or not); a function shard writing any other fails. Empty for
     /// builtins and compositions, whose outputs are known by construction.
     pub declared_outputs: Vec<Vec<String>>,
+    /// Per node: its recent sandbox time, which decides where its shards run
+    /// (see `placement`). Lives as long as the cached plan.
+    pub recent: Vec<RecentTime>,
 }
 
 /// What a node runs.

@@ -77,7 +77,11 @@ pub(crate) fn run(
     } else {
         core.runtime.run(function, &inputs, Some(cancel))
     };
-    TimingSums::add(&sums.sandbox, begun.elapsed());
+    let spent = begun.elapsed();
+    TimingSums::add(&sums.sandbox, spent);
+    if let Some(recent) = resolved.recent.get(index) {
+        recent.record(spent);
+    }
     match result {
         Ok(outputs) => {
             let declared = resolved

@@ -96,11 +96,13 @@ pub(crate) fn resolve(
         ));
     }
     stack.pop();
+    let recent = plan.nodes.iter().map(|_| Default::default()).collect();
     let resolved = Arc::new(Resolved {
         plan,
         targets,
         labels,
         declared_outputs,
+        recent,
     });
     memo.insert(name.to_string(), resolved.clone());
     Ok(resolved)

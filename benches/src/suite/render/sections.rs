@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use super::super::cold_start::{ColdStarts, INPROC};
 use super::super::daemon::{ThroughDaemon, Throughput, WorkloadRuns};
+use super::super::floor::Floors;
 use super::super::memory::MemoryRuns;
 use super::super::render_logs::{RENDER_LOGS_PAGE, RENDER_LOGS_TITLE};
 use super::tables::{load_row, not_run_row, outcome_row, ratio, LATENCY_HEADERS, LOAD_HEADERS};
@@ -124,6 +125,28 @@ pub(super) fn throughput(body: &mut Report, m: &Throughput, plots: &Plots) -> Re
     plot::latency_cdf(&file, "Daemon, matmul 3x3: latency CDF", &series)?;
     body.image("daemon latency CDF", &rel);
     Ok(())
+}
+
+/// "The HTTP floor": both floors' closed-loop runs, or why one did not run.
+pub(super) fn floors(body: &mut Report, m: &Floors) {
+    body.heading(3, "The HTTP floor");
+    body.para(
+        "The same matmul 3x3 requests (path and body) sent by the same closed-loop clients to a responder \
+         that answers every one with a fixed 80-byte body: `pappus-bench floor` (axum on hyper, on the \
+         daemon's own tokio runtime configuration) and nginx (one worker process, `return 200`). The CPU \
+         column is the responder's.",
+    );
+    let mut rows = Vec::new();
+    for (name, runs) in [("floor, same stack", &m.same_stack), ("nginx", &m.nginx)] {
+        match runs {
+            Ok(runs) => rows.extend(
+                runs.iter()
+                    .map(|(clients, d)| load_row(&format!("{name}, {clients} client(s)"), d)),
+            ),
+            Err(why) => rows.push(not_run_row(name, why, LOAD_HEADERS.len())),
+        }
+    }
+    body.table(&LOAD_HEADERS, &rows);
 }
 
 /// "Workloads through the daemon": the daemon table, the in-process table

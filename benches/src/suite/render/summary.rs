@@ -179,3 +179,16 @@ pub(super) fn summary(out: &mut Report, m: &Measured) {
     out.heading(2, "Summary");
     out.table(&["claim", "measured", "verdict / target"], &rows);
 }
+
+/// The targets heading and table: each target as a ratio or bound measured in
+/// this run, with its verdict.
+pub(super) fn targets(out: &mut Report, m: &Measured) {
+    out.heading(2, "Targets");
+    out.para(
+        "Ratios within this run (the machine's speed moves between runs; ratios much less). The floor \
+         is what the machine's HTTP stack allows: a fixed-body responder on the daemon's own stack and \
+         runtime configuration, and nginx answering a fixed body, sent the same requests by the same \
+         clients. CPU per request is the server's user + system time over the run, per answered request.",
+    );
+    out.table(&["target", "measured", "verdict"], &super::targets::rows(m));
+}

@@ -51,6 +51,7 @@ fn bind(checked: &Checked, name: &str, function: &Function) -> Arc<Resolved> {
         targets,
         labels,
         declared_outputs,
+        recent: plan.nodes.iter().map(|_| Default::default()).collect(),
     })
 }
 
