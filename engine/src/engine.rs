@@ -672,9 +672,10 @@ impl Tenant {
     /// on the calling thread before this returns (two thread hand-offs would
     /// cost more); the future is then ready at once. Every other shard runs on
     /// the compute threads. So the caller is held for about 100 µs of sandbox
-    /// time at most, unless a function that has been fast is suddenly slow:
-    /// then its deadline bounds the call (and its next calls go to the
-    /// compute threads).
+    /// time: a function that has been fast and is suddenly slow is stopped at
+    /// the next epoch tick after that budget and run again, with its whole
+    /// deadline, on the compute threads (functions are pure), where its next
+    /// calls go too.
     pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {
         self.start(composition, inputs, None)
     }

@@ -105,6 +105,15 @@ pub enum Error {
         /// The guest's error message (empty if it gave none).
         message: String,
     },
+    /// The call was still running at the cutoff it was given
+    /// ([`Runtime::run_until`](crate::Runtime::run_until)) and was stopped
+    /// there. Unlike [`Error::Timeout`] this is not the function's fault: the
+    /// caller gave it less time than its deadline, to run it elsewhere.
+    #[error("function `{function}` was stopped at its caller's cutoff")]
+    Cutoff {
+        /// The function's name.
+        function: String,
+    },
     /// The call was cancelled through its [`CancelToken`](crate::CancelToken).
     #[error("function `{function}` was cancelled")]
     Cancelled {
@@ -152,6 +161,7 @@ impl Error {
             | Error::AbiViolation { function, .. }
             | Error::GuestError { function, .. }
             | Error::Cancelled { function }
+            | Error::Cutoff { function }
             | Error::Resources { function, .. } => Some(function),
             Error::Cache { .. } | Error::Config { .. } => None,
         }
@@ -159,7 +169,7 @@ impl Error {
 
     /// A stable, machine-readable name for the kind of failure: `"invalid_module"`,
     /// `"trap"`, `"exit"`, `"panic"`, `"timeout"`, `"memory_limit"`, `"output_too_large"`,
-    /// `"abi_violation"`, `"guest_error"`, `"cancelled"`, `"resources"`, `"cache"` or
+    /// `"abi_violation"`, `"guest_error"`, `"cancelled"`, `"cutoff"`, `"resources"`, `"cache"` or
     /// `"config"`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -173,6 +183,7 @@ impl Error {
             Error::AbiViolation { .. } => "abi_violation",
             Error::GuestError { .. } => "guest_error",
             Error::Cancelled { .. } => "cancelled",
+            Error::Cutoff { .. } => "cutoff",
             Error::Resources { .. } => "resources",
             Error::Cache { .. } => "cache",
             Error::Config { .. } => "config",

@@ -122,15 +122,22 @@ pub(crate) struct CallState {
     memory_limit: usize,
     refused_growth: bool,
     deadline: Instant,
+    /// When the caller gives up on the call (before the deadline), if it does.
+    cutoff: Option<Instant>,
     cancel: Option<CancelToken>,
 }
 
 impl CallState {
-    pub(crate) fn new(limits: &Limits, cancel: Option<&CancelToken>) -> CallState {
+    pub(crate) fn new(
+        limits: &Limits,
+        cancel: Option<&CancelToken>,
+        cutoff: Option<Instant>,
+    ) -> CallState {
         CallState {
             memory_limit: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
             refused_growth: false,
             deadline: Instant::now() + limits.timeout,
+            cutoff,
             cancel: cancel.cloned(),
         }
     }
@@ -174,8 +181,12 @@ pub(crate) fn new_store<T: HasCallState>(engine: &Engine, data: T) -> Store<T> {
         if state.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             return Err(wasmtime::Error::new(Interrupt::Cancelled));
         }
-        if Instant::now() >= state.deadline {
+        let now = Instant::now();
+        if now >= state.deadline {
             return Err(wasmtime::Error::new(Interrupt::Timeout));
+        }
+        if state.cutoff.is_some_and(|cutoff| now >= cutoff) {
+            return Err(wasmtime::Error::new(Interrupt::Cutoff));
         }
         Ok(UpdateDeadline::Continue(1))
     });
@@ -208,6 +219,7 @@ impl ResourceLimiter for CallState {
 #[derive(Debug, Clone, Copy)]
 enum Interrupt {
     Timeout,
+    Cutoff,
     Cancelled,
 }
 
@@ -215,6 +227,7 @@ impl fmt::Display for Interrupt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Interrupt::Timeout => "deadline reached",
+            Interrupt::Cutoff => "caller's cutoff reached",
             Interrupt::Cancelled => "cancelled",
         })
     }
@@ -436,7 +449,28 @@ impl Runtime {
         inputs: &[InputSet<'_>],
         cancel: Option<&CancelToken>,
     ) -> Result<Vec<OutputSet>> {
-        self.dispatch(function, inputs, None, cancel)
+        self.dispatch(function, inputs, None, cancel, None)
+    }
+
+    /// [`Runtime::call`] (or [`Runtime::run`] when `options` is `None`) that
+    /// the caller gives up on at `cutoff`: a call still running then is stopped
+    /// at the next epoch tick and fails with [`Error::Cutoff`]; one that ends
+    /// before is as if run without it. The function's own deadline still
+    /// applies when it comes first.
+    ///
+    /// For running a call on a thread that must not be held long (one that
+    /// serves other requests too), and running it again elsewhere, with its
+    /// whole deadline, if it is cut off: the functions are pure, so a second
+    /// run computes what the first would have.
+    pub fn run_until(
+        &self,
+        function: &Function,
+        inputs: &[InputSet<'_>],
+        options: Option<&CallOptions<'_>>,
+        cancel: Option<&CancelToken>,
+        cutoff: Instant,
+    ) -> Result<Vec<OutputSet>> {
+        self.dispatch(function, inputs, options, cancel, Some(cutoff))
     }
 
     /// Runs `function` once, whichever its kind: ABI v1 functions as
@@ -456,7 +490,7 @@ impl Runtime {
         options: &CallOptions<'_>,
         cancel: Option<&CancelToken>,
     ) -> Result<Vec<OutputSet>> {
-        self.dispatch(function, inputs, Some(options), cancel)
+        self.dispatch(function, inputs, Some(options), cancel, None)
     }
 
     /// Runs either kind; `options` is only read for WASI functions (and drawn
@@ -467,6 +501,7 @@ impl Runtime {
         inputs: &[InputSet<'_>],
         options: Option<&CallOptions<'_>>,
         cancel: Option<&CancelToken>,
+        cutoff: Option<Instant>,
     ) -> Result<Vec<OutputSet>> {
         let f = &*function.inner;
         let name = || f.name.clone();
@@ -501,7 +536,7 @@ impl Runtime {
                     program,
                     inputs,
                     options,
-                    cancel,
+                    CallState::new(&f.limits, cancel, cutoff),
                 );
             }
         };
@@ -513,7 +548,10 @@ impl Runtime {
             return Err(memory_limit());
         };
 
-        let mut store = new_store(&self.inner.engine, CallState::new(&f.limits, cancel));
+        let mut store = new_store(
+            &self.inner.engine,
+            CallState::new(&f.limits, cancel, cutoff),
+        );
 
         let instance = pre
             .instantiate(&mut store)
@@ -619,6 +657,7 @@ pub(crate) fn classify(
                 function,
                 limit: limits.timeout,
             },
+            Interrupt::Cutoff => Error::Cutoff { function },
             Interrupt::Cancelled => Error::Cancelled { function },
         };
     }

@@ -49,8 +49,9 @@ impl ComputeJob {
             .is_some_and(placement::run_here)
     }
 
-    /// Runs it in a fresh sandbox, noting its sandbox time for its node.
-    fn run(&self, exec: &Exec) -> ShardResult {
+    /// Runs it in a fresh sandbox, noting its sandbox time for its node;
+    /// with a `cutoff`, given up then (see [`placement::cutoff`]).
+    fn run(&self, exec: &Exec, cutoff: Option<Instant>) -> ShardResult {
         sandbox::run(
             &exec.core,
             &exec.sums,
@@ -60,6 +61,7 @@ impl ComputeJob {
             &self.resolved,
             self.node,
             &self.units,
+            cutoff,
         )
     }
 }
@@ -147,12 +149,18 @@ impl Exec {
     /// Performs `effects`, then runs the shard kept for this thread (if any)
     /// and performs what its result leads to, until no shard is kept: a loop
     /// rather than recursion, so a long chain run on one thread keeps a flat
-    /// stack.
+    /// stack. A shard cut off on the thread that started the invocation (it
+    /// ran past that thread's budget) goes to the pool, to run again with its
+    /// whole deadline.
     fn drive(self: &Arc<Self>, mut effects: Vec<Effect>) {
         while let Some(job) = self.perform(effects) {
             let begun = Instant::now();
-            let result = job.run(self);
+            let result = job.run(self, placement::cutoff(begun));
             placement::charge(begun.elapsed());
+            if matches!(&result, Err(cause) if cause.kind == sandbox::CUTOFF) {
+                self.spawn(job);
+                return;
+            }
             effects = self.integrate(job.shard, result);
         }
     }
@@ -246,7 +254,7 @@ impl Exec {
     fn spawn(self: &Arc<Self>, job: ComputeJob) {
         let exec = self.clone();
         self.core.pool.spawn(Box::new(move || {
-            let result = job.run(&exec);
+            let result = job.run(&exec, None);
             exec.complete(job.shard, result);
         }));
     }

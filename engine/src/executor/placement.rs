@@ -19,13 +19,22 @@
 //!   run before, goes to the pool;
 //! - any other thread (an I/O thread completing a builtin) hands it off.
 //!
+//! A node's recent time is only a forecast: a function fast so far may spin
+//! on its next input. So a shard run on the starting thread is given a cutoff
+//! at the end of that thread's budget; if it is still running then, it is
+//! stopped at the next epoch tick and run again on the pool with its whole
+//! deadline (functions are pure, so the second run computes what the first
+//! would have), and its node's recent time sends the next ones to the pool.
+//! A starting thread is thus held by one shard for at most its budget plus
+//! an epoch tick, whatever the guest does.
+//!
 //! Deadlines, cancellation and accounting are the same wherever a shard runs:
 //! the epoch deadline is checked by the guest's own code on any thread, and
 //! the shard's result goes through the same state machine.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Shards whose node recently took less than this in its sandbox may run on
 /// the thread that started the invocation (and this is the most such a thread
@@ -90,6 +99,15 @@ pub(crate) fn run_here(recent: &RecentTime) -> bool {
         Place::Compute => true,
         Place::Elsewhere => false,
         Place::Starter { budget_nanos } => recent.get().is_some_and(|t| t < budget_nanos),
+    }
+}
+
+/// When a shard begun at `begun` on this thread is to be given up: the end of
+/// a starting thread's budget; never on other threads.
+pub(crate) fn cutoff(begun: Instant) -> Option<Instant> {
+    match current() {
+        Place::Starter { budget_nanos } => Some(begun + Duration::from_nanos(budget_nanos)),
+        Place::Compute | Place::Elsewhere => None,
     }
 }
 

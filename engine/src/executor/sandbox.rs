@@ -1,4 +1,4 @@
-//! Running one function shard in a fresh sandbox, on a compute thread.
+//! Running one function shard in a fresh sandbox.
 
 use std::time::Instant;
 
@@ -13,7 +13,8 @@ use crate::metrics::{Counters, TimingSums};
 
 /// Runs `function` on the shard's `units` (one per input of plan node
 /// `node`), counting bytes and sandboxes in `core` and the time spent in
-/// `sums`. A cancelled invocation starts no sandbox.
+/// `sums`. A cancelled invocation starts no sandbox. With a `cutoff`, a call
+/// still running then fails with kind [`CUTOFF`] (see [`super::placement`]).
 #[allow(
     clippy::too_many_arguments,
     reason = "the invocation's parts are borrowed separately from its Arc on the compute thread"
@@ -27,6 +28,7 @@ pub(crate) fn run(
     resolved: &Resolved,
     node: usize,
     units: &[Unit],
+    cutoff: Option<Instant>,
 ) -> ShardResult {
     if cancel.is_cancelled() {
         return Err(Cause::cancelled());
@@ -73,9 +75,20 @@ pub(crate) fn run(
             shard_key,
             context: wasi.for_shard(index as u64, &inputs),
         };
-        core.runtime.call(function, &inputs, &options, Some(cancel))
+        match cutoff {
+            Some(cutoff) => {
+                core.runtime
+                    .run_until(function, &inputs, Some(&options), Some(cancel), cutoff)
+            }
+            None => core.runtime.call(function, &inputs, &options, Some(cancel)),
+        }
     } else {
-        core.runtime.run(function, &inputs, Some(cancel))
+        match cutoff {
+            Some(cutoff) => core
+                .runtime
+                .run_until(function, &inputs, None, Some(cancel), cutoff),
+            None => core.runtime.run(function, &inputs, Some(cancel)),
+        }
     };
     let spent = begun.elapsed();
     TimingSums::add(&sums.sandbox, spent);
@@ -107,6 +120,10 @@ pub(crate) fn run(
         }),
     }
 }
+
+/// The kind of a shard's failure when it was stopped at its cutoff: not a
+/// failure of the function, the shard is run again on the compute pool.
+pub(crate) const CUTOFF: &str = "cutoff";
 
 /// The failure of a shard whose function wrote `set`, which its declaration
 /// does not have: without it the items would silently go nowhere.

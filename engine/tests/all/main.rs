@@ -15,6 +15,7 @@ mod nested;
 mod overload;
 mod persistence;
 mod pipelining;
+mod placement;
 mod registry;
 mod render_logs;
 mod storage;

@@ -8,7 +8,7 @@ use wasmtime::{Engine, Extern, InstancePre, ModuleExport};
 use super::ctx::{CollectError, WasiCtx};
 use super::preview1::{ExitCode, WasiState};
 use crate::runtime::{classify, new_store, CallState};
-use crate::{CallOptions, CancelToken, Error, InputSet, Limits, OutputSet, Result, WasiSettings};
+use crate::{CallOptions, Error, InputSet, Limits, OutputSet, Result, WasiSettings};
 
 /// The entry of a WASI command.
 pub(crate) const START: &str = "_start";
@@ -38,7 +38,8 @@ impl Program {
     }
 }
 
-/// Runs `program` once over `inputs` (see [`Runtime::call`](crate::Runtime::call)).
+/// Runs `program` once over `inputs` (see [`Runtime::call`](crate::Runtime::call)),
+/// under `call`'s limits, deadline, cutoff and cancellation.
 pub(crate) fn call(
     engine: &Engine,
     name: &str,
@@ -46,7 +47,7 @@ pub(crate) fn call(
     program: &Program,
     inputs: &[InputSet<'_>],
     options: &CallOptions<'_>,
-    cancel: Option<&CancelToken>,
+    call: CallState,
 ) -> Result<Vec<OutputSet>> {
     let ctx = WasiCtx::new(
         program.settings.clone(),
@@ -58,13 +59,7 @@ pub(crate) fn call(
     .map_err(|reason| Error::Config {
         reason: format!("function `{name}`: {reason}"),
     })?;
-    let mut store = new_store(
-        engine,
-        WasiState {
-            call: CallState::new(limits, cancel),
-            ctx,
-        },
-    );
+    let mut store = new_store(engine, WasiState { call, ctx });
     let instance = program
         .pre
         .instantiate(&mut store)

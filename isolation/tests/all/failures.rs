@@ -1,6 +1,6 @@
 //! Every failure type, each naming the function, and the runtime still working after.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pappus_isolation::{CancelToken, Config, Error, InputSet, Limits, Runtime};
 
@@ -95,6 +95,34 @@ fn spinning_guest_times_out() {
     let f = function_with(&rt, "spin", limits);
     let err = expect_kind(rt.run(&f, &[], None), "timeout", "spin");
     assert!(matches!(err, Error::Timeout { limit, .. } if limit == Duration::from_millis(100)));
+    still_works(&rt);
+}
+
+#[test]
+fn a_call_past_its_callers_cutoff_stops_there() {
+    let rt = runtime();
+    let limits = Limits {
+        timeout: Duration::from_secs(3600),
+        ..Limits::default()
+    };
+    let f = function_with(&rt, "spin", limits);
+    // Stopped at the cutoff, long before the function's own deadline.
+    let err = expect_kind(
+        rt.run_until(&f, &[], None, None, Instant::now()),
+        "cutoff",
+        "spin",
+    );
+    assert!(matches!(err, Error::Cutoff { .. }), "{err}");
+    // A call that ends before its cutoff is as if run without one.
+    let g = function(&rt, "upper");
+    let items = [item("a", 1, b"ok")];
+    let inputs = [InputSet {
+        name: "in",
+        items: &items,
+    }];
+    let far = Instant::now() + Duration::from_secs(3600);
+    let out = rt.run_until(&g, &inputs, None, None, far).unwrap();
+    assert_eq!(out[0].items[0].data, "OK");
     still_works(&rt);
 }
 
