@@ -121,7 +121,9 @@ fn a_call_past_its_callers_cutoff_stops_there() {
         items: &items,
     }];
     let far = Instant::now() + Duration::from_secs(3600);
-    let out = rt.run_until(&g, &inputs, None, None, far).unwrap();
+    let out = rt
+        .run_until(&g, &inputs, None, None, far)
+        .expect("upper before its cutoff");
     assert_eq!(out[0].items[0].data, "OK");
     still_works(&rt);
 }
