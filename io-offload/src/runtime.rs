@@ -21,6 +21,12 @@ pub type Done = Box<dyn FnOnce(Result<Vec<Item>, Error>) + Send>;
 
 enum Msg {
     Call(Call, Arc<Authority>, Done),
+    /// Tests only: the thread's loop panics, as a bug escaping the per-task
+    /// catch would; with `fail_restart`, making its fresh ring fails too.
+    #[cfg(test)]
+    Fault {
+        fail_restart: bool,
+    },
 }
 
 struct Worker {
@@ -165,6 +171,8 @@ impl IoRuntime {
                     None
                 }
                 Err(mpsc::SendError(Msg::Call(_, _, done))) => Some(done),
+                #[cfg(test)]
+                Err(mpsc::SendError(Msg::Fault { .. })) => None,
             },
             None => Some(done),
         };
@@ -329,7 +337,7 @@ fn serve(
         if catch_unwind(AssertUnwindSafe(|| old.drain())).is_err() {
             std::mem::forget(old);
         }
-        match Driver::new(shared.config.ring_entries, Arc::clone(wake_fd)) {
+        match fresh_driver(shared, wake_fd) {
             Ok(fresh) => driver = fresh,
             Err(e) => {
                 tracing::error!(error = %e, "an i/o thread could not restart its ring; it stops");
@@ -337,6 +345,15 @@ fn serve(
             }
         }
     }
+}
+
+/// A new ring for a thread whose loop panicked.
+fn fresh_driver(shared: &Shared, wake_fd: &Arc<OwnedFd>) -> std::io::Result<Rc<Driver>> {
+    #[cfg(test)]
+    if tests::FAIL_RESTART.with(std::cell::Cell::take) {
+        return Err(std::io::Error::other("injected: no ring"));
+    }
+    Driver::new(shared.config.ring_entries, Arc::clone(wake_fd))
 }
 
 /// The text of a panic payload.
@@ -363,6 +380,11 @@ fn run(driver: Rc<Driver>, shared: Arc<Shared>, rx: &mpsc::Receiver<Msg>) {
                         call,
                         DoneGuard(Some(done)),
                     ));
+                }
+                #[cfg(test)]
+                Ok(Msg::Fault { fail_restart }) => {
+                    tests::FAIL_RESTART.with(|f| f.set(fail_restart));
+                    panic!("injected fault in the i/o loop");
                 }
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => open = false,
@@ -448,3 +470,6 @@ impl Drop for DoneGuard {
         self.finish(Err(Error::Shutdown));
     }
 }
+
+#[cfg(test)]
+mod tests;
