@@ -16,7 +16,7 @@ use pappus_isolation::{CancelToken, WasiContext};
 
 use super::builtins;
 use super::machine::{Effect, Machine};
-use super::outcome::ShardResult;
+use super::outcome::{self, ShardResult};
 use super::placement;
 use super::resolved::Resolved;
 use super::sandbox;
@@ -52,17 +52,19 @@ impl ComputeJob {
     /// Runs it in a fresh sandbox, noting its sandbox time for its node;
     /// with a `cutoff`, given up then (see [`placement::cutoff`]).
     fn run(&self, exec: &Exec, cutoff: Option<Instant>) -> ShardResult {
-        sandbox::run(
-            &exec.core,
-            &exec.sums,
-            &exec.cancel,
-            &exec.wasi,
-            &self.function,
-            &self.resolved,
-            self.node,
-            &self.units,
-            cutoff,
-        )
+        outcome::shielded(self.function.name(), || {
+            sandbox::run(
+                &exec.core,
+                &exec.sums,
+                &exec.cancel,
+                &exec.wasi,
+                &self.function,
+                &self.resolved,
+                self.node,
+                &self.units,
+                cutoff,
+            )
+        })
     }
 }
 
