@@ -123,6 +123,17 @@ pub struct Settings {
     /// included [default: 1000000].
     #[arg(long, env = "PAPPUS_MAX_SHARDS_PER_INVOCATION", value_name = "N")]
     pub max_shards_per_invocation: Option<u64>,
+    /// Most functions one tenant may register; one more is refused with 403
+    /// `quota_exceeded` [default: 1000].
+    #[arg(long, env = "PAPPUS_MAX_FUNCTIONS_PER_TENANT", value_name = "N")]
+    pub max_functions_per_tenant: Option<u64>,
+    /// Most compositions one tenant may register [default: 1000].
+    #[arg(long, env = "PAPPUS_MAX_COMPOSITIONS_PER_TENANT", value_name = "N")]
+    pub max_compositions_per_tenant: Option<u64>,
+    /// Most MiB of modules (summed over its functions) one tenant may register
+    /// [default: 512].
+    #[arg(long, env = "PAPPUS_MAX_MODULE_MIB_PER_TENANT", value_name = "MIB")]
+    pub max_module_mib_per_tenant: Option<u64>,
     /// TOML file mapping bearer tokens to tenants, with each tenant's I/O
     /// policy; turns authentication on.
     #[arg(long, env = "PAPPUS_TOKENS", value_name = "FILE")]
@@ -207,6 +218,15 @@ impl Settings {
             max_shards_per_invocation: self
                 .max_shards_per_invocation
                 .or(lower.max_shards_per_invocation),
+            max_functions_per_tenant: self
+                .max_functions_per_tenant
+                .or(lower.max_functions_per_tenant),
+            max_compositions_per_tenant: self
+                .max_compositions_per_tenant
+                .or(lower.max_compositions_per_tenant),
+            max_module_mib_per_tenant: self
+                .max_module_mib_per_tenant
+                .or(lower.max_module_mib_per_tenant),
             tokens: self.tokens.or(lower.tokens),
             io_policy: self.io_policy.or(lower.io_policy),
             insecure_no_auth: self.insecure_no_auth || lower.insecure_no_auth,
@@ -256,6 +276,12 @@ pub struct Config {
     pub max_shards_per_application: Option<u64>,
     /// Shards per invocation; `None` leaves the engine default.
     pub max_shards_per_invocation: Option<u64>,
+    /// Functions per tenant; `None` leaves the engine default.
+    pub max_functions_per_tenant: Option<u64>,
+    /// Compositions per tenant; `None` leaves the engine default.
+    pub max_compositions_per_tenant: Option<u64>,
+    /// Bytes of modules per tenant; `None` leaves the engine default.
+    pub max_module_bytes_per_tenant: Option<u64>,
     /// Bearer tokens; `None` means authentication is off (single default tenant).
     pub tokens: Option<Tokens>,
     /// Log format.
@@ -395,6 +421,12 @@ impl Config {
             max_shards_per_invocation: shards(
                 settings.max_shards_per_invocation,
                 "max_shards_per_invocation",
+            )?,
+            max_functions_per_tenant: settings.max_functions_per_tenant,
+            max_compositions_per_tenant: settings.max_compositions_per_tenant,
+            max_module_bytes_per_tenant: mib(
+                settings.max_module_mib_per_tenant,
+                "max_module_mib_per_tenant",
             )?,
             tokens,
             log_format: settings.log_format.unwrap_or_default(),

@@ -1,7 +1,8 @@
 //! The daemon's error answers: `{"error": {"kind", "message", "detail"}}` with the
 //! status that tells a client what to do next, and the mapping from engine errors.
 //!
-//! Statuses: 400 bad input, 401 missing credentials, 403 bad credentials, 404
+//! Statuses: 400 bad input, 401 missing credentials, 403 bad credentials or a
+//! tenant quota reached, 404
 //! unknown name, 405 wrong method, 409 conflict, 413 body too large, 422 function
 //! failure, 429 overloaded (with `Retry-After`), 503 draining. A 500 only comes from
 //! a storage failure or an engine error this daemon does not know yet.
@@ -158,6 +159,14 @@ impl From<EngineError> for ApiError {
             EngineError::NestingTooDeep { chain, limit } => (
                 StatusCode::BAD_REQUEST,
                 json!({ "chain": chain, "limit": limit }),
+            ),
+            EngineError::QuotaExceeded {
+                tenant,
+                what,
+                limit,
+            } => (
+                StatusCode::FORBIDDEN,
+                json!({ "tenant": tenant, "what": what, "limit": limit }),
             ),
             EngineError::TooManyShards {
                 composition,

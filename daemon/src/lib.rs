@@ -132,6 +132,15 @@ pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
     if let Some(n) = config.max_shards_per_invocation {
         builder = builder.max_shards_per_invocation(n);
     }
+    if let Some(n) = config.max_functions_per_tenant {
+        builder = builder.max_functions_per_tenant(n);
+    }
+    if let Some(n) = config.max_compositions_per_tenant {
+        builder = builder.max_compositions_per_tenant(n);
+    }
+    if let Some(bytes) = config.max_module_bytes_per_tenant {
+        builder = builder.max_module_bytes_per_tenant(bytes);
+    }
     if let Some(dir) = &config.data_dir {
         builder = builder.data_dir(dir.clone());
     }

@@ -16,6 +16,7 @@ use crate::executor::pool::Pool;
 use crate::executor::{Admission, CancelToken, Core, ShardBounds};
 use crate::metrics::{Counters, EventHook};
 use crate::oneshot::Receiver;
+use crate::registry::quota::Quotas;
 use crate::registry::store::Store;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
 use crate::{
@@ -65,6 +66,7 @@ pub struct EngineBuilder {
     on_event: Option<EventHook>,
     max_nesting_depth: usize,
     shard_bounds: ShardBounds,
+    quotas: Quotas,
     authorities: HashMap<String, Arc<Authority>>,
 }
 
@@ -82,6 +84,7 @@ impl Default for EngineBuilder {
             on_event: None,
             max_nesting_depth: DEFAULT_MAX_NESTING_DEPTH,
             shard_bounds: ShardBounds::default(),
+            quotas: Quotas::default(),
             authorities: HashMap::new(),
         }
     }
@@ -174,6 +177,36 @@ impl EngineBuilder {
         self
     }
 
+    /// The most functions one tenant may have registered; registering one
+    /// more fails with [`Error::QuotaExceeded`] before its module is compiled
+    /// (replacing a function of the same name is not one more; deleting one
+    /// frees a place). Persisted functions over a lowered quota still load
+    /// at start. Default: [`DEFAULT_MAX_FUNCTIONS_PER_TENANT`](crate::DEFAULT_MAX_FUNCTIONS_PER_TENANT) (1,000).
+    pub fn max_functions_per_tenant(mut self, functions: u64) -> Self {
+        self.quotas.functions = functions;
+        self
+    }
+
+    /// The most compositions one tenant may have registered; a text that
+    /// would register more fails with [`Error::QuotaExceeded`] and registers
+    /// none of them (replacements are not new ones). Persisted compositions
+    /// over a lowered quota still load at start. Default:
+    /// [`DEFAULT_MAX_COMPOSITIONS_PER_TENANT`](crate::DEFAULT_MAX_COMPOSITIONS_PER_TENANT) (1,000).
+    pub fn max_compositions_per_tenant(mut self, compositions: u64) -> Self {
+        self.quotas.compositions = compositions;
+        self
+    }
+
+    /// The most bytes of modules (as registered, summed over the tenant's
+    /// functions) one tenant may have registered; a registration that would
+    /// exceed it fails with [`Error::QuotaExceeded`] before its module is
+    /// compiled (a replaced function's module no longer counts). Default:
+    /// [`DEFAULT_MAX_MODULE_BYTES_PER_TENANT`](crate::DEFAULT_MAX_MODULE_BYTES_PER_TENANT) (512 MiB).
+    pub fn max_module_bytes_per_tenant(mut self, bytes: u64) -> Self {
+        self.quotas.module_bytes = bytes;
+        self
+    }
+
     /// The authority every builtin call of tenant `tenant`'s invocations runs
     /// with. A tenant without one gets the I/O runtime's default authority
     /// ([`pappus_io::RingConfig::authority`]). Default: none.
@@ -262,7 +295,7 @@ impl EngineBuilder {
         let engine = Engine {
             inner: Arc::new(Inner {
                 core,
-                registry: Registry::new(store, self.max_nesting_depth),
+                registry: Registry::new(store, self.max_nesting_depth, self.quotas),
                 default_limits: self.default_limits,
                 max_memory_bytes: self
                     .max_memory_bytes
@@ -567,7 +600,9 @@ impl Tenant {
     /// # Errors
     /// [`Error::InvalidInput`] for a name that is not an identifier or a bad
     /// tenant name; [`Error::InvalidModule`] if the module is refused (e.g. it
-    /// imports something; the reason names it); [`Error::Storage`].
+    /// imports something; the reason names it); [`Error::QuotaExceeded`] if
+    /// the tenant would hold more functions or module bytes than the engine
+    /// allows (checked before compiling); [`Error::Storage`].
     pub fn register_function(&self, name: &str, module: &[u8], limits: Limits) -> Result<()> {
         self.register_function_with(name, module, limits, WasiSettings::default())
     }
@@ -594,6 +629,8 @@ impl Tenant {
         crate::registry::check_tenant_name(&self.name)?;
         crate::registry::check_function_name(name)?;
         crate::registry::check_wasi_settings(&settings)?;
+        self.registry()
+            .check_function_quota(&self.name, name, module.len() as u64)?;
         let entry = self.engine.compile(name, module, limits, settings)?;
         self.registry()
             .insert_function(&self.name, name, entry, true)
@@ -612,7 +649,8 @@ impl Tenant {
     /// registered; [`Error::SignatureMismatch`] naming both lists when a
     /// declaration differs from the set names its module embeds;
     /// [`Error::Conflict`] when replacing a composition that others call with
-    /// one of another signature; [`Error::Storage`].
+    /// one of another signature; [`Error::QuotaExceeded`] if the tenant would
+    /// hold more compositions than the engine allows; [`Error::Storage`].
     ///
     /// Warnings (a module that embeds no set names, so its declaration is not
     /// checked) go to `tracing`; use

@@ -167,6 +167,18 @@ pub enum Error {
         /// The bound exceeded.
         limit: u64,
     },
+    /// A registration would take the tenant over one of its quotas (see
+    /// [`EngineBuilder::max_functions_per_tenant`](crate::EngineBuilder::max_functions_per_tenant)
+    /// and its siblings); nothing was compiled or persisted.
+    #[error("tenant `{tenant}` would exceed its quota of {limit} {what}")]
+    QuotaExceeded {
+        /// The tenant.
+        tenant: String,
+        /// Which quota: `"functions"`, `"compositions"` or `"module_bytes"`.
+        what: &'static str,
+        /// The quota.
+        limit: u64,
+    },
     /// The executor found one of its own invariants broken (a bug in the
     /// engine, not in the composition or its inputs). The invocation fails
     /// with this error instead of never answering.
@@ -196,6 +208,7 @@ impl Error {
             Error::Config { .. } => "config",
             Error::NestingTooDeep { .. } => "nesting_too_deep",
             Error::TooManyShards { .. } => "too_many_shards",
+            Error::QuotaExceeded { .. } => "quota_exceeded",
             Error::Internal { .. } => "internal",
         }
     }

@@ -13,6 +13,7 @@
 //!   deleted ([`Error::Conflict`]); a composition that others use may be
 //!   replaced only by one with the same signature.
 
+pub(crate) mod quota;
 mod resolve;
 pub(crate) mod store;
 
@@ -24,6 +25,7 @@ use pappus_dsl::{Callee, Env, Plan, Signature};
 use crate::executor::resolved::Resolved;
 use crate::wiring::check_declaration;
 use crate::{Bytes, DiagnosticInfo, Error, Limits, Result, WasiSettings};
+use quota::Quotas;
 use store::{CompositionRecord, Store};
 
 /// A registered function, as listed by [`Tenant::list_functions`](crate::Tenant::list_functions).
@@ -115,6 +117,8 @@ pub(crate) struct Registry {
     seq: std::sync::atomic::AtomicU64,
     /// The longest chain of nested compositions a registration may create.
     max_nesting_depth: usize,
+    /// The bounds on each tenant's registry, checked on new registrations.
+    quotas: Quotas,
 }
 
 /// Validates a function name: a composition-language identifier.
@@ -220,19 +224,37 @@ pub(crate) fn diagnostics_error(diagnostics: &[pappus_dsl::Diagnostic], source: 
 }
 
 impl Registry {
-    pub(crate) fn new(store: Option<Store>, max_nesting_depth: usize) -> Registry {
+    pub(crate) fn new(store: Option<Store>, max_nesting_depth: usize, quotas: Quotas) -> Registry {
         Registry {
             tenants: RwLock::new(HashMap::new()),
             store,
             seq: std::sync::atomic::AtomicU64::new(1),
             max_nesting_depth,
+            quotas,
         }
+    }
+
+    /// Refuses a new function `name` of `module_bytes` bytes that would take
+    /// `tenant` over its quotas: checked before the module is compiled, and
+    /// again when it is inserted.
+    pub(crate) fn check_function_quota(
+        &self,
+        tenant: &str,
+        name: &str,
+        module_bytes: u64,
+    ) -> Result<()> {
+        let tenants = self.tenants.read().map_err(|_| poisoned())?;
+        self.quotas
+            .check_function(tenant, tenants.get(tenant), name, module_bytes)
     }
 
     pub(crate) fn store(&self) -> Option<&Store> {
         self.store.as_ref()
     }
 
+    /// Inserts function `name`. A new registration (`persist`) is checked
+    /// against the tenant's quotas; a restored one is not (it was admitted
+    /// when registered, and an operator may have lowered a quota since).
     pub(crate) fn insert_function(
         &self,
         tenant: &str,
@@ -244,6 +266,12 @@ impl Registry {
         check_function_name(name)?;
         let mut tenants = self.tenants.write().map_err(|_| poisoned())?;
         if persist {
+            self.quotas.check_function(
+                tenant,
+                tenants.get(tenant),
+                name,
+                entry.module.len() as u64,
+            )?;
             if let Some(store) = &self.store {
                 store.put_function(tenant, name, &entry.module, entry.limits, &entry.settings)?;
             }
@@ -313,6 +341,11 @@ impl Registry {
             }
         }
         self.check_nesting(state, &plans)?;
+        // Restored compositions (`only`) load over a lowered quota.
+        if only.is_none() {
+            self.quotas
+                .check_compositions(tenant, state, plans.iter().map(|p| p.name.as_str()))?;
+        }
         let seq =
             seq.unwrap_or_else(|| self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         self.seq

@@ -14,6 +14,7 @@ mod modes;
 mod nested;
 mod overload;
 mod persistence;
+mod quotas;
 mod pipelining;
 mod placement;
 mod registry;
