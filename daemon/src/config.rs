@@ -589,6 +589,14 @@ mod tests {
         let config = resolve("max_shards_per_invocation = 5\nmax_nesting_depth = 3").expect("ok");
         assert_eq!(config.max_shards_per_invocation, Some(5));
         assert_eq!(config.max_nesting_depth, Some(3));
+        let config = resolve(
+            "max_functions_per_tenant = 7\nmax_compositions_per_tenant = 0\nmax_module_mib_per_tenant = 2",
+        )
+        .expect("quotas");
+        assert_eq!(config.max_functions_per_tenant, Some(7));
+        assert_eq!(config.max_compositions_per_tenant, Some(0));
+        assert_eq!(config.max_module_bytes_per_tenant, Some(2 * MIB));
+        assert!(resolve("max_module_mib_per_tenant = 9223372036854775807").is_err());
     }
 
     #[test]

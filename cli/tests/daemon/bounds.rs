@@ -644,3 +644,39 @@ fn a_client_that_stops_reading_its_answer_is_cut_off() {
         received.len()
     );
 }
+
+#[test]
+fn registrations_over_a_tenant_quota_are_answered_403_and_the_other_tenant_still_registers() {
+    let node = node(&[
+        "--max-functions-per-tenant",
+        "1",
+        "--max-compositions-per-tenant",
+        "1",
+    ]);
+    node.shout("alpha");
+
+    let refused = node.call("alpha", "PUT", "/v1/functions/identity", &wasm("identity"));
+    refused.expect(403);
+    assert_eq!(refused.error_kind(), "quota_exceeded");
+    assert_eq!(
+        detail(&refused),
+        json!({ "tenant": "alpha", "what": "functions", "limit": 1 })
+    );
+    let whisper = "function upper (in) => (out);\n\
+                   composition Whisper (Text) => (Loud) { upper (in = all Text) => (Loud = out); }";
+    let refused = node.call("alpha", "PUT", "/v1/compositions", whisper.as_bytes());
+    refused.expect(403);
+    assert_eq!(refused.error_kind(), "quota_exceeded");
+    assert_eq!(
+        detail(&refused),
+        json!({ "tenant": "alpha", "what": "compositions", "limit": 1 })
+    );
+
+    // Replacing is not adding; the tenant keeps working.
+    node.call("alpha", "PUT", "/v1/functions/upper", &wasm("upper"))
+        .expect(201);
+    node.shouts("alpha", "still here");
+    // The other tenant has a quota of its own.
+    node.shout("beta");
+    node.shouts("beta", "me too");
+}

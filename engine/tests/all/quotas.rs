@@ -47,7 +47,11 @@ fn assert_quota<T: std::fmt::Debug>(
 }
 
 fn function_names(tenant: &Tenant) -> Vec<String> {
-    tenant.list_functions().into_iter().map(|f| f.name).collect()
+    tenant
+        .list_functions()
+        .into_iter()
+        .map(|f| f.name)
+        .collect()
 }
 
 #[test]
