@@ -64,7 +64,12 @@ impl Suite {
             &self.opts.pappus,
             &dir,
             &self.opts.work.join("daemon-memory.log"),
-            &[],
+            // Room for the idle functions and the workload's own, above the
+            // default per-tenant quota.
+            &[
+                "--max-functions-per-tenant".to_owned(),
+                (n + 16).to_string(),
+            ],
         )?;
         let pid = daemon.pid();
         std::thread::sleep(Duration::from_millis(300));
