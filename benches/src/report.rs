@@ -147,8 +147,17 @@ pub fn machine(repo: &Path) -> Vec<Vec<String>> {
         .unwrap_or(0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let mut commit = first_line("git", &["rev-parse", "--short", "HEAD"], repo);
+    // The run's own report and plots (tracked for the reference run) are
+    // written before this is read: they are not changes to the code measured.
     let dirty = Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
+        .args([
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!benches/results",
+        ])
         .current_dir(repo)
         .output()
         .map(|o| o.status.success() && !o.stdout.is_empty())
