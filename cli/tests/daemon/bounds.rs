@@ -60,16 +60,7 @@ fn bearer(tenant: &str) -> String {
 
 impl Node {
     fn call(&self, tenant: &str, method: &str, path: &str, body: &[u8]) -> Response {
-        let bearer = bearer(tenant);
-        self.daemon.request(
-            method,
-            path,
-            &[
-                ("authorization", bearer.as_str()),
-                ("content-type", "application/json"),
-            ],
-            body,
-        )
+        self.daemon.call_as(tenant, method, path, body)
     }
 
     /// Registers `upper` and `Shout` for `tenant`.

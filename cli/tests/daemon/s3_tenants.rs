@@ -4,18 +4,7 @@
 //! request (the same answer whether the object exists or not), and no tenant
 //! ever falls back to the node's own credentials.
 
-use serde_json::{json, Value};
-
-use crate::support::{Daemon, Response};
-
-const IO: &str = "\
-composition Load (Uris) => (Objects) {
-    fetch (uris = each Uris) => (Objects = objects);
-}
-composition Save (Objects, Uris) => (Receipts) {
-    store (objects = all Objects, uris = all Uris) => (Receipts = receipts);
-}
-";
+use crate::support::{refused, Daemon, Response, LOAD_SAVE};
 
 struct Node {
     daemon: Daemon,
@@ -23,29 +12,12 @@ struct Node {
 }
 
 impl Node {
-    fn invoke(&self, tenant: &str, composition: &str, inputs: Value) -> Response {
-        let bearer = format!("Bearer {tenant}-secret");
-        self.daemon.request(
-            "POST",
-            &format!("/v1/compositions/{composition}/invoke"),
-            &[
-                ("authorization", bearer.as_str()),
-                ("content-type", "application/json"),
-            ],
-            inputs.to_string().as_bytes(),
-        )
-    }
-
     fn load(&self, tenant: &str, uri: &str) -> Response {
-        self.invoke(tenant, "Load", json!({ "Uris": [{ "data": uri }] }))
+        self.daemon.load_as(tenant, uri)
     }
 
     fn save(&self, tenant: &str, uri: &str, data: &str) -> Response {
-        self.invoke(
-            tenant,
-            "Save",
-            json!({ "Objects": [{ "name": "x", "data": data }], "Uris": [{ "data": uri }] }),
-        )
+        self.daemon.save_as(tenant, uri, data)
     }
 
     fn loaded(&self, tenant: &str, uri: &str) -> String {
@@ -56,16 +28,6 @@ impl Node {
             .unwrap_or_default()
             .to_owned()
     }
-}
-
-/// Asserts `403 forbidden` naming `uri`; answers the rule.
-#[track_caller]
-fn refused(answer: &Response, uri: &str) -> String {
-    answer.expect(403);
-    assert_eq!(answer.error_kind(), "forbidden", "{}", answer.text());
-    let detail = &answer.json()["error"]["detail"];
-    assert_eq!(detail["uri"], uri, "{}", answer.text());
-    detail["rule"].as_str().unwrap_or_default().to_owned()
 }
 
 #[test]
@@ -119,7 +81,7 @@ fn each_tenant_uses_its_own_s3_key_on_its_own_bucket_and_prefixes() {
                 "PUT",
                 "/v1/compositions",
                 &[("authorization", &format!("Bearer {tenant}-secret"))],
-                IO.as_bytes(),
+                LOAD_SAVE.as_bytes(),
             )
             .expect(201);
     }

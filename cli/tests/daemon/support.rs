@@ -182,6 +182,74 @@ impl Daemon {
     pub fn delete(&self, path: &str) -> Response {
         self.request("DELETE", path, &[], b"")
     }
+
+    /// `method path` as `tenant`, whose token in the tests' tokens files is
+    /// `TENANT-secret`, with a JSON content type.
+    pub fn call_as(&self, tenant: &str, method: &str, path: &str, body: &[u8]) -> Response {
+        let bearer = format!("Bearer {tenant}-secret");
+        self.request(
+            method,
+            path,
+            &[
+                ("authorization", bearer.as_str()),
+                ("content-type", "application/json"),
+            ],
+            body,
+        )
+    }
+
+    /// Invokes `composition` as `tenant` with JSON `inputs`.
+    pub fn invoke_as(
+        &self,
+        tenant: &str,
+        composition: &str,
+        inputs: &serde_json::Value,
+    ) -> Response {
+        self.call_as(
+            tenant,
+            "POST",
+            &format!("/v1/compositions/{composition}/invoke"),
+            inputs.to_string().as_bytes(),
+        )
+    }
+
+    /// Invokes [`LOAD_SAVE`]'s `Load` as `tenant`: a fetch of `uri`.
+    pub fn load_as(&self, tenant: &str, uri: &str) -> Response {
+        self.invoke_as(
+            tenant,
+            "Load",
+            &serde_json::json!({ "Uris": [{ "data": uri }] }),
+        )
+    }
+
+    /// Invokes [`LOAD_SAVE`]'s `Save` as `tenant`: a store of `data` to `uri`.
+    pub fn save_as(&self, tenant: &str, uri: &str, data: &str) -> Response {
+        self.invoke_as(
+            tenant,
+            "Save",
+            &serde_json::json!({ "Objects": [{ "name": "x", "data": data }], "Uris": [{ "data": uri }] }),
+        )
+    }
+}
+
+/// Builtin-only compositions that fetch (`Load`) and store (`Save`) objects.
+pub const LOAD_SAVE: &str = "\
+composition Load (Uris) => (Objects) {
+    fetch (uris = each Uris) => (Objects = objects);
+}
+composition Save (Objects, Uris) => (Receipts) {
+    store (objects = all Objects, uris = all Uris) => (Receipts = receipts);
+}
+";
+
+/// Asserts a `403 forbidden` naming `uri`; answers the rule it names.
+#[track_caller]
+pub fn refused(answer: &Response, uri: &str) -> String {
+    answer.expect(403);
+    assert_eq!(answer.error_kind(), "forbidden", "{}", answer.text());
+    let detail = &answer.json()["error"]["detail"];
+    assert_eq!(detail["uri"], uri, "{}", answer.text());
+    detail["rule"].as_str().unwrap_or_default().to_owned()
 }
 
 impl Drop for Daemon {
