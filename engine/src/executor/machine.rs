@@ -194,6 +194,11 @@ impl Machine {
         self
     }
 
+    /// Run `run`, which the invariant `why` says is still alive.
+    fn live_run(&mut self, run: usize, why: &'static str) -> Result<&mut Run, Broken> {
+        self.runs.get_mut(run).ok_or(Broken(why))
+    }
+
     /// Starts the root run.
     pub(crate) fn start(&mut self) -> Effects {
         let mut fx = Effects::new();
@@ -314,10 +319,7 @@ impl Machine {
         if items.is_empty() {
             return Ok(());
         }
-        let r = self
-            .runs
-            .get_mut(run)
-            .ok_or(Broken("a run receiving items is alive"))?;
+        let r = self.live_run(run, "a run receiving items is alive")?;
         let state = r
             .sets
             .get_mut(set)
@@ -330,10 +332,7 @@ impl Machine {
             .get(set)
             .ok_or(Broken("a set index is within its plan"))?;
         for &(node, input) in &def.consumers {
-            let r = self
-                .runs
-                .get_mut(run)
-                .ok_or(Broken("a run receiving items is alive"))?;
+            let r = self.live_run(run, "a run receiving items is alive")?;
             let app = r
                 .apps
                 .get_mut(node.0)
@@ -362,10 +361,7 @@ impl Machine {
     }
 
     fn set_complete(&mut self, fx: &mut Effects, run: usize, set: usize) -> Step {
-        let r = self
-            .runs
-            .get_mut(run)
-            .ok_or(Broken("a run completing a set is alive"))?;
+        let r = self.live_run(run, "a run completing a set is alive")?;
         let state = r
             .sets
             .get_mut(set)
@@ -573,6 +569,7 @@ impl Machine {
         count: Option<u64>,
     ) -> std::result::Result<bool, Broken> {
         let bounds = self.bounds;
+        // Borrows only `runs`: `created` is read below.
         let r = self
             .runs
             .get_mut(run)
@@ -619,10 +616,7 @@ impl Machine {
         if self.failed {
             return Ok(());
         }
-        let r = self
-            .runs
-            .get_mut(run)
-            .ok_or(Broken("a run launching shards is alive"))?;
+        let r = self.live_run(run, "a run launching shards is alive")?;
         let resolved = r.resolved.clone();
         let path = r.path.clone();
         let app = r
