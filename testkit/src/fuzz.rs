@@ -75,3 +75,26 @@ pub fn mutate(rng: &mut Rng, input: &mut Vec<u8>, tokens: &[&[u8]], seeds: &[Vec
         input.truncate(MAX_INPUT_BYTES);
     }
 }
+
+/// How long a stable harness's long run lasts and what it starts from.
+pub struct LongRun {
+    /// `PAPPUS_FUZZ_SECS` seconds (default 60).
+    pub time: std::time::Duration,
+    /// `PAPPUS_FUZZ_SEED` (default: from the clock); the harness prints it,
+    /// so a finding can be replayed.
+    pub seed: u64,
+}
+
+/// The long run's settings, from the environment (see [`LongRun`]).
+pub fn long_run() -> LongRun {
+    let var = |name: &str| std::env::var(name).ok().and_then(|s| s.parse().ok());
+    let seed = var("PAPPUS_FUZZ_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    });
+    LongRun {
+        time: std::time::Duration::from_secs(var("PAPPUS_FUZZ_SECS").unwrap_or(60)),
+        seed,
+    }
+}

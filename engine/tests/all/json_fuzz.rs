@@ -103,14 +103,10 @@ fn mutated_json_inputs_do_not_panic() {
 #[test]
 #[ignore = "long-running; run explicitly"]
 fn json_fuzz_for_a_while() {
-    let secs = std::env::var("PAPPUS_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    let seed = std::env::var("PAPPUS_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    let runs = run(u64::MAX, Duration::from_secs(secs), seed);
-    println!("json_fuzz_for_a_while: {runs} inputs in {secs} s (seed {seed}), no panic");
+    let pappus_testkit::fuzz::LongRun { time, seed } = pappus_testkit::fuzz::long_run();
+    let runs = run(u64::MAX, time, seed);
+    println!(
+        "json_fuzz_for_a_while: {runs} inputs in {} s (seed {seed}), no panic",
+        time.as_secs()
+    );
 }

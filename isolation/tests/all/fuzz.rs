@@ -120,18 +120,10 @@ fn structured_lying_memories_do_not_panic() {
 #[test]
 #[ignore = "long-running; run explicitly"]
 fn fuzz_for_a_while() {
-    let secs = std::env::var("PAPPUS_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    let seed = std::env::var("PAPPUS_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        });
-    let runs = run(u64::MAX, Duration::from_secs(secs), seed);
-    println!("fuzz_for_a_while: {runs} inputs in {secs} s (seed {seed}), no panic");
+    let pappus_testkit::fuzz::LongRun { time, seed } = pappus_testkit::fuzz::long_run();
+    let runs = run(u64::MAX, time, seed);
+    println!(
+        "fuzz_for_a_while: {runs} inputs in {} s (seed {seed}), no panic",
+        time.as_secs()
+    );
 }
