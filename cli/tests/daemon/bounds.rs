@@ -10,7 +10,7 @@ use std::thread;
 
 use serde_json::{json, Value};
 
-use crate::support::{wait_for_metric, wasm, Daemon, Response};
+use crate::support::{register_stuck_as, wait_for_metric, wasm, Daemon, Response};
 use crate::SHOUT;
 
 /// A daemon with tenants `alpha` and `beta`; beta may read `DIR/b-in`.
@@ -283,24 +283,7 @@ fn an_overloaded_daemon_answers_429_without_reading_the_body() {
         "1",
     ]);
     node.shout("beta");
-    node.call(
-        "alpha",
-        "PUT",
-        "/v1/functions/spin?timeout_ms=3000",
-        &wasm("spin"),
-    )
-    .expect(201);
-    node.call(
-        "alpha",
-        "PUT",
-        "/v1/compositions",
-        b"function spin (in) => (out);
-composition Stuck (In) => (Out) {
-    spin (in = each In) => (Out = out);
-}
-",
-    )
-    .expect(201);
+    register_stuck_as(&node.daemon, "alpha", 3000);
 
     // Alpha's spinning function holds the only execution slot until its deadline.
     let addr = node.daemon.addr;

@@ -416,17 +416,26 @@ pub fn register(daemon: &Daemon, name: &str, query: &str) {
 /// fails it.
 pub fn register_stuck(daemon: &Daemon, timeout_ms: u64) {
     register(daemon, "spin", &format!("?timeout_ms={timeout_ms}"));
+    daemon.put("/v1/compositions", STUCK).expect(201);
+}
+
+/// [`register_stuck`] for `tenant` (token `TENANT-secret`).
+pub fn register_stuck_as(daemon: &Daemon, tenant: &str, timeout_ms: u64) {
+    let path = format!("/v1/functions/spin?timeout_ms={timeout_ms}");
     daemon
-        .put(
-            "/v1/compositions",
-            b"function spin (in) => (out);
+        .call_as(tenant, "PUT", &path, &wasm("spin"))
+        .expect(201);
+    daemon
+        .call_as(tenant, "PUT", "/v1/compositions", STUCK)
+        .expect(201);
+}
+
+/// `Stuck (In) => (Out)`: `spin` on each input item.
+const STUCK: &[u8] = b"function spin (in) => (out);
 composition Stuck (In) => (Out) {
     spin (in = each In) => (Out = out);
 }
-",
-        )
-        .expect(201);
-}
+";
 
 /// Invokes `Stuck` (see [`register_stuck`]) on another thread and waits until
 /// it is executing; the thread answers its response.

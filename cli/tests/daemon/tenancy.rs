@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::support::{self, wait_for_metric, wasm, Daemon, Response, LOAD_SAVE};
+use crate::support::{self, register_stuck_as, wait_for_metric, Daemon, Response, LOAD_SAVE};
 
 /// Builtin-only compositions, registered by both tenants.
 const KV: &str = "\
@@ -335,20 +335,7 @@ fn metrics_do_not_grow_with_names_clients_invent() {
 #[test]
 fn a_client_that_disconnects_cancels_its_invocation() {
     let node = node();
-    let spin = wasm("spin");
-    node.call("beta", "PUT", "/v1/functions/spin?timeout_ms=60000", &spin)
-        .expect(201);
-    node.call(
-        "beta",
-        "PUT",
-        "/v1/compositions",
-        b"function spin (in) => (out);
-composition Stuck (In) => (Out) {
-    spin (in = each In) => (Out = out);
-}
-",
-    )
-    .expect(201);
+    register_stuck_as(&node.daemon, "beta", 60_000);
     let body = br#"{"In": [{"data": "x"}]}"#;
     let mut stream = TcpStream::connect(node.daemon.addr).expect("connect");
     let head = format!(
