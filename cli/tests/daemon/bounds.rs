@@ -10,7 +10,7 @@ use std::thread;
 
 use serde_json::{json, Value};
 
-use crate::support::{register_stuck_as, wait_for_metric, wasm, Daemon, Response};
+use crate::support::{register_stuck_as, wait_for_metric, wasm, Daemon, Response, LOAD_SAVE};
 use crate::SHOUT;
 
 /// A daemon with tenants `alpha` and `beta`; beta may read `DIR/b-in`.
@@ -345,11 +345,6 @@ fn an_overloaded_daemon_answers_429_without_reading_the_body() {
 }
 
 /// Composition fetching each of its URIs: one file open per shard, all at once.
-const LOAD: &[u8] = b"composition Load (Uris) => (Objects) {
-    fetch (uris = each Uris) => (Objects = objects);
-}
-";
-
 /// `count` files under beta's read root, and the inputs fetching them all.
 fn many_files(node: &Node, count: usize) -> Value {
     let uris: Vec<Value> = (0..count)
@@ -367,15 +362,10 @@ fn open_files_are_bounded_below_the_process_limit() {
     // 600 files fetched at once by a process that may open 256: the I/O
     // runtime holds at most 32 of them, so every fetch succeeds.
     let node = node_with(&["--io-max-open-files", "32"], Some(256));
-    node.call("beta", "PUT", "/v1/compositions", LOAD)
+    node.call("beta", "PUT", "/v1/compositions", LOAD_SAVE.as_bytes())
         .expect(201);
     let inputs = many_files(&node, 600);
-    let answer = node.call(
-        "beta",
-        "POST",
-        "/v1/compositions/Load/invoke",
-        inputs.to_string().as_bytes(),
-    );
+    let answer = node.daemon.invoke_as("beta", "Load", &inputs);
     answer.expect(200);
     assert_eq!(answer.json()["Objects"].as_array().map(Vec::len), Some(600));
     node.daemon.get("/healthz").expect(200);
@@ -387,17 +377,10 @@ fn running_out_of_file_descriptors_fails_the_call_and_the_daemon_keeps_serving()
     // descriptors (EMFILE).
     let node = node_with(&["--io-max-open-files", "4096"], Some(256));
     node.shout("alpha");
-    node.call("beta", "PUT", "/v1/compositions", LOAD)
+    node.call("beta", "PUT", "/v1/compositions", LOAD_SAVE.as_bytes())
         .expect(201);
     let inputs = many_files(&node, 600);
-    let answer = node.call(
-        "beta",
-        "POST",
-        "/v1/compositions/Load/invoke",
-        inputs.to_string().as_bytes(),
-    );
-    // Either every fetch found a descriptor, or the one that did not failed
-    // its shard with a typed error naming the cause.
+    let answer = node.daemon.invoke_as("beta", "Load", &inputs);
     // The fetch that found no descriptor failed its shard with a typed error
     // naming the cause.
     answer.expect(422);
@@ -410,13 +393,7 @@ fn running_out_of_file_descriptors_fails_the_call_and_the_daemon_keeps_serving()
     node.daemon.get("/healthz").expect(200);
     node.shouts("alpha", "still serving");
     let small = many_files(&node, 3);
-    node.call(
-        "beta",
-        "POST",
-        "/v1/compositions/Load/invoke",
-        small.to_string().as_bytes(),
-    )
-    .expect(200);
+    node.daemon.invoke_as("beta", "Load", &small).expect(200);
 }
 
 /// Sends `bytes` on a fresh connection and reads what comes back until the
