@@ -59,10 +59,12 @@ pub(crate) fn run(
     Counters::add(&counters.bytes_in, bytes_in as u64);
     Counters::add(&counters.sandboxes_created, 1);
     let begun = Instant::now();
-    let result = if function.is_wasi() {
-        // WASI programs see output sets as directories and stdio, and get the
-        // invocation's time and a seed derived for this shard.
-        let outputs: Vec<&str> = node.outputs.iter().map(|o| o.param.as_str()).collect();
+    // WASI programs see output sets as directories and stdio, and get the
+    // invocation's time and a seed derived for this shard; ABI v1 functions
+    // need no options.
+    let outputs: Vec<&str>;
+    let options = if function.is_wasi() {
+        outputs = node.outputs.iter().map(|o| o.param.as_str()).collect();
         let shard_key = node
             .inputs
             .iter()
@@ -70,25 +72,22 @@ pub(crate) fn run(
             .find(|(input, _)| input.mode == Mode::Keyed)
             .and_then(|(_, unit)| unit.first())
             .map(|item| item.key);
-        let options = CallOptions {
+        Some(CallOptions {
             outputs: &outputs,
             shard_key,
             context: wasi.for_shard(index as u64, &inputs),
-        };
-        match cutoff {
-            Some(cutoff) => {
-                core.runtime
-                    .run_until(function, &inputs, Some(&options), Some(cancel), cutoff)
-            }
-            None => core.runtime.call(function, &inputs, &options, Some(cancel)),
-        }
+        })
     } else {
-        match cutoff {
-            Some(cutoff) => core
-                .runtime
-                .run_until(function, &inputs, None, Some(cancel), cutoff),
-            None => core.runtime.run(function, &inputs, Some(cancel)),
+        None
+    };
+    let runtime = &core.runtime;
+    let cancel = Some(cancel);
+    let result = match (cutoff, &options) {
+        (Some(cutoff), options) => {
+            runtime.run_until(function, &inputs, options.as_ref(), cancel, cutoff)
         }
+        (None, Some(options)) => runtime.call(function, &inputs, options, cancel),
+        (None, None) => runtime.run(function, &inputs, cancel),
     };
     let spent = begun.elapsed();
     TimingSums::add(&sums.sandbox, spent);
