@@ -7,10 +7,9 @@
 //!   a fresh sandbox, the input placed, the call, the output read back.
 //! - `wasmtime/<workload>`: the same guest in bare wasmtime with its defaults
 //!   (the suite's floor, `pappus_benches::baselines::wasmtime_floor`): the same
-//!   code generation and memory layout, but no epoch checks, no limits, and a
-//!   recycled memory reset with `madvise` (so its pages fault in again on every
-//!   call). Between native and sandbox, it splits code generation from the
-//!   sandbox's deadline checks and set-up.
+//!   code generation and memory layout, no limits, and a recycled memory reset
+//!   with `madvise` (so its pages fault in again on every call). Between native
+//!   and sandbox, it splits code generation from the sandbox's set-up.
 //!
 //! - `alternated/<workload>` (printed, not a criterion benchmark): the three
 //!   modes called in turn, 60 calls each, minimum and ratio to native; the

@@ -711,7 +711,7 @@ impl Tenant {
     /// cost more); the future is then ready at once. Every other shard runs on
     /// the compute threads. So the caller is held for about 100 µs of sandbox
     /// time: a function that has been fast and is suddenly slow is stopped at
-    /// the next epoch tick after that budget and run again, with its whole
+    /// the sandbox watchdog's next tick after that budget and run again, with its whole
     /// deadline, on the compute threads (functions are pure), where its next
     /// calls go too.
     pub fn invoke_async(&self, composition: &str, inputs: Sets) -> InvocationFuture {

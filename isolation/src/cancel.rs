@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 /// A handle that cancels the calls it is passed to.
 ///
-/// Clones share the same flag. A running guest notices cancellation at the next
-/// epoch tick (see [`Config::epoch_tick`](crate::Config::epoch_tick)); a call started
+/// Clones share the same flag. A running guest is stopped at the watchdog's next
+/// tick (see [`Config::watch_tick`](crate::Config::watch_tick)); a call started
 /// with an already cancelled token fails at once with
 /// [`Error::Cancelled`](crate::Error::Cancelled).
 #[derive(Clone, Default, Debug)]

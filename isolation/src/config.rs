@@ -17,7 +17,7 @@ pub struct Limits {
     /// `docs/abi.md`). Default 64 MiB. Must not exceed [`Config::max_memory_bytes`].
     pub memory_bytes: u64,
     /// Wall-clock deadline of one call, from instantiation to the entry's return.
-    /// Default 5 s. Enforced with a granularity of [`Config::epoch_tick`].
+    /// Default 5 s. Enforced with a granularity of [`Config::watch_tick`].
     pub timeout: Duration,
     /// Maximum host memory for one call's outputs: the names and data of every
     /// output set and item, plus what the host holds per set (80 bytes on
@@ -49,7 +49,7 @@ pub struct Config {
     pub(crate) max_memory_bytes: u64,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) cache_key: Option<CacheKey>,
-    pub(crate) epoch_tick: Duration,
+    pub(crate) watch_tick: Duration,
 }
 
 impl Default for Config {
@@ -66,7 +66,7 @@ impl Config {
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             cache_dir: None,
             cache_key: None,
-            epoch_tick: Duration::from_millis(5),
+            watch_tick: Duration::from_millis(5),
         }
     }
 
@@ -104,10 +104,11 @@ impl Config {
         self
     }
 
-    /// Period of the epoch ticker that enforces deadlines and cancellation: a
-    /// call stops at most about one tick after its deadline. Default 5 ms.
-    pub fn epoch_tick(&mut self, tick: Duration) -> &mut Self {
-        self.epoch_tick = tick;
+    /// How often the watchdog looks at the running calls to stop the overdue
+    /// and cancelled ones: a call stops at most about one tick after its
+    /// deadline or its cancellation. Default 5 ms.
+    pub fn watch_tick(&mut self, tick: Duration) -> &mut Self {
+        self.watch_tick = tick;
         self
     }
 }

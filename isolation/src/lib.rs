@@ -11,8 +11,9 @@
 //! The guest side of the contract is ABI v1, specified in `docs/abi.md` and
 //! implemented for guest authors by the `pappus-guest` crate and `pappus.h`.
 //!
-//! Per-function [`Limits`] bound linear memory, wall-clock time (epoch
-//! interruption, driven by one ticker thread per [`Runtime`]) and output size.
+//! Per-function [`Limits`] bound linear memory, wall-clock time (a watchdog
+//! thread per [`Runtime`] signals overdue calls, whose compiled code carries no
+//! checks) and output size.
 //! Every failure is a typed [`Error`] naming the function; none of them panics or
 //! poisons the runtime. A module built with the SDK's `entry!` carries its input
 //! and output set names, read at compile time ([`Function::signature`]), and a
@@ -47,6 +48,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod input_area;
+mod interrupt;
 mod model;
 mod runtime;
 mod signature;

@@ -1,20 +1,19 @@
 //! The runtime: compiling functions and running them in fresh sandboxes.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wasmtime::{
     Enabled, Engine, Extern, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
     ModuleExport, OptLevel, PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter,
-    Store, Trap, UpdateDeadline, ValType,
+    Store, Trap, ValType,
 };
 
 use crate::abi::{self, OutputError};
 use crate::cache::{CacheStats, Counters, DiskCache};
 use crate::input_area::{self, InputArea};
+use crate::interrupt::{self, Armed, CodeMap, Watchdog};
 use crate::signature::{self, Signature};
 use crate::wasi::{self, WasiState};
 use crate::{
@@ -26,8 +25,8 @@ const TABLE_ELEMENTS: usize = 10_000;
 
 /// Compiles and runs guest functions.
 ///
-/// A `Runtime` owns a wasmtime engine with a pooling instance allocator, a ticker
-/// thread that drives deadlines and cancellation, and the optional on-disk
+/// A `Runtime` owns a wasmtime engine with a pooling instance allocator, a
+/// watchdog thread that stops overdue and cancelled calls, and the optional on-disk
 /// compiled-code cache. It is cheap to clone (an [`Arc`] inside) and may be used from
 /// many threads at once.
 #[derive(Clone)]
@@ -42,7 +41,7 @@ struct Inner {
     max_memory_bytes: u64,
     cache: Option<DiskCache>,
     counters: Counters,
-    _ticker: Ticker,
+    watchdog: Watchdog,
 }
 
 /// A validated, compiled function, ready to run with [`Runtime::run`].
@@ -59,6 +58,8 @@ struct FunctionInner {
     engine: Engine,
     kind: Kind,
     signature: Option<Signature>,
+    /// Where the compiled wasm lies, for stopping a call.
+    code: CodeMap,
 }
 
 /// The two kinds of function: ABI v1 (no imports) and WASI preview 1.
@@ -142,54 +143,49 @@ impl CallState {
         }
     }
 
-    pub(crate) fn refused_growth(&self) -> bool {
-        self.refused_growth
+    /// Watches the call on this thread until the guard is finished: it is
+    /// stopped at its deadline, at the cutoff, or once cancelled.
+    pub(crate) fn watch<'a>(&self, watchdog: &'a Watchdog, code: &'a CodeMap) -> Armed<'a> {
+        let stop_at = match self.cutoff {
+            Some(cutoff) => cutoff.min(self.deadline),
+            None => self.deadline,
+        };
+        watchdog.arm(code, stop_at, self.cancel.as_ref())
+    }
+
+    /// Why a stopped call was stopped.
+    fn interrupt(&self) -> Interrupt {
+        if self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            Interrupt::Cancelled
+        } else if Instant::now() < self.deadline && self.cutoff.is_some() {
+            Interrupt::Cutoff
+        } else {
+            Interrupt::Timeout
+        }
     }
 }
 
 /// Store data that carries a [`CallState`] (ABI v1's is the state itself).
 pub(crate) trait HasCallState: Sized + 'static {
-    fn call_state(&self) -> &CallState;
     fn call_state_mut(&mut self) -> &mut CallState;
 }
 
 impl HasCallState for CallState {
-    fn call_state(&self) -> &CallState {
-        self
-    }
     fn call_state_mut(&mut self) -> &mut CallState {
         self
     }
 }
 
 impl HasCallState for WasiState {
-    fn call_state(&self) -> &CallState {
-        &self.call
-    }
     fn call_state_mut(&mut self) -> &mut CallState {
         &mut self.call
     }
 }
 
-/// A store for one call: memory limiter, deadline and cancellation armed.
+/// A store for one call, with its memory limiter.
 pub(crate) fn new_store<T: HasCallState>(engine: &Engine, data: T) -> Store<T> {
     let mut store = Store::new(engine, data);
     store.limiter(|state| state.call_state_mut());
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|ctx| {
-        let state = ctx.data().call_state();
-        if state.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            return Err(wasmtime::Error::new(Interrupt::Cancelled));
-        }
-        let now = Instant::now();
-        if now >= state.deadline {
-            return Err(wasmtime::Error::new(Interrupt::Timeout));
-        }
-        if state.cutoff.is_some_and(|cutoff| now >= cutoff) {
-            return Err(wasmtime::Error::new(Interrupt::Cutoff));
-        }
-        Ok(UpdateDeadline::Continue(1))
-    });
     store
 }
 
@@ -215,7 +211,7 @@ impl ResourceLimiter for CallState {
     }
 }
 
-/// Why the epoch callback stopped a guest.
+/// Why the watchdog stopped a call.
 #[derive(Debug, Clone, Copy)]
 enum Interrupt {
     Timeout,
@@ -223,55 +219,8 @@ enum Interrupt {
     Cancelled,
 }
 
-impl fmt::Display for Interrupt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Interrupt::Timeout => "deadline reached",
-            Interrupt::Cutoff => "caller's cutoff reached",
-            Interrupt::Cancelled => "cancelled",
-        })
-    }
-}
-
-impl std::error::Error for Interrupt {}
-
-/// The thread that advances the engine's epoch every tick.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Ticker {
-    fn start(engine: Engine, tick: Duration) -> std::io::Result<Ticker> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("pappus-epoch".to_owned())
-            .spawn(move || {
-                while !flag.load(Ordering::Acquire) {
-                    std::thread::park_timeout(tick);
-                    engine.increment_epoch();
-                }
-            })?;
-        Ok(Ticker {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
-            let _ = thread.join();
-        }
-    }
-}
-
 impl Runtime {
-    /// Builds a runtime: the engine, the instance pool, the epoch ticker and (if
+    /// Builds a runtime: the engine, the instance pool, the watchdog and (if
     /// configured) the cache directory.
     ///
     /// # Errors
@@ -290,8 +239,8 @@ impl Runtime {
                 config.max_memory_bytes
             )));
         }
-        if config.epoch_tick.is_zero() {
-            return Err(bad("epoch_tick must not be zero".into()));
+        if config.watch_tick.is_zero() {
+            return Err(bad("watch_tick must not be zero".into()));
         }
         // Prefer resetting only the dirty pages of a recycled memory with `memset`
         // (found with Linux's PAGEMAP_SCAN, 6.7+): the next call then takes no page
@@ -309,8 +258,8 @@ impl Runtime {
             }
             None => None,
         };
-        let ticker = Ticker::start(engine.clone(), config.epoch_tick)
-            .map_err(|e| bad(format!("cannot start the epoch ticker thread: {e}")))?;
+        let watchdog = Watchdog::start(config.watch_tick)
+            .map_err(|e| bad(format!("cannot start the watchdog: {e}")))?;
         let mut wasi_linker = Linker::new(&engine);
         wasi::add_to_linker(&mut wasi_linker)
             .map_err(|e| bad(format!("cannot define the WASI functions: {e:#}")))?;
@@ -322,7 +271,7 @@ impl Runtime {
                 max_memory_bytes: config.max_memory_bytes,
                 cache,
                 counters: Counters::default(),
-                _ticker: ticker,
+                watchdog,
             }),
         })
     }
@@ -376,7 +325,8 @@ impl Runtime {
         // Text becomes binary here rather than in wasmtime, so that the input
         // area can be added to it; the cache is keyed by the bytes compiled.
         let binary = wat::parse_bytes(module).map_err(|e| invalid(format!("{e:#}")))?;
-        let prepared = input_area::reserve(&binary, limits.memory_bytes);
+        let stoppable = interrupt::rewrite::rewrite(&binary).map_err(invalid)?;
+        let prepared = input_area::reserve(&stoppable.bytes, limits.memory_bytes);
         let cached = inner.cache.as_ref().map(|cache| {
             let slot = cache.slot_for(&prepared.bytes);
             let hit = cache.load(&slot, &inner.engine, &inner.counters);
@@ -414,6 +364,7 @@ impl Runtime {
             }
         };
         let signature = signature::read(module).map_err(invalid)?;
+        let code = CodeMap::of(&compiled).map_err(invalid)?;
         if let Some((cache, slot)) = store_to {
             cache.store(&slot, &compiled, &inner.counters)?;
         }
@@ -424,6 +375,7 @@ impl Runtime {
                 engine: inner.engine.clone(),
                 kind,
                 signature,
+                code,
             }),
         })
     }
@@ -433,7 +385,7 @@ impl Runtime {
     /// outputs back (every field bounds-checked) and returns the instance to the
     /// pool, whose memory is zeroed before reuse.
     ///
-    /// `cancel`, if given, stops the call at the next epoch tick after it is
+    /// `cancel`, if given, stops the call at the watchdog's next tick after it is
     /// cancelled.
     ///
     /// # Errors
@@ -454,7 +406,7 @@ impl Runtime {
 
     /// [`Runtime::call`] (or [`Runtime::run`] when `options` is `None`) that
     /// the caller gives up on at `cutoff`: a call still running then is stopped
-    /// at the next epoch tick and fails with [`Error::Cutoff`]; one that ends
+    /// at the watchdog's next tick and fails with [`Error::Cutoff`]; one that ends
     /// before is as if run without it. The function's own deadline still
     /// applies when it comes first.
     ///
@@ -531,6 +483,8 @@ impl Runtime {
                 };
                 return wasi::call(
                     &self.inner.engine,
+                    &self.inner.watchdog,
+                    &f.code,
                     &f.name,
                     &f.limits,
                     program,
@@ -552,10 +506,16 @@ impl Runtime {
             &self.inner.engine,
             CallState::new(&f.limits, cancel, cutoff),
         );
+        // Watched from instantiation on: a start function runs guest code too.
+        let armed = store.data().watch(&self.inner.watchdog, &f.code);
 
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(&f.name, &f.limits, e, store.data().refused_growth))?;
+        let instance = match pre.instantiate(&mut store) {
+            Ok(instance) => instance,
+            Err(e) => {
+                let stopped = armed.finish();
+                return Err(classify(&f.name, &f.limits, e, store.data(), stopped));
+            }
+        };
         let (Some(Extern::Memory(memory)), Some(Extern::Func(entry))) = (
             instance.get_module_export(&mut store, memory),
             instance.get_module_export(&mut store, entry),
@@ -587,10 +547,12 @@ impl Runtime {
         };
         abi::write_inputs(region, base as u32, inputs);
 
-        let status = match entry.call(&mut store, base as u32) {
+        let called = entry.call(&mut store, base as u32);
+        let stopped = armed.finish();
+        let status = match called {
             Ok(status) => status,
             Err(e) => {
-                let error = classify(&f.name, &f.limits, e, store.data().refused_growth);
+                let error = classify(&f.name, &f.limits, e, store.data(), stopped);
                 return Err(with_panic_message(
                     error,
                     memory.data(&store),
@@ -643,16 +605,19 @@ fn placement(area: Option<InputArea>, size: u64, region_len: u64) -> (u64, u64) 
     }
 }
 
-/// Maps a wasmtime failure during instantiation or the call to our error.
+/// Maps a wasmtime failure during instantiation or the call to our error;
+/// `stopped` says the watchdog stopped the call (its trap is the stop's).
 pub(crate) fn classify(
     name: &str,
     limits: &Limits,
     e: wasmtime::Error,
-    refused_growth: bool,
+    state: &CallState,
+    stopped: bool,
 ) -> Error {
     let function = name.to_owned();
-    if let Some(interrupt) = e.downcast_ref::<Interrupt>() {
-        return match interrupt {
+    let refused_growth = state.refused_growth;
+    if stopped {
+        return match state.interrupt() {
             Interrupt::Timeout => Error::Timeout {
                 function,
                 limit: limits.timeout,
@@ -752,8 +717,9 @@ fn build_engine(config: &Config, pagemap_scan: bool) -> wasmtime::Result<Engine>
     wasm.memory_reservation(FOUR_GIB)
         .memory_guard_size(GUARD_BYTES)
         .signals_based_traps(true);
-    wasm.epoch_interruption(true)
-        .cranelift_opt_level(OptLevel::Speed)
+    // No epoch interruption: deadlines are enforced by the watchdog's signal
+    // (`crate::interrupt`), so compiled loops carry no checks.
+    wasm.cranelift_opt_level(OptLevel::Speed)
         .wasm_backtrace_max_frames(None)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&wasm)

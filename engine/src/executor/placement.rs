@@ -22,11 +22,11 @@
 //! A node's recent time is only a forecast: a function fast so far may spin
 //! on its next input. So a shard run on the starting thread is given a cutoff
 //! at the end of that thread's budget; if it is still running then, it is
-//! stopped at the next epoch tick and run again on the pool with its whole
+//! stopped at the sandbox watchdog's next tick and run again on the pool with its whole
 //! deadline (functions are pure, so the second run computes what the first
 //! would have), and its node's recent time sends the next ones to the pool.
 //! A starting thread is thus held by one shard for at most its budget plus
-//! an epoch tick, whatever the guest does.
+//! a watchdog tick, whatever the guest does.
 //!
 //! Deadlines, cancellation and accounting are the same wherever a shard runs:
 //! the epoch deadline is checked by the guest's own code on any thread, and

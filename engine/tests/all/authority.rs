@@ -59,7 +59,7 @@ fn dropping_the_future_cancels_the_invocation() {
     assert_eq!(engine.metrics().in_flight, 1);
     drop(pending);
     assert_eq!(engine.metrics().invocations_cancelled, 1);
-    // The spinning sandbox stops at its next epoch tick, not at its deadline.
+    // The spinning sandbox stops at the watchdog's next tick, not at its deadline.
     assert!(engine.drain(std::time::Duration::from_secs(60)));
     assert_eq!(engine.metrics().in_flight, 0);
 }

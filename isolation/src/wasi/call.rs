@@ -7,6 +7,7 @@ use wasmtime::{Engine, Extern, InstancePre, ModuleExport};
 
 use super::ctx::{CollectError, WasiCtx};
 use super::preview1::{ExitCode, WasiState};
+use crate::interrupt::{CodeMap, Watchdog};
 use crate::runtime::{classify, new_store, CallState};
 use crate::{CallOptions, Error, InputSet, Limits, OutputSet, Result, WasiSettings};
 
@@ -40,8 +41,11 @@ impl Program {
 
 /// Runs `program` once over `inputs` (see [`Runtime::call`](crate::Runtime::call)),
 /// under `call`'s limits, deadline, cutoff and cancellation.
+#[allow(clippy::too_many_arguments)] // one call's whole context, passed once
 pub(crate) fn call(
     engine: &Engine,
+    watchdog: &Watchdog,
+    code: &CodeMap,
     name: &str,
     limits: &Limits,
     program: &Program,
@@ -60,10 +64,14 @@ pub(crate) fn call(
         reason: format!("function `{name}`: {reason}"),
     })?;
     let mut store = new_store(engine, WasiState { call, ctx });
-    let instance = program
-        .pre
-        .instantiate(&mut store)
-        .map_err(|e| classify(name, limits, e, store.data().call.refused_growth()))?;
+    let armed = store.data().call.watch(watchdog, code);
+    let instance = match program.pre.instantiate(&mut store) {
+        Ok(instance) => instance,
+        Err(e) => {
+            let stopped = armed.finish();
+            return Err(classify(name, limits, e, &store.data().call, stopped));
+        }
+    };
     let Some(Extern::Func(start)) = instance.get_module_export(&mut store, &program.start) else {
         return Err(Error::AbiViolation {
             function: name.to_owned(),
@@ -76,14 +84,18 @@ pub(crate) fn call(
             function: name.to_owned(),
             detail: format!("`_start` has the wrong type: {e:#}"),
         })?;
-    if let Err(e) = start.call(&mut store, ()) {
+    let ran = start.call(&mut store, ());
+    let stopped = armed.finish();
+    if let Err(e) = ran {
         let state = store.data();
         let stderr = state.ctx.tail.text();
         let exit = e.downcast_ref::<ExitCode>().map(|exit| exit.0);
         // A program that fails after a write was refused for lack of output
         // budget (its libc reports the EFBIG and exits, or Rust panics) failed
         // because of the limit: say so rather than report its exit status.
-        if let (Some(actual), Some(1..) | None) = (state.ctx.vfs.budget.exceeded, exit) {
+        if let (false, Some(actual), Some(1..) | None) =
+            (stopped, state.ctx.vfs.budget.exceeded, exit)
+        {
             if exit.is_some() || e.downcast_ref::<wasmtime::Trap>().is_some() {
                 return Err(Error::OutputTooLarge {
                     function: name.to_owned(),
@@ -102,16 +114,14 @@ pub(crate) fn call(
                 })
             }
             None => {
-                return Err(
-                    match classify(name, limits, e, state.call.refused_growth()) {
-                        Error::Trap { function, trap, .. } => Error::Trap {
-                            function,
-                            trap,
-                            stderr,
-                        },
-                        other => other,
+                return Err(match classify(name, limits, e, &state.call, stopped) {
+                    Error::Trap { function, trap, .. } => Error::Trap {
+                        function,
+                        trap,
+                        stderr,
                     },
-                )
+                    other => other,
+                })
             }
         }
     }

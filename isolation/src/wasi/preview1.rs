@@ -19,6 +19,7 @@ use super::ctx::WasiCtx;
 use super::entropy::Clock;
 use super::errno::{fdflags, Errno};
 use super::fds::Fd;
+use crate::interrupt;
 use crate::runtime::CallState;
 use fd::{fdstat, read, readdir, seek, writable_file, write, Stat};
 use memory::Mem;
@@ -142,8 +143,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<WasiState>) -> wasmtime::Result<
     // unsigned preview1 types.
     macro_rules! wrap {
         ($name:literal, |$m:ident, $c:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {
-            linker.func_wrap(MODULE, $name, |mut caller: Caller<'_, WasiState>, $($arg: $ty),*| -> i32 {
-                with(&mut caller, |$m, $c| $body)
+            linker.func_wrap(MODULE, $name, |mut caller: Caller<'_, WasiState>, $($arg: $ty),*| -> wasmtime::Result<i32> {
+                // A call the watchdog is stopping runs no more host code: its
+                // signal cannot stop the guest while the host is working for it.
+                if interrupt::stopping() {
+                    return Err(wasmtime::Error::msg("call stopped"));
+                }
+                Ok(with(&mut caller, |$m, $c| $body))
             })?;
         };
     }

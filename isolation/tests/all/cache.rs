@@ -16,7 +16,7 @@ fn runtime_with_key(dir: &Path, key: CacheKey) -> Runtime {
     Runtime::new(
         Config::new()
             .pool_size(4)
-            .epoch_tick(Duration::from_millis(2))
+            .watch_tick(Duration::from_millis(2))
             .cache_dir(Some(dir.to_owned()))
             .cache_key(Some(key)),
     )

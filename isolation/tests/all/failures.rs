@@ -288,7 +288,7 @@ fn exhausted_pool_is_a_resources_error() {
     let rt = Runtime::new(
         Config::new()
             .pool_size(1)
-            .epoch_tick(Duration::from_millis(2)),
+            .watch_tick(Duration::from_millis(2)),
     )
     .expect("runtime");
     let limits = Limits {

@@ -9,6 +9,7 @@ mod fuzz;
 mod input_area;
 mod isolation;
 mod lying_outputs;
+mod stopping;
 mod support;
 mod wasi;
 mod wasi_c;

@@ -12,7 +12,7 @@ pub fn runtime() -> Runtime {
         Config::new()
             .pool_size(32)
             .max_memory_bytes(64 << 20)
-            .epoch_tick(Duration::from_millis(2)),
+            .watch_tick(Duration::from_millis(2)),
     )
     .expect("runtime")
 }
