@@ -64,8 +64,9 @@ use pappus_engine::{Engine, Limits};
 /// beyond it wait their turn instead of each starting a compile thread.
 const MAX_BLOCKING_THREADS: usize = 16;
 
-/// Shared by every request handler.
-#[derive(Clone)]
+/// Shared by every request handler, behind one `Arc` (the router's state):
+/// axum clones the state for every extractor and middleware of every request,
+/// and an `Arc` makes each clone one reference count.
 struct AppState {
     engine: Engine,
     /// `None`: authentication off, every request is the default tenant's.
@@ -216,7 +217,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr().context("reading the bound address")?;
     let drain = Arc::new(Drain::default());
-    let state = AppState {
+    let state = Arc::new(AppState {
         engine: engine.clone(),
         tokens: config.tokens.clone().map(Arc::new),
         metrics: Arc::new(Metrics::default()),
@@ -232,7 +233,7 @@ pub async fn serve(
         max_memory_bytes: config.max_memory_bytes,
         max_timeout: config.max_timeout,
         authorities: Arc::new(config.authorities.clone()),
-    };
+    });
     let app = routes::router(state)
         .layer(axum::middleware::from_fn(connections::track_requests))
         .into_make_service_with_connect_info::<connections::Connection>();
