@@ -28,22 +28,20 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::AUTHORIZATION;
-use axum::middleware::Next;
-use axum::response::Response;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::errors::ApiError;
-use super::AppState;
 use pappus_engine::DEFAULT_TENANT;
 use pappus_io::IoPolicy;
 
 /// Longest tenant name accepted; tenant names become directory names.
 const MAX_TENANT_LEN: usize = 64;
 
-/// The tenant a request acts for, put in the request's extensions by [`authenticate`].
+/// The tenant a request acts for (see [`tenant`]), put in the request's
+/// extensions by the `/v1` middleware.
 #[derive(Clone, Debug)]
 pub struct TenantName(pub Arc<str>);
 
@@ -225,24 +223,23 @@ fn valid_tenant(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Middleware on the `/v1` routes: resolves the request's tenant (or refuses it)
-/// and stores it as a [`TenantName`] extension for the handlers.
-pub async fn authenticate(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let tenant = match &state.tokens {
+/// The tenant `request` acts for: the default tenant when authentication is
+/// off (`tokens` is `None`), otherwise the one its bearer token names.
+///
+/// # Errors
+/// `401` for a missing or malformed `Authorization` header, `403` for a token
+/// not in the file.
+pub fn tenant(tokens: Option<&Tokens>, request: &Request) -> Result<TenantName, ApiError> {
+    let tenant = match tokens {
         None => Arc::from(DEFAULT_TENANT),
         Some(tokens) => {
-            let token = bearer_token(&request)?;
+            let token = bearer_token(request)?;
             tokens.tenant(token).ok_or_else(|| {
                 ApiError::forbidden("the bearer token is not valid for any tenant")
             })?
         }
     };
-    request.extensions_mut().insert(TenantName(tenant));
-    Ok(next.run(request).await)
+    Ok(TenantName(tenant))
 }
 
 /// The token of an `Authorization: Bearer TOKEN` header (scheme case-insensitive).

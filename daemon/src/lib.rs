@@ -40,11 +40,12 @@ mod drain;
 mod errors;
 mod invocation_log;
 pub mod io_settings;
+mod logging;
 mod metrics;
 mod routes;
 
 use std::future::{Future, IntoFuture};
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -54,6 +55,7 @@ use tokio::net::TcpListener;
 pub use auth::Tokens;
 pub use config::{Config, LogFormat, Settings, DEFAULT_HTTP_THREADS};
 pub use io_settings::IoSettings;
+pub use logging::{flush_logs, init_logging};
 
 use drain::Drain;
 use invocation_log::InvocationLog;
@@ -64,8 +66,9 @@ use pappus_engine::{Engine, Limits};
 /// beyond it wait their turn instead of each starting a compile thread.
 const MAX_BLOCKING_THREADS: usize = 16;
 
-/// Shared by every request handler.
-#[derive(Clone)]
+/// Shared by every request handler, behind one `Arc` (the router's state):
+/// axum clones the state for every extractor and middleware of every request,
+/// and an `Arc` makes each clone one reference count.
 struct AppState {
     engine: Engine,
     /// `None`: authentication off, every request is the default tenant's.
@@ -83,22 +86,6 @@ struct AppState {
     max_timeout: std::time::Duration,
     /// Each tenant's I/O authority, whose refused calls `/metrics` counts.
     authorities: Arc<std::collections::BTreeMap<String, Arc<pappus_io::Authority>>>,
-}
-
-/// Sets up logging to stderr at `info` (or as `RUST_LOG` says) in `format`.
-/// Does nothing if a global subscriber is already installed.
-pub fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    // An error only means a subscriber exists already (e.g. set by an embedder).
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }
 
 /// Builds the engine `config` describes (loading the registry from the data
@@ -159,11 +146,19 @@ pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
 ///
 /// Builds the engine and a tokio runtime with `config.http_threads` workers,
 /// binds `config.listen`, prints `listening on ADDR` on stdout (so that callers
-/// that asked for port 0 learn the port) and serves.
+/// that asked for port 0 learn the port) and serves. Writes out the buffered
+/// log lines ([`flush_logs`]) before returning, whether it succeeded or not.
 ///
 /// # Errors
 /// The engine cannot start, the address cannot be bound, or the server fails.
 pub fn run(config: Config) -> anyhow::Result<()> {
+    let result = run_until_drained(config);
+    flush_logs();
+    result
+}
+
+/// [`run`] without the final flush.
+fn run_until_drained(config: Config) -> anyhow::Result<()> {
     if config.data_dir.is_none() {
         tracing::warn!("no data directory: registrations are kept in memory only");
     }
@@ -179,6 +174,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             tokio::spawn(async {
                 drain::signal().await;
                 tracing::warn!("second signal: exiting without finishing the drain");
+                flush_logs();
                 std::process::exit(1);
             });
         };
@@ -204,7 +200,8 @@ pub fn http_runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> 
 /// Serves the API on `listener` until `shutdown` completes, then drains: new
 /// requests get `503`, the engine stops admitting and finishes in-flight
 /// invocations (at most `config.drain_timeout`), the listener closes and open
-/// responses are written.
+/// responses are written. Log lines may still be buffered when it returns:
+/// call [`flush_logs`] before exiting ([`run`] does).
 ///
 /// # Errors
 /// The listener's address cannot be read or the server fails.
@@ -216,7 +213,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr().context("reading the bound address")?;
     let drain = Arc::new(Drain::default());
-    let state = AppState {
+    let state = Arc::new(AppState {
         engine: engine.clone(),
         tokens: config.tokens.clone().map(Arc::new),
         metrics: Arc::new(Metrics::default()),
@@ -232,7 +229,7 @@ pub async fn serve(
         max_memory_bytes: config.max_memory_bytes,
         max_timeout: config.max_timeout,
         authorities: Arc::new(config.authorities.clone()),
-    };
+    });
     let app = routes::router(state)
         .layer(axum::middleware::from_fn(connections::track_requests))
         .into_make_service_with_connect_info::<connections::Connection>();

@@ -8,6 +8,8 @@ mod invoke;
 mod logs;
 mod system;
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -31,7 +33,7 @@ const MAX_NAME_LEN: usize = 128;
 /// Builds the router: `/v1` (authenticated, refused while draining), `/healthz`
 /// and `/metrics` (open, so probes and scrapers need no token), and JSON answers
 /// for unknown routes and methods.
-pub(super) fn router(state: AppState) -> Router {
+pub(super) fn router(state: Arc<AppState>) -> Router {
     let v1 = Router::new()
         .route(
             "/v1/functions",
@@ -55,9 +57,7 @@ pub(super) fn router(state: AppState) -> Router {
         )
         .route("/v1/compositions/{name}/invoke", post(invoke::invoke))
         .route("/v1/logs", get(logs::list))
-        // Layers added later run first: draining is checked before credentials.
-        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
-        .route_layer(from_fn_with_state(state.clone(), refuse_while_draining));
+        .route_layer(from_fn_with_state(state.clone(), admit_v1));
     Router::new()
         .merge(v1)
         .route("/healthz", get(system::healthz))
@@ -67,16 +67,22 @@ pub(super) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Answers `503` to API requests once the daemon is draining.
-async fn refuse_while_draining(
-    State(state): State<AppState>,
-    request: Request,
+/// The one middleware on the `/v1` routes: answers `503` once the daemon is
+/// draining, then resolves the caller's tenant ([`auth::tenant`]: `401`/`403`
+/// for bad credentials) and stores it as a [`TenantName`] extension for the
+/// handlers. One layer rather than one per check, because axum clones a
+/// route's whole layer stack (and boxes a `Next` per layer) on every request.
+async fn admit_v1(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
     next: Next,
-) -> Response {
+) -> Result<Response, ApiError> {
     if state.drain.is_draining() {
-        return ApiError::draining().into_response();
+        return Err(ApiError::draining());
     }
-    next.run(request).await
+    let tenant = auth::tenant(state.tokens.as_deref(), &request)?;
+    request.extensions_mut().insert(tenant);
+    Ok(next.run(request).await)
 }
 
 async fn not_found() -> ApiError {
@@ -125,7 +131,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantName {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<TenantName, ApiError> {
-        // Always present on `/v1` routes: `auth::authenticate` inserts it.
+        // Always present on `/v1` routes: `admit_v1` inserts it.
         parts
             .extensions
             .get::<TenantName>()

@@ -139,11 +139,9 @@ fn register_invoke_list_get_delete() {
     assert!(text.contains("pappus_io_bytes_stored_total "));
 
     // The log has one line per invocation with its timings.
-    let log = daemon.log();
-    let lines: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("invocation") && l.contains("compute_us"))
-        .collect();
+    let timed = |l: &&str| l.contains("invocation") && l.contains("compute_us");
+    let log = daemon.log_when(|log| log.lines().filter(timed).count() >= 3);
+    let lines: Vec<&str> = log.lines().filter(timed).collect();
     assert_eq!(lines.len(), 3, "{log}");
     for phase in [
         "queued_us",

@@ -10,6 +10,7 @@ mod config;
 mod errors;
 mod lifecycle;
 mod limits;
+mod logging;
 mod s3_tenants;
 mod storage;
 mod support;

@@ -101,9 +101,38 @@ impl Daemon {
         }
     }
 
-    /// What the daemon logged so far.
+    /// What the daemon has written to its log so far. Lines below `WARN` are
+    /// buffered for a moment: use [`Daemon::log_when`] or [`Daemon::stop`]
+    /// to see a line that must be there.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls the log (at most 30 s) until `ready` holds for it, and returns it.
+    pub fn log_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.log();
+            if ready(&log) {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the awaited lines never appeared; log:\n{log}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the daemon with SIGTERM, asserts it exited with status 0 (at
+    /// most 30 s later) and returns its whole log.
+    pub fn stop(self) -> String {
+        self.sigterm();
+        let log = self.log.clone();
+        let status = self.wait_exit(Duration::from_secs(30));
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        assert_eq!(status.code(), Some(0), "{status:?}; log:\n{text}");
+        text
     }
 
     fn signal(&self, signal: libc::c_int) {

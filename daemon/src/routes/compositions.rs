@@ -1,6 +1,8 @@
 //! `/v1/compositions`: register (PUT, a composition-language file), list and
 //! inspect (GET), delete (DELETE).
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -18,7 +20,7 @@ use crate::AppState;
 /// `400` with every diagnostic (line, column, message) or the declaration whose
 /// set names differ from its module's (`signature_mismatch`).
 pub(super) async fn put(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     headers: HeaderMap,
     body: Body,
@@ -50,7 +52,7 @@ pub(super) async fn put(
 }
 
 /// `GET /v1/compositions`: the tenant's compositions with their signatures.
-pub(super) async fn list(State(state): State<AppState>, tenant: TenantName) -> Response {
+pub(super) async fn list(State(state): State<Arc<AppState>>, tenant: TenantName) -> Response {
     let mut compositions = state.engine.tenant(&tenant.0).list_compositions();
     compositions.sort_by(|a, b| a.name.cmp(&b.name));
     let list: Vec<Value> = compositions
@@ -62,7 +64,7 @@ pub(super) async fn list(State(state): State<AppState>, tenant: TenantName) -> R
 
 /// `GET /v1/compositions/{name}`: signature and source text.
 pub(super) async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     Name(name): Name,
 ) -> Result<Response, ApiError> {
@@ -82,7 +84,7 @@ pub(super) async fn get(
 
 /// `DELETE /v1/compositions/{name}`: `204`; `409` while another composition uses it.
 pub(super) async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     Name(name): Name,
 ) -> Result<StatusCode, ApiError> {
@@ -96,7 +98,7 @@ pub(super) async fn delete(
 /// `DELETE /v1/compositions`: deletes all of the tenant's compositions, users
 /// before the compositions they call; `200` listing them (`409` if any remain).
 pub(super) async fn delete_all(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
 ) -> Result<Response, ApiError> {
     let engine = state.engine.clone();

@@ -1,5 +1,6 @@
 //! `/v1/functions`: register (PUT), list and inspect (GET), delete (DELETE).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -186,7 +187,7 @@ fn info_json(info: &pappus_engine::FunctionInfo) -> Value {
 /// persists it, and answers `201` once it is durable. Registering an existing name
 /// replaces it.
 pub(super) async fn put(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     Name(name): Name,
     RawQuery(raw): RawQuery,
@@ -226,7 +227,7 @@ pub(super) async fn put(
 }
 
 /// `GET /v1/functions`: the tenant's functions, sorted by name.
-pub(super) async fn list(State(state): State<AppState>, tenant: TenantName) -> Response {
+pub(super) async fn list(State(state): State<Arc<AppState>>, tenant: TenantName) -> Response {
     let mut functions = state.engine.tenant(&tenant.0).list_functions();
     functions.sort_by(|a, b| a.name.cmp(&b.name));
     let list: Vec<Value> = functions.iter().map(info_json).collect();
@@ -235,7 +236,7 @@ pub(super) async fn list(State(state): State<AppState>, tenant: TenantName) -> R
 
 /// `GET /v1/functions/{name}`: one function's limits and module size.
 pub(super) async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     Name(name): Name,
 ) -> Result<Response, ApiError> {
@@ -247,7 +248,7 @@ pub(super) async fn get(
 
 /// `DELETE /v1/functions/{name}`: `204`; `409` while a composition uses it.
 pub(super) async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     Name(name): Name,
 ) -> Result<StatusCode, ApiError> {
@@ -261,7 +262,7 @@ pub(super) async fn delete(
 /// `DELETE /v1/functions`: deletes every function no composition uses; `200`
 /// listing them, or `409` (with what was and was not deleted) if some are in use.
 pub(super) async fn delete_all(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
 ) -> Result<Response, ApiError> {
     let engine = state.engine.clone();

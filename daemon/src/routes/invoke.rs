@@ -10,6 +10,7 @@
 //! every answer that ran the composition, failed or not, reports them in the
 //! `Pappus-Seed` and `Pappus-Time` headers and in the invocation's log line.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
@@ -119,7 +120,7 @@ fn inputs(params: &InvokeParams, headers: &HeaderMap, body: Bytes) -> Result<Set
 
 /// Runs the composition for the caller's tenant and answers with its outputs.
 pub(super) async fn invoke(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     Name(composition): Name,
     params: Result<Query<InvokeParams>, QueryRejection>,

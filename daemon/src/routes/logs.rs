@@ -2,6 +2,8 @@
 //! [`crate::invocation_log`]); `?composition=NAME` keeps one composition's,
 //! `?limit=N` the last N.
 
+use std::sync::Arc;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -24,7 +26,7 @@ pub(super) struct LogParams {
 
 /// `GET /v1/logs`: `{"invocations": [...]}`.
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     tenant: TenantName,
     params: Result<Query<LogParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {

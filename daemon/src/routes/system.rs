@@ -3,6 +3,8 @@
 //! `/metrics` names tenants and compositions in its labels: expose it only to the
 //! operator's scraper (for example by listening on loopback behind a proxy).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
@@ -16,7 +18,7 @@ use crate::AppState;
 /// `200 {"status":"ok"}`; `503 {"status":"draining"}` once draining, so that a
 /// load balancer stops sending work here; `503 {"status":"degraded", "reason"}`
 /// while an I/O thread is not serving (being restarted after a panic).
-pub(super) async fn healthz(State(state): State<AppState>) -> Response {
+pub(super) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     if state.drain.is_draining() {
         return json(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -39,7 +41,7 @@ pub(super) async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text format, version 0.0.4.
-pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let snapshot = state.engine.metrics();
     let figures = EngineFigures {
         sandboxes_created: snapshot.sandboxes_created,
