@@ -1,6 +1,7 @@
-//! Entry point for the fuzz target (`isolation/fuzz/`) and its stable harness in
-//! the tests: the host's reader of guest outputs over arbitrary memory. Not a
-//! stable API.
+//! Entry points for the fuzz targets (`isolation/fuzz/`) and their stable
+//! harness in the tests: the host's reader of guest outputs over arbitrary
+//! memory, and the rewrite every guest module goes through before it is
+//! compiled. Not a stable API.
 
 /// Reads the outputs a guest left in `memory` (its whole linear memory) for a
 /// call whose input region starts at `base`, with an output limit of
@@ -25,4 +26,17 @@ pub fn read_outputs(
         }
         Err(e) => Err(format!("{e:?}")),
     }
+}
+
+/// Entry point for fuzzing the module rewrite: rewrites `bytes` as every guest
+/// module is rewritten before compiling, and answers the rewritten length, or
+/// why the module cannot be rewritten. Never panics.
+pub fn rewrite_module(bytes: &[u8]) -> Result<usize, String> {
+    rewritten_module(bytes).map(|module| module.len())
+}
+
+/// Like [`rewrite_module`], but answers the rewritten module itself, for
+/// targets that validate it.
+pub fn rewritten_module(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    crate::interrupt::rewrite::rewrite(bytes).map(|rewritten| rewritten.bytes)
 }

@@ -1,9 +1,11 @@
-//! A stable-toolchain stand-in for the cargo-fuzz target in `fuzz/`: the same
-//! body (`fuzz/body.rs`) over arbitrary memory and over memories laid out like
-//! real outputs with random (often lying) descriptors. `fuzz_for_a_while` is
+//! A stable-toolchain stand-in for the cargo-fuzz targets in `fuzz/`: the
+//! output reader's body (`fuzz/body.rs`) over arbitrary memory and over
+//! memories laid out like real outputs with random (often lying) descriptors,
+//! and the module rewrite over mutated example guests. `fuzz_for_a_while` is
 //! ignored by default; run it with
 //! `PAPPUS_FUZZ_SECS=300 cargo test -p pappus-isolation --release --test all -- --ignored fuzz_for_a_while`.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -126,4 +128,104 @@ fn fuzz_for_a_while() {
         "fuzz_for_a_while: {runs} inputs in {} s (seed {seed}), no panic",
         time.as_secs()
     );
+}
+
+/// Example guests, read once: Rust ones with and without std, and the C one
+/// that imports a function. Each rewrites as it is, so mutations start from a
+/// module the rewrite accepts.
+fn guests() -> &'static [Vec<u8>] {
+    static GUESTS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    GUESTS.get_or_init(|| {
+        [
+            "upper",
+            "identity",
+            "count",
+            "compress",
+            "render",
+            "spin",
+            "grow",
+            "imports_something",
+        ]
+        .into_iter()
+        .map(|name| {
+            let module = crate::support::wasm(name);
+            if let Err(e) = pappus_isolation::fuzzing::rewrite_module(&module) {
+                panic!("guest {name} does not rewrite: {e}");
+            }
+            module
+        })
+        .collect()
+    })
+}
+
+/// One change to a module's bytes. Positions are taken modulo the length
+/// at the time; one in four falls in the first 64 bytes (the header and
+/// first sections).
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip { at: usize, mask: u8 },
+    Truncate { at: usize },
+    Insert { at: usize, bytes: Vec<u8> },
+    Remove { at: usize, len: usize },
+}
+
+impl Mutation {
+    fn apply(&self, module: &mut Vec<u8>) {
+        let place = |at: usize, len: usize| at % (len + 1);
+        match self {
+            Mutation::Flip { at, mask } => {
+                if !module.is_empty() {
+                    let at = at % module.len();
+                    module[at] ^= mask;
+                }
+            }
+            Mutation::Truncate { at } => module.truncate(place(*at, module.len())),
+            Mutation::Insert { at, bytes } => {
+                let at = place(*at, module.len());
+                module.splice(at..at, bytes.iter().copied());
+            }
+            Mutation::Remove { at, len } => {
+                let at = place(*at, module.len());
+                let end = at.saturating_add(*len).min(module.len());
+                module.drain(at..end);
+            }
+        }
+    }
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let at = prop_oneof![1 => 0..64usize, 3 => any::<usize>()];
+    // Bytes that often mean something in a module: LEB128 continuations,
+    // section ids, bulk-memory and other prefixes, `end`.
+    let byte = prop_oneof![
+        any::<u8>(),
+        prop::sample::select(vec![
+            0x00, 0x01, 0x0b, 0x0c, 0x0d, 0x7f, 0x80, 0xfc, 0xfd, 0xff
+        ])
+    ];
+    prop_oneof![
+        4 => (at.clone(), 1..=255u8).prop_map(|(at, mask)| Mutation::Flip { at, mask }),
+        1 => at.clone().prop_map(|at| Mutation::Truncate { at }),
+        2 => (at.clone(), prop::collection::vec(byte, 1..8))
+            .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
+        2 => (at, 1..16usize).prop_map(|(at, len)| Mutation::Remove { at, len }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The rewrite of a corrupted guest answers a module or an error, and
+    /// never panics.
+    #[test]
+    fn mutated_guests_rewrite_or_are_refused_without_panicking(
+        guest in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let mut module = guest.get(guests()).clone();
+        for mutation in &mutations {
+            mutation.apply(&mut module);
+        }
+        let _ = pappus_isolation::fuzzing::rewrite_module(&module);
+    }
 }
