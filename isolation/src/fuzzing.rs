@@ -38,5 +38,5 @@ pub fn rewrite_module(bytes: &[u8]) -> Result<usize, String> {
 /// Like [`rewrite_module`], but answers the rewritten module itself, for
 /// targets that validate it.
 pub fn rewritten_module(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    crate::interrupt::rewrite::rewrite(bytes).map(|rewritten| rewritten.bytes)
+    crate::interrupt::rewrite::rewrite(bytes)
 }

@@ -326,7 +326,7 @@ impl Runtime {
         // area can be added to it; the cache is keyed by the bytes compiled.
         let binary = wat::parse_bytes(module).map_err(|e| invalid(format!("{e:#}")))?;
         let stoppable = interrupt::rewrite::rewrite(&binary).map_err(invalid)?;
-        let prepared = input_area::reserve(&stoppable.bytes, limits.memory_bytes);
+        let prepared = input_area::reserve(&stoppable, limits.memory_bytes);
         let cached = inner.cache.as_ref().map(|cache| {
             let slot = cache.slot_for(&prepared.bytes);
             let hit = cache.load(&slot, &inner.engine, &inner.counters);

@@ -27,15 +27,11 @@ use wasm_encoder::{
 };
 use wasmparser::{Operator, Parser, Payload, TypeRef};
 
-/// A module rewritten so a running call can be stopped by redirecting it.
-pub(crate) struct Rewritten {
-    pub(crate) bytes: Vec<u8>,
-}
-
-/// Rewrites `module` (binary WebAssembly; see the module documentation). Errors
-/// name the cause: the parser's message when the module does not parse, or a
-/// count of types or functions that leaves no room for the new ones.
-pub(crate) fn rewrite(module: &[u8]) -> Result<Rewritten, String> {
+/// Rewrites `module` (binary WebAssembly; see the module documentation) so a
+/// running call of it can be stopped by redirecting it. Errors name the cause:
+/// the parser's message when the module does not parse, or a count of types or
+/// functions that leaves no room for the new ones.
+pub(crate) fn rewrite(module: &[u8]) -> Result<Vec<u8>, String> {
     let plan = Plan::of(module)?;
     let mut rewriter = Rewriter {
         plan,
@@ -45,9 +41,7 @@ pub(crate) fn rewrite(module: &[u8]) -> Result<Rewritten, String> {
     rewriter
         .parse_core_module(&mut out, Parser::new(0), module)
         .map_err(|e| format!("cannot rewrite the module: {e}"))?;
-    Ok(Rewritten {
-        bytes: out.finish(),
-    })
+    Ok(out.finish())
 }
 
 /// Bytes moved by one native `memory.init` in the `memory.init` helper: small
@@ -328,14 +322,12 @@ const VALUE: u32 = 1;
 const LEN: u32 = 2;
 const SCRATCH: u32 = 3;
 
+/// Bytes moved per step of the fill and copy loops, widest first: four 8-byte
+/// words per back-edge (their constant offsets folded into the instructions),
+/// then one word, then one byte.
+const STEPS: [i32; 3] = [32, 8, 1];
+
 /// A byte-aligned access to memory 0.
-/// Words moved per step of the main loops: four 8-byte loads and stores per
-/// back-edge, with constant offsets folded into the instructions.
-const WORDS: u64 = 4;
-
-/// Bytes moved per step of the main loops.
-const WIDE: i32 = WORDS as i32 * 8;
-
 fn mem(offset: u64) -> MemArg {
     MemArg {
         offset,
@@ -362,18 +354,13 @@ fn helper_body(helper: Helper, page_log2: u32) -> Function {
             i.i64_const(0xff).i64_and();
             i.i64_const(0x0101_0101_0101_0101).i64_mul();
             i.local_set(SCRATCH);
-            counted_loop(i, WIDE, |i| {
-                for word in 0..WORDS {
-                    i.local_get(DST).local_get(SCRATCH);
-                    i.i64_store(mem(word * 8));
-                }
-                advance(i, DST, WIDE);
-                advance(i, LEN, -WIDE);
-            });
-            for (width, value) in [(8, SCRATCH), (1, VALUE)] {
+            for width in STEPS {
+                let value = if width < 8 { VALUE } else { SCRATCH };
                 counted_loop(i, width, |i| {
-                    i.local_get(DST).local_get(value);
-                    store(i, width);
+                    for at in offsets(width) {
+                        i.local_get(DST).local_get(value);
+                        store(i, width, at);
+                    }
                     advance(i, DST, width);
                     advance(i, LEN, -width);
                 });
@@ -384,44 +371,31 @@ fn helper_body(helper: Helper, page_log2: u32) -> Function {
             // Like memmove: forward unless the destination is above the source.
             i.local_get(DST).local_get(SRC).i32_le_u();
             i.if_(BlockType::Empty);
-            // Word by word upwards, as the 8-byte steps below would.
-            counted_loop(i, WIDE, |i| {
-                for word in 0..WORDS {
-                    i.local_get(DST).local_get(SRC);
-                    i.i64_load(mem(word * 8)).i64_store(mem(word * 8));
-                }
-                advance(i, DST, WIDE);
-                advance(i, SRC, WIDE);
-                advance(i, LEN, -WIDE);
-            });
-            for width in [8, 1] {
+            // Upwards, word by word within a step.
+            for width in STEPS {
                 counted_loop(i, width, |i| {
-                    i.local_get(DST).local_get(SRC);
-                    load(i, width);
-                    store(i, width);
+                    for at in offsets(width) {
+                        i.local_get(DST).local_get(SRC);
+                        load(i, width, at);
+                        store(i, width, at);
+                    }
                     advance(i, DST, width);
                     advance(i, SRC, width);
                     advance(i, LEN, -width);
                 });
             }
             i.else_();
-            // From the end: the remaining length is the offset of what is left;
-            // word by word downwards, as the 8-byte steps below would.
-            counted_loop(i, WIDE, |i| {
-                advance(i, LEN, -WIDE);
-                for word in (0..WORDS).rev() {
-                    i.local_get(DST).local_get(LEN).i32_add();
-                    i.local_get(SRC).local_get(LEN).i32_add();
-                    i.i64_load(mem(word * 8)).i64_store(mem(word * 8));
-                }
-            });
-            for width in [8, 1] {
+            // From the end (the remaining length is the offset of what is
+            // left), downwards, word by word within a step.
+            for width in STEPS {
                 counted_loop(i, width, |i| {
                     advance(i, LEN, -width);
-                    i.local_get(DST).local_get(LEN).i32_add();
-                    i.local_get(SRC).local_get(LEN).i32_add();
-                    load(i, width);
-                    store(i, width);
+                    for at in offsets(width).rev() {
+                        i.local_get(DST).local_get(LEN).i32_add();
+                        i.local_get(SRC).local_get(LEN).i32_add();
+                        load(i, width, at);
+                        store(i, width, at);
+                    }
                 });
             }
             i.end();
@@ -486,21 +460,27 @@ fn counted_loop(i: &mut InstructionSink<'_>, width: i32, step: impl Fn(&mut Inst
     i.br(0).end().end();
 }
 
-/// Loads `width` (8 or 1) bytes.
-fn load(i: &mut InstructionSink<'_>, width: i32) {
-    if width == 8 {
-        i.i64_load(mem(0));
+/// The offsets of the accesses of a step of `width` bytes: one per word, or
+/// one byte.
+fn offsets(width: i32) -> impl DoubleEndedIterator<Item = u64> {
+    (0..u64::try_from(width / 8).unwrap_or(0).max(1)).map(|word| word * 8)
+}
+
+/// Loads a word (a step of 8 bytes or more) or a byte at `at` past the address.
+fn load(i: &mut InstructionSink<'_>, width: i32, at: u64) {
+    if width >= 8 {
+        i.i64_load(mem(at));
     } else {
-        i.i32_load8_u(mem(0));
+        i.i32_load8_u(mem(at));
     }
 }
 
-/// Stores `width` (8 or 1) bytes.
-fn store(i: &mut InstructionSink<'_>, width: i32) {
-    if width == 8 {
-        i.i64_store(mem(0));
+/// Stores a word (a step of 8 bytes or more) or a byte at `at` past the address.
+fn store(i: &mut InstructionSink<'_>, width: i32, at: u64) {
+    if width >= 8 {
+        i.i64_store(mem(at));
     } else {
-        i.i32_store8(mem(0));
+        i.i32_store8(mem(at));
     }
 }
 
@@ -525,7 +505,7 @@ mod tests {
     }
 
     fn rewritten(module: &[u8]) -> Vec<u8> {
-        rewrite(module).expect("rewrites").bytes
+        rewrite(module).expect("rewrites")
     }
 
     /// The passive segment of [`bulk_module`]: longer than one `memory.init`
@@ -881,10 +861,10 @@ mod tests {
     #[test]
     fn bytes_that_do_not_parse_are_refused_without_panicking() {
         for garbage in [&b""[..], b"garbage", b"\0asm\x01\0\0\0\x01\x05\xff"] {
-            let error = rewrite(garbage).err().expect("an error");
+            let error = rewrite(garbage).expect_err("an error");
             assert!(error.starts_with("cannot parse"), "{error}");
         }
-        let component = rewrite(b"\0asm\x0d\0\x01\0").err().expect("an error");
+        let component = rewrite(b"\0asm\x0d\0\x01\0").expect_err("an error");
         assert!(component.contains("component"), "{component}");
         // Every prefix and every one-byte corruption of a real module either
         // rewrites or fails with a message.
