@@ -36,17 +36,28 @@ pub(super) const STOPPED: u8 = 3;
 
 /// The running call, as the handler sees it.
 #[derive(Clone, Copy)]
-pub(super) struct Target {
+struct Target {
     /// The module's code map, alive for the whole call (the call borrows the
     /// function that owns it).
-    pub(super) code: *const CodeMap,
+    code: *const CodeMap,
     /// Lowest stack address the handler may write to.
-    pub(super) stack_floor: usize,
+    stack_floor: usize,
+}
+
+/// What a thread needs to be signalled, read once per thread.
+#[derive(Clone, Copy)]
+struct ThisThread {
+    /// The kernel's id of the thread, for `tgkill`.
+    tid: libc::pid_t,
+    /// The lowest address of its stack plus a page of margin, so the
+    /// handler's one-word push can never touch the guard page.
+    stack_floor: usize,
 }
 
 thread_local! {
     static TARGET: Cell<Option<Target>> = const { Cell::new(None) };
     static STATE: AtomicU8 = const { AtomicU8::new(RUNNING) };
+    static THIS_THREAD: Cell<Option<ThisThread>> = const { Cell::new(None) };
 }
 
 /// This thread's call state, shared with the watchdog for the call's duration.
@@ -54,10 +65,18 @@ pub(super) fn state() -> *const AtomicU8 {
     STATE.with(|state| state as *const AtomicU8)
 }
 
-/// Starts watching a call on this thread.
-pub(super) fn enter(target: Target) {
+/// Starts watching a call of the module mapped by `code` (which must outlive
+/// the watch) on this thread; returns the thread's id, to signal it.
+pub(super) fn enter(code: &CodeMap) -> libc::pid_t {
+    let this = this_thread();
     STATE.with(|state| state.store(RUNNING, Ordering::Release));
-    TARGET.with(|t| t.set(Some(target)));
+    TARGET.with(|t| {
+        t.set(Some(Target {
+            code,
+            stack_floor: this.stack_floor,
+        }))
+    });
+    this.tid
 }
 
 /// Stops watching; returns whether the call was stopped.
@@ -115,17 +134,17 @@ fn install_once() -> Result<libc::c_int, String> {
     Ok(signal)
 }
 
-/// The lowest address of this thread's stack plus a page of margin, so the
-/// handler's one-word push can never touch the guard page.
-pub(super) fn stack_floor() -> usize {
-    thread_local! {
-        static FLOOR: Cell<usize> = const { Cell::new(0) };
-    }
-    FLOOR.with(|floor| {
-        if floor.get() == 0 {
-            floor.set(read_stack_floor().unwrap_or(usize::MAX));
-        }
-        floor.get()
+fn this_thread() -> ThisThread {
+    THIS_THREAD.with(|cached| {
+        cached.get().unwrap_or_else(|| {
+            let this = ThisThread {
+                // SAFETY: gettid has no preconditions.
+                tid: unsafe { libc::gettid() },
+                stack_floor: read_stack_floor().unwrap_or(usize::MAX),
+            };
+            cached.set(Some(this));
+            this
+        })
     })
 }
 

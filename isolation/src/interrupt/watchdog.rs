@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use super::code::CodeMap;
-use super::signal::{self, Target, FIRED, IN_HOST, RUNNING};
+use super::signal::{self, FIRED, IN_HOST, RUNNING};
 use crate::CancelToken;
 
 /// How soon a call whose signal landed in host code is signalled again.
@@ -79,12 +79,9 @@ impl Watchdog {
         stop_at: Instant,
         cancel: Option<&CancelToken>,
     ) -> Armed<'a> {
-        signal::enter(Target {
-            code,
-            stack_floor: signal::stack_floor(),
-        });
+        let tid = signal::enter(code);
         let key = self.shared.lock().insert(Watched {
-            tid: thread_id(),
+            tid,
             state: StatePtr(signal::state()),
             stop_at,
             cancel: cancel.cloned(),
@@ -179,18 +176,4 @@ impl Shared {
         }
         in_host
     }
-}
-
-/// The kernel's id of this thread (cached: one system call per thread).
-fn thread_id() -> libc::pid_t {
-    thread_local! {
-        static TID: std::cell::Cell<libc::pid_t> = const { std::cell::Cell::new(0) };
-    }
-    TID.with(|tid| {
-        if tid.get() == 0 {
-            // SAFETY: gettid has no preconditions.
-            tid.set(unsafe { libc::gettid() });
-        }
-        tid.get()
-    })
 }
