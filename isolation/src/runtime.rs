@@ -153,14 +153,17 @@ impl CallState {
         watchdog.arm(code, stop_at, self.cancel.as_ref())
     }
 
-    /// Why a stopped call was stopped.
-    fn interrupt(&self) -> Interrupt {
+    /// The failure of a call the watchdog stopped: why it was stopped.
+    fn stopped(&self, function: String, limits: &Limits) -> Error {
         if self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            Interrupt::Cancelled
+            Error::Cancelled { function }
         } else if Instant::now() < self.deadline && self.cutoff.is_some() {
-            Interrupt::Cutoff
+            Error::Cutoff { function }
         } else {
-            Interrupt::Timeout
+            Error::Timeout {
+                function,
+                limit: limits.timeout,
+            }
         }
     }
 }
@@ -209,14 +212,6 @@ impl ResourceLimiter for CallState {
     ) -> wasmtime::Result<bool> {
         Ok(desired <= TABLE_ELEMENTS)
     }
-}
-
-/// Why the watchdog stopped a call.
-#[derive(Debug, Clone, Copy)]
-enum Interrupt {
-    Timeout,
-    Cutoff,
-    Cancelled,
 }
 
 impl Runtime {
@@ -617,14 +612,7 @@ pub(crate) fn classify(
     let function = name.to_owned();
     let refused_growth = state.refused_growth;
     if stopped {
-        return match state.interrupt() {
-            Interrupt::Timeout => Error::Timeout {
-                function,
-                limit: limits.timeout,
-            },
-            Interrupt::Cutoff => Error::Cutoff { function },
-            Interrupt::Cancelled => Error::Cancelled { function },
-        };
+        return state.stopped(function, limits);
     }
     if let Some(trap) = e.downcast_ref::<Trap>() {
         if refused_growth {
