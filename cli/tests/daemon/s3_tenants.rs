@@ -59,21 +59,7 @@ fn each_tenant_uses_its_own_s3_key_on_its_own_bucket_and_prefixes() {
     );
     std::fs::write(dir.path().join("tokens.toml"), tokens).expect("tokens file");
     let tokens_path = dir.path().join("tokens.toml").display().to_string();
-    let daemon = Daemon::start_with_env(
-        dir.path(),
-        &[
-            "--tokens",
-            &tokens_path,
-            "--s3-endpoint",
-            &garage.endpoint,
-            "--s3-region",
-            &garage.region,
-        ],
-        &[
-            ("PAPPUS_S3_ACCESS_KEY", &garage.access_key),
-            ("PAPPUS_S3_SECRET_KEY", &garage.secret_key),
-        ],
-    );
+    let daemon = Daemon::start_with_garage(dir.path(), &garage, &["--tokens", &tokens_path]);
     let node = Node { daemon, _dir: dir };
     for tenant in ["alpha", "beta"] {
         node.daemon

@@ -39,20 +39,10 @@ fn s3_settings_from_flags_and_environment_reach_the_builtins() {
         ),
     )
     .expect("write policy");
-    let daemon = Daemon::start_with_env(
+    let daemon = Daemon::start_with_garage(
         dir.path(),
-        &[
-            "--io-policy",
-            policy.to_str().expect("utf-8 path"),
-            "--s3-endpoint",
-            &garage.endpoint,
-            "--s3-region",
-            &garage.region,
-        ],
-        &[
-            ("PAPPUS_S3_ACCESS_KEY", &garage.access_key),
-            ("PAPPUS_S3_SECRET_KEY", &garage.secret_key),
-        ],
+        &garage,
+        &["--io-policy", policy.to_str().expect("utf-8 path")],
     );
     setup(&daemon);
     let uri = format!("s3://{}/daemon/hello.txt", garage.bucket);

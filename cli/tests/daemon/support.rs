@@ -33,6 +33,26 @@ impl Daemon {
         Daemon::launch(dir, args, env, None)
     }
 
+    /// [`Daemon::start`] with `garage` as the node's S3 store (its endpoint and
+    /// region as flags, its key as the node's key in the environment).
+    pub fn start_with_garage(dir: &Path, garage: &pappus_testkit::Garage, args: &[&str]) -> Daemon {
+        let mut all = args.to_vec();
+        all.extend([
+            "--s3-endpoint",
+            &garage.endpoint,
+            "--s3-region",
+            &garage.region,
+        ]);
+        Daemon::start_with_env(
+            dir,
+            &all,
+            &[
+                ("PAPPUS_S3_ACCESS_KEY", &garage.access_key),
+                ("PAPPUS_S3_SECRET_KEY", &garage.secret_key),
+            ],
+        )
+    }
+
     /// [`Daemon::start`] with the process's limit on open files
     /// (`RLIMIT_NOFILE`) lowered to `limit`.
     pub fn start_with_open_file_limit(dir: &Path, args: &[&str], limit: u64) -> Daemon {
