@@ -6,14 +6,19 @@ use pappus_engine::{Engine, Error, Limits};
 
 use crate::support::*;
 
-#[test]
-fn queue_bound_refuses_at_once_and_accepted_ones_complete() {
-    let engine = Engine::builder()
+/// An engine with one compute thread that runs one invocation and queues one.
+fn one_running_one_queued() -> Engine {
+    Engine::builder()
         .compute_threads(1)
         .max_in_flight(1)
         .queue_bound(1)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn queue_bound_refuses_at_once_and_accepted_ones_complete() {
+    let engine = one_running_one_queued();
     let tenant = engine.tenant(pappus_engine::DEFAULT_TENANT);
     tenant
         .register_function(
@@ -84,12 +89,7 @@ fn queue_bound_refuses_at_once_and_accepted_ones_complete() {
 /// the slot back, and running it later works as an ordinary invocation.
 #[test]
 fn admission_holds_a_slot_before_the_inputs_exist() {
-    let engine = Engine::builder()
-        .compute_threads(1)
-        .max_in_flight(1)
-        .queue_bound(1)
-        .build()
-        .unwrap();
+    let engine = one_running_one_queued();
     let tenant = engine.tenant("alpha");
     tenant
         .register_function("upper", &wasm("upper"), Limits::default())
