@@ -1,7 +1,7 @@
 //! The HTTP floor: a responder answering every invocation request with a fixed
-//! body, on the daemon's own stack (axum on hyper) and tokio runtime
-//! configuration ([`pappus_daemon::http_runtime`] with the daemon's default
-//! worker count). The daemon can be no faster than this on the same machine;
+//! body, on the daemon's own stack: axum on hyper, served by
+//! [`pappus_daemon::serve_router`] on [`pappus_daemon::HttpThreads`] with the
+//! daemon's default thread count and connection limits. The daemon can be no faster than this on the same machine;
 //! the suite measures both in one run and reports their ratio.
 //!
 //! It reads each request's body, as the daemon does, and answers
@@ -10,6 +10,7 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use axum::body::Bytes;
@@ -17,6 +18,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderValue;
 use axum::routing::post;
 use axum::Router;
+use pappus_daemon::{ConnectionLimits, HttpThreads};
 
 pub use pappus_testkit::nginx::FIXED_BODY;
 
@@ -27,7 +29,11 @@ pub use pappus_testkit::nginx::FIXED_BODY;
 /// # Errors
 /// The runtime cannot start, the address cannot be bound, or the server fails.
 pub fn serve(listen: SocketAddr, threads: usize) -> Result<()> {
-    let runtime = pappus_daemon::http_runtime(threads).context("starting the HTTP runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the accepting runtime")?;
+    let threads = Arc::new(HttpThreads::start(threads).context("starting the HTTP threads")?);
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -36,13 +42,19 @@ pub fn serve(listen: SocketAddr, threads: usize) -> Result<()> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {addr}").context("writing the address")?;
         stdout.flush().context("writing the address")?;
-        serve_on(listener).await
+        serve_on(listener, threads, std::future::pending()).await
     })
 }
 
-/// Serves the floor on `listener` until the runtime stops.
-async fn serve_on(listener: tokio::net::TcpListener) -> Result<()> {
-    axum::serve(listener, router())
+/// Serves the floor on `listener` until `stop` completes and its connections
+/// have closed.
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    threads: Arc<HttpThreads>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    let limits = ConnectionLimits::default();
+    pappus_daemon::serve_router(listener, router(), threads, limits, stop)
         .await
         .context("serving the floor")
 }
@@ -74,10 +86,19 @@ mod tests {
 
     #[test]
     fn the_floor_reads_each_body_and_answers_the_fixed_one() -> Result<()> {
-        let runtime = pappus_daemon::http_runtime(1)?;
+        // The accepting runtime needs a thread of its own while this one
+        // blocks on the client.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let threads = Arc::new(HttpThreads::start(2)?);
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
-        let served = runtime.spawn(serve_on(listener));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(serve_on(listener, threads, async {
+            let _ = stopped.await;
+        }));
         let mut conn = Connection::new(addr, Duration::from_secs(10));
         let path = invoke_path("MatMul", "In");
         for body in [&b""[..], &[7u8; 100_000][..]] {
@@ -88,7 +109,10 @@ mod tests {
         assert_eq!(FIXED_BODY.len(), 80);
         let other = conn.request("POST", "/v1/other", None, b"")?;
         assert_eq!(other.status, 404);
-        served.abort();
+        // Stopping closes the idle keep-alive connection, and the server
+        // returns once it has.
+        let _ = stop.send(());
+        runtime.block_on(served)??;
         Ok(())
     }
 

@@ -35,7 +35,6 @@
 
 mod auth;
 mod config;
-mod connections;
 mod drain;
 mod errors;
 mod invocation_log;
@@ -43,8 +42,9 @@ pub mod io_settings;
 mod logging;
 mod metrics;
 mod routes;
+mod server;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,15 +56,16 @@ pub use auth::Tokens;
 pub use config::{Config, LogFormat, Settings, DEFAULT_HTTP_THREADS};
 pub use io_settings::IoSettings;
 pub use logging::{flush_logs, init_logging};
+pub use server::{serve_router, ConnectionLimits, HttpThreads};
 
 use drain::Drain;
 use invocation_log::InvocationLog;
 use metrics::Metrics;
 use pappus_engine::{Engine, Limits};
 
-/// Threads for blocking registry work (compiling modules, fsync). Registrations
-/// beyond it wait their turn instead of each starting a compile thread.
-const MAX_BLOCKING_THREADS: usize = 16;
+/// Registrations being compiled at once (each on a blocking thread; compiling
+/// modules, fsync). More wait their turn instead of each starting a thread.
+const MAX_REGISTRATIONS: usize = 16;
 
 /// Shared by every request handler, behind one `Arc` (the router's state):
 /// axum clones the state for every extractor and middleware of every request,
@@ -144,10 +145,11 @@ pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
 
 /// Runs the daemon until SIGTERM or SIGINT, then drains and returns.
 ///
-/// Builds the engine and a tokio runtime with `config.http_threads` workers,
-/// binds `config.listen`, prints `listening on ADDR` on stdout (so that callers
-/// that asked for port 0 learn the port) and serves. Writes out the buffered
-/// log lines ([`flush_logs`]) before returning, whether it succeeded or not.
+/// Builds the engine, binds `config.listen` on a current-thread runtime that
+/// accepts connections, handles signals and drains, prints `listening on ADDR`
+/// on stdout (so that callers that asked for port 0 learn the port) and serves
+/// on `config.http_threads` threads ([`serve`]). Writes out the buffered log
+/// lines ([`flush_logs`]) before returning, whether it succeeded or not.
 ///
 /// # Errors
 /// The engine cannot start, the address cannot be bound, or the server fails.
@@ -163,7 +165,10 @@ fn run_until_drained(config: Config) -> anyhow::Result<()> {
         tracing::warn!("no data directory: registrations are kept in memory only");
     }
     let engine = build_engine(&config)?;
-    let runtime = http_runtime(config.http_threads).context("starting the HTTP runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the accepting runtime")?;
     runtime.block_on(async {
         let listener = TcpListener::bind(config.listen)
             .await
@@ -182,29 +187,17 @@ fn run_until_drained(config: Config) -> anyhow::Result<()> {
     })
 }
 
-/// The tokio runtime the API is served on, with `threads` workers. Public so
-/// that the bench suite's HTTP floor (a fixed-body responder) runs on exactly
-/// the daemon's configuration.
-///
-/// # Errors
-/// The runtime's threads or I/O driver cannot be created.
-pub fn http_runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name("pappus-http")
-        .max_blocking_threads(MAX_BLOCKING_THREADS)
-        .enable_all()
-        .build()
-}
-
 /// Serves the API on `listener` until `shutdown` completes, then drains: new
 /// requests get `503`, the engine stops admitting and finishes in-flight
 /// invocations (at most `config.drain_timeout`), the listener closes and open
-/// responses are written. Log lines may still be buffered when it returns:
-/// call [`flush_logs`] before exiting ([`run`] does).
+/// responses are written. Connections are served on `config.http_threads`
+/// threads of their own ([`HttpThreads`]); the caller's runtime only accepts
+/// them, answers those over the cap and drains. Log lines may still be
+/// buffered when it returns: call [`flush_logs`] before exiting ([`run`] does).
 ///
 /// # Errors
-/// The listener's address cannot be read or the server fails.
+/// The listener's address cannot be read, the HTTP threads cannot start, or
+/// the server fails.
 pub async fn serve(
     engine: Engine,
     config: Config,
@@ -224,22 +217,23 @@ pub async fn serve(
             config.max_body_bytes_in_flight,
             config.client_timeout,
         )),
-        registrations: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCKING_THREADS)),
+        registrations: Arc::new(tokio::sync::Semaphore::new(MAX_REGISTRATIONS)),
         default_limits: config.default_limits,
         max_memory_bytes: config.max_memory_bytes,
         max_timeout: config.max_timeout,
         authorities: Arc::new(config.authorities.clone()),
     });
-    let app = routes::router(state)
-        .layer(axum::middleware::from_fn(connections::track_requests))
-        .into_make_service_with_connect_info::<connections::Connection>();
+    let app = routes::router(state).layer(axum::middleware::from_fn(server::track_requests));
+    let threads =
+        Arc::new(HttpThreads::start(config.http_threads).context("starting the HTTP threads")?);
     let stop = drain.clone();
-    let listener =
-        connections::LimitedListener::new(listener, config.max_connections, config.client_timeout);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let limits = ConnectionLimits {
+        max_connections: config.max_connections,
+        client_timeout: config.client_timeout,
+    };
+    let mut server = tokio::spawn(serve_router(listener, app, threads, limits, async move {
         stop.finished().await;
-    });
-    let mut server = tokio::spawn(server.into_future());
+    }));
 
     tracing::info!(
         %addr,

@@ -27,11 +27,9 @@ use std::future::Future as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::serve::IncomingStream;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -73,9 +71,30 @@ impl LimitedListener {
             client_timeout,
         }
     }
-}
 
-impl LimitedListener {
+    /// The next connection under the cap. Connections over it are answered
+    /// and closed meanwhile; accept errors are waited out (axum's listener:
+    /// a second's pause after errors such as `EMFILE`).
+    pub(crate) async fn accept(&mut self) -> Admitted {
+        loop {
+            let (stream, addr) = Listener::accept(&mut self.inner).await;
+            let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
+                self.refuse(stream, addr);
+                continue;
+            };
+            match stream.into_std() {
+                Ok(stream) => {
+                    return Admitted {
+                        permit,
+                        stream,
+                        client_timeout: self.client_timeout,
+                    }
+                }
+                Err(error) => tracing::debug!(%addr, %error, "accepted connection lost"),
+            }
+        }
+    }
+
     /// Answers a connection over the cap with [`REFUSAL`] and closes it, on a
     /// task of its own so that accepting goes on.
     fn refuse(&self, stream: TcpStream, addr: SocketAddr) {
@@ -130,33 +149,32 @@ async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-impl Listener for LimitedListener {
-    type Io = Counted;
-    type Addr = SocketAddr;
+/// A connection taken under the cap, not yet served: its socket is detached
+/// from the accepting runtime so that the thread serving it can register it
+/// with its own.
+pub(crate) struct Admitted {
+    permit: OwnedSemaphorePermit,
+    stream: std::net::TcpStream,
+    client_timeout: Duration,
+}
 
-    async fn accept(&mut self) -> (Counted, SocketAddr) {
-        loop {
-            let (stream, addr) = Listener::accept(&mut self.inner).await;
-            match Arc::clone(&self.permits).try_acquire_owned() {
-                Ok(permit) => {
-                    return (
-                        Counted {
-                            permit: Some(permit),
-                            stream,
-                            idle: Box::pin(tokio::time::sleep(self.client_timeout)),
-                            client_timeout: self.client_timeout,
-                            requests: Arc::default(),
-                        },
-                        addr,
-                    )
-                }
-                Err(_) => self.refuse(stream, addr),
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+impl Admitted {
+    /// Registers the socket with the current thread's runtime and starts its
+    /// first deadline. Must be called inside a runtime.
+    ///
+    /// # Errors
+    /// The socket cannot be registered.
+    pub(crate) fn settle(self) -> io::Result<(Counted, Connection)> {
+        let stream = TcpStream::from_std(self.stream)?;
+        let requests = Arc::<Requests>::default();
+        let counted = Counted {
+            permit: Some(self.permit),
+            stream,
+            idle: Box::pin(tokio::time::sleep(self.client_timeout)),
+            client_timeout: self.client_timeout,
+            requests: Arc::clone(&requests),
+        };
+        Ok((counted, Connection(requests)))
     }
 }
 
@@ -181,24 +199,14 @@ pub(crate) struct Requests {
     finished: AtomicBool,
 }
 
-/// The connection a request came on, as axum's connect info.
+/// The connection a request came on, as an extension of each of its requests.
 #[derive(Clone, Debug)]
 pub(crate) struct Connection(Arc<Requests>);
-
-impl Connected<IncomingStream<'_, LimitedListener>> for Connection {
-    fn connect_info(stream: IncomingStream<'_, LimitedListener>) -> Connection {
-        Connection(Arc::clone(&stream.io().requests))
-    }
-}
 
 /// Counts the request as being handled on its connection until it has
 /// answered, so that its connection's idle deadline does not run meanwhile.
 pub(crate) async fn track_requests(request: Request, next: Next) -> Response {
-    let Some(ConnectInfo(Connection(requests))) = request
-        .extensions()
-        .get::<ConnectInfo<Connection>>()
-        .cloned()
-    else {
+    let Some(Connection(requests)) = request.extensions().get::<Connection>().cloned() else {
         return next.run(request).await;
     };
     requests.handling.fetch_add(1, Ordering::AcqRel);
