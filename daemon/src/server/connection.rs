@@ -25,7 +25,7 @@ pub(super) fn serve(
     closed: watch::Receiver<()>,
     placed: Placed,
 ) {
-    let (stream, connection) = match admitted.settle() {
+    let (stream, connection) = match admitted.settle(placed) {
         Ok(settled) => settled,
         Err(error) => {
             tracing::debug!(%error, "accepted connection could not be registered");
@@ -33,7 +33,6 @@ pub(super) fn serve(
         }
     };
     tokio::spawn(async move {
-        let _placed = placed;
         let _closed = closed;
         let service = hyper::service::service_fn(move |request: axum::http::Request<Incoming>| {
             let mut request = request.map(axum::body::Body::new);

@@ -35,6 +35,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::threads::Placed;
+
 /// Connections over the cap being answered at once; beyond it they are
 /// closed without an answer (each answer holds a socket for a moment).
 const MAX_REFUSING: usize = 64;
@@ -164,11 +166,12 @@ impl Admitted {
     ///
     /// # Errors
     /// The socket cannot be registered.
-    pub(crate) fn settle(self) -> io::Result<(Counted, Connection)> {
+    pub(crate) fn settle(self, placed: Placed) -> io::Result<(Counted, Connection)> {
         let stream = TcpStream::from_std(self.stream)?;
         let requests = Arc::<Requests>::default();
         let counted = Counted {
             permit: Some(self.permit),
+            placed: Some(placed),
             stream,
             idle: Box::pin(tokio::time::sleep(self.client_timeout)),
             client_timeout: self.client_timeout,
@@ -178,11 +181,13 @@ impl Admitted {
     }
 }
 
-/// A client connection holding one of the listener's permits until it shuts
-/// down or is dropped. The permit goes back before the socket is shut down, so
-/// a client that saw the connection end can open another at once.
+/// A client connection holding one of the listener's permits and its place on
+/// its thread until it shuts down or is dropped. Both go back before the
+/// socket is shut down, so a client that saw the connection end can open
+/// another at once, and it is placed knowing this one has gone.
 pub(crate) struct Counted {
     permit: Option<OwnedSemaphorePermit>,
+    placed: Option<Placed>,
     stream: TcpStream,
     /// When the connection is closed if no request is being handled.
     idle: Pin<Box<tokio::time::Sleep>>,
@@ -292,6 +297,7 @@ impl AsyncWrite for Counted {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.permit.take();
+        this.placed.take();
         Pin::new(&mut this.stream).poll_shutdown(cx)
     }
 

@@ -133,7 +133,7 @@ pub(super) fn floors(body: &mut Report, m: &Floors) {
     body.para(
         "The same matmul 3x3 requests (path and body) sent by the same closed-loop clients to a responder \
          that answers every one with a fixed 80-byte body: `pappus-bench floor` (axum on hyper, on the \
-         daemon's own tokio runtime configuration) and nginx (one worker process, `return 200`). The CPU \
+         daemon's own HTTP threads and connection handling) and nginx (one worker process, `return 200`). The CPU \
          column is the responder's.",
     );
     let mut rows = Vec::new();
