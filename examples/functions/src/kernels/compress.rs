@@ -43,6 +43,11 @@ fn put_len(out: &mut [u8], mut at: usize, mut value: usize) -> usize {
 }
 
 /// Writes one block: `literals`, then the match `(offset, length)` if any.
+///
+/// Inlined into [`compress`]'s loop in the wasm32 build, where a call there
+/// costs the loop registers under cranelift (docs/performance.md, "Levers").
+/// The native build keeps its compiler's choice, which is faster there.
+#[cfg_attr(target_arch = "wasm32", inline(always))]
 fn block(out: &mut [u8], mut at: usize, literals: &[u8], found: Option<(usize, usize)>) -> usize {
     let lit = literals.len();
     let extra = match found {
@@ -69,6 +74,11 @@ fn block(out: &mut [u8], mut at: usize, literals: &[u8], found: Option<(usize, u
 /// Compresses `input` into `out` (at least [`max_compressed_len`] bytes) using
 /// `table` ([`TABLE_LEN`] entries, any contents) as scratch; returns the number of
 /// bytes written.
+///
+/// Never inlined in the wasm32 build: as a function of its own rather than part
+/// of the guest's entry, cranelift compiles its main loop with fewer spills
+/// (docs/performance.md, "Levers"). The native build keeps its compiler's choice.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 pub fn compress(input: &[u8], table: &mut [u32], out: &mut [u8]) -> usize {
     for slot in table.iter_mut() {
         *slot = 0;
