@@ -52,6 +52,7 @@ mod interrupt;
 mod model;
 mod runtime;
 mod signature;
+mod swap;
 mod wasi;
 
 pub use cache::{CacheKey, CacheStats, CACHE_KEY_LEN};

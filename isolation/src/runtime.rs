@@ -15,6 +15,7 @@ use crate::cache::{CacheStats, Counters, DiskCache};
 use crate::input_area::{self, InputArea};
 use crate::interrupt::{self, Armed, CodeMap, Watchdog};
 use crate::signature::{self, Signature};
+use crate::swap::{self, SwapWatch};
 use crate::wasi::{self, WasiState};
 use crate::{
     CallOptions, CancelToken, Config, Error, InputSet, Limits, OutputSet, Result, WasiSettings,
@@ -42,6 +43,10 @@ struct Inner {
     cache: Option<DiskCache>,
     counters: Counters,
     watchdog: Watchdog,
+    /// Set when recycled memories are reset by a dirty-page scan, which is
+    /// only sound without swap (`crate::swap`): calls are refused once swap
+    /// appears.
+    swap_watch: Option<SwapWatch>,
 }
 
 /// A validated, compiled function, ready to run with [`Runtime::run`].
@@ -239,10 +244,20 @@ impl Runtime {
         }
         // Prefer resetting only the dirty pages of a recycled memory with `memset`
         // (found with Linux's PAGEMAP_SCAN, 6.7+): the next call then takes no page
-        // faults. Without PAGEMAP_SCAN, fall back to wasmtime's default `madvise`.
-        let engine = match build_engine(config, true) {
-            Ok(engine) => engine,
-            Err(_) => build_engine(config, false).map_err(|e| bad(format!("{e:#}")))?,
+        // faults. That scan misses swapped-out pages (`crate::swap`), so it is
+        // only used on a host without swap; otherwise, or without PAGEMAP_SCAN,
+        // fall back to wasmtime's default `madvise`.
+        let by_scan = if swap::host_has_swap() {
+            None
+        } else {
+            build_engine(config, true).ok()
+        };
+        let swap_watch = by_scan
+            .is_some()
+            .then(|| SwapWatch::new(swap::host_has_swap));
+        let engine = match by_scan {
+            Some(engine) => engine,
+            None => build_engine(config, false).map_err(|e| bad(format!("{e:#}")))?,
         };
         let cache = match &config.cache_dir {
             Some(dir) => {
@@ -267,6 +282,7 @@ impl Runtime {
                 cache,
                 counters: Counters::default(),
                 watchdog,
+                swap_watch,
             }),
         })
     }
@@ -459,6 +475,16 @@ impl Runtime {
         }
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled { function: name() });
+        }
+        if let Some(watch) = &self.inner.swap_watch {
+            if watch.swap_seen(Instant::now()) {
+                return Err(Error::Config {
+                    reason: "swap was turned on after the runtime started, and its memories \
+                             are reset by a dirty-page scan that misses swapped-out pages: \
+                             restart it (it then resets them with madvise)"
+                        .into(),
+                });
+            }
         }
         let (pre, entry, memory, area) = match &f.kind {
             Kind::Abi {
