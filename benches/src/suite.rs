@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pappus_engine::{Engine, Limits};
+use pappus_engine::{Engine, Limits, DEFAULT_TENANT};
 
 use crate::baselines::native;
 use crate::daemon::Daemon;
@@ -114,6 +114,7 @@ impl Suite {
 
         // In-process engine with every function and composition registered.
         let engine = Engine::builder()
+            .tenant_authority(DEFAULT_TENANT, render_logs::loopback_authority()?)
             .build()
             .context("building the in-process engine")?;
         for f in FUNCTIONS {
@@ -124,11 +125,15 @@ impl Suite {
         }
 
         let daemon_dir = self.fresh_dir("daemon-data")?;
+        let policy = self.opts.work.join("io-policy.toml");
+        std::fs::write(&policy, render_logs::LOOPBACK_POLICY)
+            .with_context(|| format!("writing {}", policy.display()))?;
+        let policy_arg = policy.display().to_string();
         let daemon = Daemon::start(
             &self.opts.pappus,
             &daemon_dir,
             &self.opts.work.join("daemon.log"),
-            &[],
+            &["--io-policy".to_owned(), policy_arg],
         )?;
         for f in FUNCTIONS {
             daemon.put_function(f, &self.wasm(f)?)?;

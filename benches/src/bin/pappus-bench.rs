@@ -100,6 +100,11 @@ fn main() -> Result<()> {
                 Some(r) => r,
                 None => std::env::current_dir().context("current directory")?,
             };
+            // Absolute, since servers the suite starts (nginx) resolve
+            // relative paths against their own directories.
+            let repo = repo
+                .canonicalize()
+                .with_context(|| format!("repository root {}", repo.display()))?;
             let opts = suite::Options {
                 quick,
                 results: repo.join("benches/results"),

@@ -3,16 +3,35 @@
 //! anything is measured.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use pappus_engine::{Engine, Limits};
+use pappus_io::{Authority, IoPolicy};
 use pappus_testkit::Server;
 
 use super::workload::{inproc_caller, Workload};
 use super::Suite;
 use crate::daemon::{invoke_path, Daemon};
 use crate::http::Connection;
+
+/// The I/O policy (`docs/io.md`) of the in-process engine and of the daemon:
+/// render-logs fetches from its nginx on loopback, which the default policy
+/// (public addresses only) refuses.
+pub(super) const LOOPBACK_POLICY: &str = "[http]\nallow = [\"127.0.0.1\"]\n";
+
+/// [`LOOPBACK_POLICY`] as the authority of an in-process engine's tenant.
+///
+/// # Errors
+/// The policy does not parse or is refused (a bug of this file).
+pub(super) fn loopback_authority() -> Result<Arc<Authority>> {
+    let policy: IoPolicy =
+        toml::from_str(LOOPBACK_POLICY).context("parsing the loopback policy")?;
+    Ok(Arc::new(
+        Authority::new(&policy).context("the loopback policy")?,
+    ))
+}
 
 /// What the render-logs page for `alice-7f3a` must say: the heading and the
 /// summary of the three shards `www/auth/alice-7f3a` grants.
@@ -138,6 +157,14 @@ fn snippet(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_loopback_policy_allows_loopback_and_nothing_else_private() {
+        let policy: IoPolicy = toml::from_str(LOOPBACK_POLICY).expect("parses");
+        assert_eq!(policy.http.allow, ["127.0.0.1"]);
+        assert!(policy.file.read.is_empty() && policy.s3.is_empty() && policy.redis.is_none());
+        assert!(loopback_authority().is_ok());
+    }
 
     #[test]
     fn render_logs_answers_need_the_heading_and_the_summary() {
