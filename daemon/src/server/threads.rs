@@ -67,23 +67,16 @@ impl HttpThreads {
         Ok(HttpThreads { threads })
     }
 
-    /// How many threads serve.
-    pub fn len(&self) -> usize {
-        self.threads.len()
-    }
-
-    /// Always false: there is at least one thread.
-    pub fn is_empty(&self) -> bool {
-        self.threads.is_empty()
-    }
-
-    /// Runs `job` on the thread with the fewest connections, counting one more
-    /// there for as long as `job` keeps its [`Placed`]. Returns false if that
-    /// thread has stopped (the job is dropped, and uncounted with it).
+    /// Runs `job` on the serving thread with the fewest connections, counting
+    /// one more there for as long as `job` keeps its [`Placed`]. A thread that
+    /// has stopped (it cannot, short of a bug) is passed over, so that its
+    /// empty count does not draw every connection; returns false if all have
+    /// (the job is dropped, and uncounted with it).
     pub(crate) fn place(&self, job: impl FnOnce(Placed) + Send + 'static) -> bool {
         let Some(thread) = self
             .threads
             .iter()
+            .filter(|t| !t.jobs.is_closed())
             .min_by_key(|t| t.connections.load(Ordering::Acquire))
         else {
             return false;
