@@ -162,12 +162,33 @@ pub fn invoke_path(composition: &str, set: &str) -> String {
     format!("/v1/compositions/{composition}/invoke?set={set}")
 }
 
+/// The path of `POST .../invoke` sending a JSON body (the set schema of
+/// `docs/json.md`) and answered in JSON.
+pub fn invoke_json_path(composition: &str) -> String {
+    format!("/v1/compositions/{composition}/invoke")
+}
+
 /// Sends `body` to `path` (an [`invoke_path`]) and answers the response body of
 /// a `200`, or the load generator's error kind: the connection error's kind, or
 /// `http_STATUS KIND` with the daemon's error kind.
 pub fn invoke_raw(conn: &mut Connection, path: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    invoke(conn, path, "application/octet-stream", body)
+}
+
+/// Sends the JSON sets `body` to `path` (an [`invoke_json_path`]) and answers
+/// as [`invoke_raw`] does: the JSON answer of a `200`, or the error kind.
+pub fn invoke_json(conn: &mut Connection, path: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    invoke(conn, path, "application/json", body)
+}
+
+fn invoke(
+    conn: &mut Connection,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Vec<u8>, String> {
     let r = conn
-        .request("POST", path, Some("application/octet-stream"), body)
+        .request("POST", path, Some(content_type), body)
         .map_err(|e| e.kind().to_string())?;
     if r.status == 200 {
         return Ok(r.body);

@@ -166,7 +166,7 @@ mod tests {
     }
 
     /// Fixed measurements: matmul 3x3 with a floor, Pappus and a missing gVisor,
-    /// no KVM, two chains, render-logs not run, 100 idle functions.
+    /// no KVM, two chains and two fan-outs, render-logs not run, 100 idle functions.
     fn measured() -> Measured {
         let mb = 1 << 20;
         Measured {
@@ -203,6 +203,8 @@ mod tests {
                 runs: vec![
                     workload("chain1", "chain of 1 (4 KiB)", 100),
                     workload("chain2", "chain of 2 (4 KiB)", 300),
+                    workload("fanout1", "fan-out of 1 (256 B each)", 100),
+                    workload("fanout16", "fan-out of 16 (256 B each)", 400),
                 ],
                 render_logs_not_run: Some("not run: nginx did not start".into()),
                 clients: 4,
@@ -362,6 +364,18 @@ mod tests {
             "Pappus in-process against itself"
         );
         assert!(text.contains("1.50x of 2 x chain of 1"), "{text}");
+        assert!(
+            text.contains("| fan-out of 1 (256 B each) | 1 | 1 | 100 µs | 100 µs | none | 1.00x of 1 x fan-out of 1 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| fan-out of 16 (256 B each) | 1 | 1 | 400 µs | 400 µs | none | 0.25x of 16 x fan-out of 1 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| fan-out of 16 (256 B each), 4 client(s) |"),
+            "{text}"
+        );
         assert!(text.contains("| render-logs (auth + 3 shards from nginx) | 0 | - | - | - | not run: nginx did not start | - |"));
         assert!(text.contains("| open, 10 req/s offered | 10 |"));
         assert!(text.contains("| floor, same stack, 4 client(s) | 20 | 20 |"));

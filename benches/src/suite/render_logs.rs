@@ -57,6 +57,7 @@ fn render_logs_workload(server: &str) -> Workload {
         contains: &RENDER_LOGS_PAGE,
         baselines: false,
         containers: false,
+        items: Vec::new(),
     }
 }
 

@@ -150,14 +150,18 @@ pub(super) fn floors(body: &mut Report, m: &Floors) {
 }
 
 /// "Workloads through the daemon": the daemon table, the in-process table
-/// (chains against N single functions), and the chains' latency CDF.
+/// (chains and fan-outs against N single functions), and the chains' latency
+/// CDF.
 pub(super) fn workloads(body: &mut Report, m: &ThroughDaemon, plots: &Plots) -> Result<()> {
     body.heading(2, "Workloads through the daemon");
     body.para(&format!(
         "Closed loop, 1 and {} clients, {:.1} s each. Chains run `upper` N times in sequence over 4 KiB; \
          `chain of 1` is the single-function reference, and the last column compares a chain's in-process \
          p50 with N times that reference (the design target: a chain of N costs about N cold starts plus \
-         the copies, not N round trips). render-logs is `examples/render-logs/` against nginx on loopback \
+         the copies, not N round trips). Fan-outs send N items of 256 bytes of log text as a JSON body and \
+         run one `upper` instance per item (`each`), gathering the N uppercased items; `fan-out of 1` is \
+         their reference, and the last column compares `fan-out of 16`'s in-process p50 with 16 times it \
+         (what the N instances of one request cost against N requests of one). render-logs is `examples/render-logs/` against nginx on loopback \
          serving its `www/`: `access`, one auth request by the `http` builtin, `fan_out`, three shard \
          requests sent concurrently, `render`; every answer must be the page with `{}` and `{}` (the page \
          is checked for its heading and summary, not byte for byte). It has no baseline equivalent: the \
@@ -169,7 +173,7 @@ pub(super) fn workloads(body: &mut Report, m: &ThroughDaemon, plots: &Plots) -> 
     ));
     let mut rows = Vec::new();
     let mut inproc_rows = Vec::new();
-    let mut chain_one = None;
+    let mut references = References::default();
     let mut chain_series: Vec<(String, &Latencies)> = Vec::new();
     for w in &m.runs {
         for (clients, d) in &w.daemon {
@@ -178,7 +182,7 @@ pub(super) fn workloads(body: &mut Report, m: &ThroughDaemon, plots: &Plots) -> 
                 chain_series.push((w.title.clone(), &d.run.latencies));
             }
         }
-        inproc_rows.push(inproc_row(w, &mut chain_one));
+        inproc_rows.push(inproc_row(w, &mut references));
     }
     if let Some(note) = &m.render_logs_not_run {
         rows.push(not_run_row(RENDER_LOGS_TITLE, note, LOAD_HEADERS.len()));
@@ -197,7 +201,7 @@ pub(super) fn workloads(body: &mut Report, m: &ThroughDaemon, plots: &Plots) -> 
             "p50",
             "p99",
             "errors",
-            "chain vs N single functions",
+            "vs N single functions",
         ],
         &inproc_rows,
     );
@@ -211,24 +215,36 @@ pub(super) fn workloads(body: &mut Report, m: &ThroughDaemon, plots: &Plots) -> 
     Ok(())
 }
 
-/// One row of the in-process table; `chain_one` carries the p50 of `chain of 1`
-/// from its row to the longer chains' rows.
-fn inproc_row(w: &WorkloadRuns, chain_one: &mut Option<Duration>) -> Vec<String> {
+/// The workload families compared with N times their one-function
+/// reference: the id prefix (`chain16`, `fanout16`) and the reference's name.
+const FAMILIES: [(&str, &str); 2] = [("chain", "chain of 1"), ("fanout", "fan-out of 1")];
+
+/// The in-process p50 of each family's one-function reference (N = 1), by
+/// family, carried from its row to the family's longer rows.
+#[derive(Default)]
+struct References(Vec<(&'static str, Duration)>);
+
+/// One row of the in-process table; `references` carries each family's
+/// one-function p50 from its row to the family's longer rows.
+fn inproc_row(w: &WorkloadRuns, references: &mut References) -> Vec<String> {
     let Some(run) = &w.inproc.run else {
         return inproc_not_run_row(&w.title, &w.inproc.note);
     };
     let s = run.latencies.summary();
-    let n: u32 =
-        w.id.strip_prefix("chain")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-    if n == 1 {
-        *chain_one = Some(s.p50);
+    let family = FAMILIES.iter().find_map(|&(prefix, name)| {
+        let n: u32 = w.id.strip_prefix(prefix)?.parse().ok()?;
+        Some((prefix, name, n))
+    });
+    let mut versus = "-".to_string();
+    if let Some((prefix, name, n)) = family {
+        if n == 1 {
+            references.0.push((prefix, s.p50));
+        }
+        let one = references.0.iter().find(|(p, _)| *p == prefix && n > 0);
+        if let Some((_, one)) = one {
+            versus = format!("{} of {n} x {name}", ratio(s.p50, *one * n));
+        }
     }
-    let versus = match (n, *chain_one) {
-        (n, Some(one)) if n > 0 => format!("{} of {n} x chain of 1", ratio(s.p50, one * n)),
-        _ => "-".into(),
-    };
     vec![
         w.title.clone(),
         s.count.to_string(),
