@@ -564,6 +564,13 @@ impl Engine {
         self.inner.core.io.as_ref().and_then(Io::health)
     }
 
+    /// Why the sandbox runtime refuses every call, if it does (swap turned on
+    /// while it resets memories by a dirty-page scan:
+    /// [`pappus_isolation::Runtime::refusing_calls`]); `None` while it runs them.
+    pub fn sandboxes_refusing(&self) -> Option<&'static str> {
+        self.inner.core.runtime.refusing_calls()
+    }
+
     /// Stops admitting invocations (later ones get [`Error::Draining`]) and
     /// waits up to `timeout` for the running and queued ones to answer.
     /// Returns whether they all did.

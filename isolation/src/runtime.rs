@@ -229,6 +229,12 @@ impl Runtime {
     /// or wasmtime refusing it), [`Error::Cache`]
     /// if the cache directory cannot be created.
     pub fn new(config: &Config) -> Result<Runtime> {
+        Runtime::with_swap_probe(config, swap::host_has_swap)
+    }
+
+    /// [`Runtime::new`], asking `has_swap` whether the host has swap (at start,
+    /// and then at most once a second when resetting by scan).
+    fn with_swap_probe(config: &Config, has_swap: fn() -> bool) -> Result<Runtime> {
         let bad = |reason: String| Error::Config { reason };
         if config.pool_size == 0 {
             return Err(bad("pool_size must be at least 1".into()));
@@ -247,14 +253,12 @@ impl Runtime {
         // faults. That scan misses swapped-out pages (`crate::swap`), so it is
         // only used on a host without swap; otherwise, or without PAGEMAP_SCAN,
         // fall back to wasmtime's default `madvise`.
-        let by_scan = if swap::host_has_swap() {
+        let by_scan = if has_swap() {
             None
         } else {
             build_engine(config, true).ok()
         };
-        let swap_watch = by_scan
-            .is_some()
-            .then(|| SwapWatch::new(swap::host_has_swap));
+        let swap_watch = by_scan.is_some().then(|| SwapWatch::new(has_swap));
         let engine = match by_scan {
             Some(engine) => engine,
             None => build_engine(config, false).map_err(|e| bad(format!("{e:#}")))?,
@@ -476,15 +480,10 @@ impl Runtime {
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled { function: name() });
         }
-        if let Some(watch) = &self.inner.swap_watch {
-            if watch.swap_seen(Instant::now()) {
-                return Err(Error::Config {
-                    reason: "swap was turned on after the runtime started, and its memories \
-                             are reset by a dirty-page scan that misses swapped-out pages: \
-                             restart it (it then resets them with madvise)"
-                        .into(),
-                });
-            }
+        if let Some(reason) = self.refusing_calls() {
+            return Err(Error::Config {
+                reason: reason.into(),
+            });
         }
         let (pre, entry, memory, area) = match &f.kind {
             Kind::Abi {
@@ -608,6 +607,20 @@ impl Runtime {
     /// Counters of the compiled-code cache (all zero but `compiled` without one).
     pub fn cache_stats(&self) -> CacheStats {
         self.inner.counters.snapshot()
+    }
+
+    /// Why this runtime refuses every call, if it does: swap was turned on
+    /// after it started while it resets memories by a dirty-page scan that
+    /// misses swapped-out pages (`isolation/README.md`, "Resetting recycled
+    /// memories"). `None` while it runs calls. Looks at the host at most once
+    /// a second, so a health probe notices without a call.
+    pub fn refusing_calls(&self) -> Option<&'static str> {
+        let watch = self.inner.swap_watch.as_ref()?;
+        watch.swap_seen(Instant::now()).then_some(
+            "swap was turned on after the runtime started, and its memories are reset by a \
+             dirty-page scan that misses swapped-out pages: restart it (it then resets them \
+             with madvise)",
+        )
     }
 }
 
@@ -832,5 +845,68 @@ fn extern_kind(ty: &ExternType) -> &'static str {
         ExternType::Table(_) => "table",
         ExternType::Memory(_) => "memory",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// A module that reports no outputs.
+    const NOOP: &[u8] = br#"(module (memory (export "memory") 1)
+        (func (export "pappus_entry") (param i32) (result i32) i32.const 0))"#;
+
+    static SWAP_APPEARS: AtomicBool = AtomicBool::new(false);
+
+    fn swap_appears() -> bool {
+        SWAP_APPEARS.load(Ordering::SeqCst)
+    }
+
+    fn swap_from_the_start() -> bool {
+        true
+    }
+
+    #[test]
+    fn a_runtime_resetting_by_scan_refuses_calls_once_swap_appears() {
+        let runtime = Runtime::with_swap_probe(&Config::default(), swap_appears).expect("runtime");
+        let noop = runtime
+            .compile("noop", NOOP, Limits::default())
+            .expect("compiles");
+        if runtime.inner.swap_watch.is_none() {
+            // No PAGEMAP_SCAN on this kernel: memories are reset with
+            // madvise, which swap does not defeat; nothing to refuse.
+            return;
+        }
+        runtime.run(&noop, &[], None).expect("runs before swap");
+        SWAP_APPEARS.store(true, Ordering::SeqCst);
+        // The watch looked with the call above; its next look is due a
+        // second later, which this asks for without waiting.
+        let watch = runtime.inner.swap_watch.as_ref().expect("resets by scan");
+        assert!(watch.swap_seen(Instant::now() + swap::CHECK_EVERY));
+        let reason = runtime.refusing_calls().expect("refusing");
+        assert!(reason.contains("swap"), "{reason}");
+        match runtime.run(&noop, &[], None) {
+            Err(Error::Config { reason }) => assert!(reason.contains("swap"), "{reason}"),
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_runtime_started_with_swap_resets_with_madvise_and_keeps_running() {
+        let runtime =
+            Runtime::with_swap_probe(&Config::default(), swap_from_the_start).expect("runtime");
+        assert!(
+            runtime.inner.swap_watch.is_none(),
+            "no dirty-page scan with swap"
+        );
+        let noop = runtime
+            .compile("noop", NOOP, Limits::default())
+            .expect("compiles");
+        for _ in 0..3 {
+            runtime.run(&noop, &[], None).expect("runs");
+        }
+        assert!(runtime.refusing_calls().is_none());
     }
 }

@@ -17,12 +17,19 @@ use crate::AppState;
 
 /// `200 {"status":"ok"}`; `503 {"status":"draining"}` once draining, so that a
 /// load balancer stops sending work here; `503 {"status":"degraded", "reason"}`
-/// while an I/O thread is not serving (being restarted after a panic).
+/// while an I/O thread is not serving (being restarted after a panic) or the
+/// sandboxes refuse every call (swap turned on while the node runs).
 pub(super) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     if state.drain.is_draining() {
         return json(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({ "status": "draining" }),
+        );
+    }
+    if let Some(reason) = state.engine.sandboxes_refusing() {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "degraded", "reason": reason }),
         );
     }
     match state.engine.io_health() {
