@@ -42,7 +42,8 @@ pub fn serve(listen: SocketAddr, threads: usize) -> Result<()> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {addr}").context("writing the address")?;
         stdout.flush().context("writing the address")?;
-        serve_on(listener, threads, std::future::pending()).await
+        serve_on(listener, threads, std::future::pending()).await;
+        Ok(())
     })
 }
 
@@ -52,11 +53,9 @@ async fn serve_on(
     listener: tokio::net::TcpListener,
     threads: Arc<HttpThreads>,
     stop: impl std::future::Future<Output = ()>,
-) -> Result<()> {
+) {
     let limits = ConnectionLimits::default();
-    pappus_daemon::serve_router(listener, router(), threads, limits, stop)
-        .await
-        .context("serving the floor")
+    pappus_daemon::serve_router(listener, router(), threads, limits, stop).await;
 }
 
 /// One route, the daemon's invoke path, answering [`FIXED_BODY`].
@@ -112,7 +111,7 @@ mod tests {
         // Stopping closes the idle keep-alive connection, and the server
         // returns once it has.
         let _ = stop.send(());
-        runtime.block_on(served)??;
+        runtime.block_on(served)?;
         Ok(())
     }
 

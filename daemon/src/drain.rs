@@ -80,7 +80,7 @@ pub async fn signal() {
 pub async fn drain(
     engine: Engine,
     drain: &Drain,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
@@ -114,11 +114,7 @@ pub async fn drain(
 /// Flattens the server task's result.
 ///
 /// # Errors
-/// The server task panicked or the server failed.
-pub fn server_result(
-    result: Result<std::io::Result<()>, tokio::task::JoinError>,
-) -> anyhow::Result<()> {
-    result
-        .context("the HTTP server task failed")?
-        .context("the HTTP server failed")
+/// The server task panicked.
+pub fn server_result(result: Result<(), tokio::task::JoinError>) -> anyhow::Result<()> {
+    result.context("the HTTP server task failed")
 }

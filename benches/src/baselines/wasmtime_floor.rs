@@ -3,7 +3,7 @@
 //! A fresh store and instance of the guest module from an `InstancePre` with
 //! the pooling allocator, one input item placed by the guest ABI v1 (the
 //! smallest region: one set, one item), one call, the first output item's bytes
-//! copied out. No limits, no epoch deadline, no validation beyond bounds checks:
+//! copied out. No limits, no deadline, no validation beyond bounds checks:
 //! only what any wasm sandbox must do.
 
 use anyhow::{anyhow, bail, Context, Result};

@@ -14,7 +14,6 @@ mod limits;
 mod threads;
 
 use std::future::Future;
-use std::io;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,18 +50,15 @@ impl Default for ConnectionLimits {
 
 /// Serves `router` on `listener`'s connections, each on one of `threads`,
 /// until `stop` completes; then stops accepting, lets every connection finish
-/// its current request, and returns once all have closed.
-///
-/// # Errors
-/// None today: accept errors are logged and waited out. The `Result` leaves
-/// room for failures of the listener itself.
+/// its current request, and returns once all have closed. Accept errors are
+/// logged and waited out, so nothing ends it but `stop`.
 pub async fn serve_router(
     listener: TcpListener,
     router: Router,
     threads: Arc<HttpThreads>,
     limits: ConnectionLimits,
     stop: impl Future<Output = ()>,
-) -> io::Result<()> {
+) {
     let mut listener =
         LimitedListener::new(listener, limits.max_connections, limits.client_timeout);
     // Connections hold `closing` and watch for its receiver to go; the server
@@ -89,5 +85,4 @@ pub async fn serve_router(
     drop(closing_rx);
     drop(closed_rx);
     closed.closed().await;
-    Ok(())
 }

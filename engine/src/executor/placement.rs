@@ -29,7 +29,7 @@
 //! a watchdog tick, whatever the guest does.
 //!
 //! Deadlines, cancellation and accounting are the same wherever a shard runs:
-//! the epoch deadline is checked by the guest's own code on any thread, and
+//! the sandbox runtime's watchdog stops an overdue guest on any thread, and
 //! the shard's result goes through the same state machine.
 
 use std::cell::Cell;
