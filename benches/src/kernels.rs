@@ -102,6 +102,82 @@ mod tests {
         assert!(compress(&logs).len() < logs.len() / 2);
     }
 
+    /// Inputs whose matches end at every offset within an eight-byte word and at
+    /// the very end of the data: the match length is found a word at a time, then
+    /// byte by byte.
+    fn matches_of_every_length() -> Vec<Vec<u8>> {
+        let mut inputs = Vec::new();
+        for period in 1..=9usize {
+            for len in 0..48usize {
+                let pattern = |i: usize| b"abcdefghi"[i % period];
+                let mut data: Vec<u8> = (0..len).map(pattern).collect();
+                inputs.push(data.clone());
+                // The same run, broken by a byte that matches nothing before it.
+                data.push(b'#');
+                data.extend((0..len).map(pattern));
+                inputs.push(data);
+            }
+        }
+        inputs
+    }
+
+    #[test]
+    fn compress_finds_matches_of_every_length() {
+        for data in matches_of_every_length() {
+            let c = compress(&data);
+            assert_eq!(decompress(&c), data, "{:?}", String::from_utf8_lossy(&data));
+        }
+        // A long run is one literal and one match, not a chain of short ones.
+        assert!(compress(&[b'x'; 10_000]).len() < 60);
+    }
+
+    /// A square matrix of `n` with entries large enough for products to wrap.
+    fn wrapping_matrix(n: usize) -> Vec<u64> {
+        (0..n * n)
+            .map(|i| (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect()
+    }
+
+    fn encode(n: usize, m: &[u64]) -> Vec<u8> {
+        std::iter::once(n as u64)
+            .chain(m.iter().copied())
+            .flat_map(u64::to_le_bytes)
+            .collect()
+    }
+
+    #[test]
+    fn matmul_kernels_agree_with_the_definition_at_every_small_size() {
+        for n in 0..=9 {
+            let a = wrapping_matrix(n);
+            let entry = |i: usize, j: usize, transpose: bool| {
+                (0..n).fold(0u64, |sum, k| {
+                    let b = if transpose {
+                        a[j * n + k]
+                    } else {
+                        a[k * n + j]
+                    };
+                    sum.wrapping_add(a[i * n + k].wrapping_mul(b))
+                })
+            };
+            let product = |transpose| -> Vec<u64> {
+                (0..n * n)
+                    .map(|ij| entry(ij / n, ij % n, transpose))
+                    .collect()
+            };
+            let input = encode(n, &a);
+            assert_eq!(
+                matmul(&input),
+                Some(encode(n, &product(false))),
+                "A·A, n = {n}"
+            );
+            assert_eq!(
+                matmul_aat(&input),
+                Some(encode(n, &product(true))),
+                "A·Aᵀ, n = {n}"
+            );
+        }
+    }
+
     #[test]
     fn matmul_of_identity_is_identity() {
         let n = 3u64;

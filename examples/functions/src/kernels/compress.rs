@@ -28,6 +28,31 @@ fn read32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b)
 }
 
+fn read64(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// The length of the match between the bytes at `c` and at `i` (`c < i`), whose
+/// first [`MIN_MATCH`] bytes are known to be equal: it may run up to the end of
+/// `input`. Compares eight bytes at a time while they last; the first differing
+/// byte of a word is its lowest set byte of the two words' XOR.
+fn match_len(input: &[u8], c: usize, i: usize) -> usize {
+    let mut len = MIN_MATCH;
+    while i + len + 8 <= input.len() {
+        let diff = read64(input, c + len) ^ read64(input, i + len);
+        if diff != 0 {
+            return len + (diff.trailing_zeros() / 8) as usize;
+        }
+        len += 8;
+    }
+    while i + len < input.len() && input[c + len] == input[i + len] {
+        len += 1;
+    }
+    len
+}
+
 fn hash(v: u32) -> usize {
     (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
 }
@@ -95,10 +120,7 @@ pub fn compress(input: &[u8], table: &mut [u32], out: &mut [u8]) -> usize {
         if candidate > 0 {
             let c = candidate - 1;
             if i - c <= MAX_OFFSET && read32(input, c) == v {
-                let mut len = MIN_MATCH;
-                while i + len < input.len() && input[c + len] == input[i + len] {
-                    len += 1;
-                }
+                let len = match_len(input, c, i);
                 at = block(out, at, &input[anchor..i], Some((i - c, len)));
                 i += len;
                 anchor = i;
