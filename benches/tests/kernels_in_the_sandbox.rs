@@ -1,6 +1,6 @@
 //! The guests built from `examples/functions/src/kernels/` compute, in the sandbox,
 //! exactly what the same kernels compiled natively compute. The wasm32 build
-//! vectorises and inlines differently (SIMD in `matmul_aat`, hints in `compress`),
+//! vectorises and inlines differently (SIMD in the matmuls, hints in `compress`),
 //! so sizes that leave a remainder after a block or a word are covered here.
 
 use pappus_benches::{kernels, workloads};

@@ -40,6 +40,9 @@ pub fn decode(bytes: &[u8], a: &mut [u64]) {
 
 /// `c = a · a` for `n x n` row-major matrices, wrapping on overflow. `c` must be
 /// zeroed by the caller.
+///
+/// 128-bit SIMD in the wasm32 build, as in [`times_transpose`].
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub fn square(n: usize, a: &[u64], c: &mut [u64]) {
     for i in 0..n {
         let row = &mut c[i * n..i * n + n];
@@ -77,7 +80,8 @@ pub fn times_transpose(n: usize, a: &[u64], c: &mut [u64]) {
 ///
 /// The wasm32 build turns on 128-bit SIMD here, which x86-64 code always has
 /// (SSE2), so that both builds can vectorise the loop (docs/performance.md,
-/// "Levers").
+/// "Levers"). Rust allows calling such a function from safe code on wasm32:
+/// a host without SIMD rejects the module when it loads, never mid-call.
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn block_dots(x0: &[u64], x1: &[u64], y0: &[u64], y1: &[u64]) -> [u64; 4] {
     let mut sums = [0u64; 4];
