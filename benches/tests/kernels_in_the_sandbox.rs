@@ -34,10 +34,14 @@ fn wrapping_matrix(n: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Also covers the guests' zeroed buffers (`alloc_zeroed`, not written by the
+/// guest): `A·A` accumulates into its output matrix, which must start as zeroes.
+/// From 65 up it lies in pages the guest grew, and the pool recycles memories
+/// between the calls.
 #[test]
 fn matmul_guests_match_the_native_kernels_at_odd_and_even_sizes() {
     let rt = Runtime::new(Config::new().pool_size(2)).expect("runtime");
-    for n in [1, 2, 3, 4, 5, 8, 17, 33] {
+    for n in [1, 2, 3, 4, 5, 8, 17, 33, 65, 128, 65] {
         let input = wrapping_matrix(n);
         let expected = kernels::matmul_aat(&input).expect("well formed");
         assert_eq!(

@@ -118,6 +118,11 @@ unsafe impl GlobalAlloc for BumpAllocator {
         bump(layout.size(), layout.align())
     }
 
+    /// No writes: every block `bump` returns is still zero (see [`alloc_zeroed`]).
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump(layout.size(), layout.align())
+    }
+
     unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
 }
 
@@ -125,7 +130,49 @@ unsafe impl GlobalAlloc for BumpAllocator {
 ///
 /// Traps if memory cannot grow (the host reports the function's memory limit).
 pub fn alloc_bytes(len: usize) -> &'static mut [u8] {
-    alloc_slice(len, 0u8)
+    alloc_zeroed(len)
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Element types for [`alloc_zeroed`]: plain numbers, for which all-zero bytes
+/// are a value and which have no padding. Sealed: a type with references or
+/// niches would not be valid as zeroes.
+pub trait Zeroable: Copy + sealed::Sealed {}
+
+macro_rules! zeroable {
+    ($($t:ty),*) => {
+        $(
+            impl sealed::Sealed for $t {}
+            impl Zeroable for $t {}
+        )*
+    };
+}
+
+zeroable!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+
+/// `len` zeroed `T`s from the arena, living until the call ends, without writing
+/// them: the arena hands out each byte once, and every byte starts as zero (the
+/// static arena is the module's zeroed data, and WebAssembly defines the pages
+/// `memory.grow` adds as zeroed). Zeroing a large buffer would cost a pass over
+/// it, and afterwards the host's reset of every page it dirtied.
+///
+/// Traps if memory cannot grow (the host reports the function's memory limit).
+pub fn alloc_zeroed<T: Zeroable>(len: usize) -> &'static mut [T] {
+    let size = match core::mem::size_of::<T>().checked_mul(len) {
+        Some(s) => s,
+        None => trap(),
+    };
+    let ptr = bump(size, core::mem::align_of::<T>()) as *mut T;
+    if ptr.is_null() {
+        trap();
+    }
+    // SAFETY: `ptr` is a fresh, aligned block of `len` `T`s that nothing else
+    // refers to, and its bytes are zero (see above), which is a `T` for every
+    // `Zeroable` type.
+    unsafe { core::slice::from_raw_parts_mut(ptr, len) }
 }
 
 /// `len` copies of `init` from the arena, living until the call ends.

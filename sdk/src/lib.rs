@@ -48,7 +48,7 @@ mod panic;
 #[doc(hidden)]
 pub mod signature;
 
-pub use alloc_bump::{alloc_bytes, alloc_slice, BumpAllocator};
+pub use alloc_bump::{alloc_bytes, alloc_slice, alloc_zeroed, BumpAllocator, Zeroable};
 pub use input::{InputSet, Inputs, Item, ItemIter, SetIter};
 pub use output::{Outputs, SetId};
 

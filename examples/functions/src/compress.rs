@@ -7,13 +7,13 @@
 mod kernel;
 
 use pappus_example_functions::input;
-use pappus_guest::{alloc_slice, entry, Inputs, Item, Outputs, Result};
+use pappus_guest::{alloc_zeroed, entry, Inputs, Item, Outputs, Result};
 
 fn compress(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     let set = out.set("out");
-    let table = alloc_slice(kernel::TABLE_LEN, 0u32);
+    let table = alloc_zeroed::<u32>(kernel::TABLE_LEN);
     for item in input(inputs, "in", 0) {
-        let scratch = alloc_slice(kernel::max_compressed_len(item.data.len()), 0u8);
+        let scratch = alloc_zeroed::<u8>(kernel::max_compressed_len(item.data.len()));
         let len = kernel::compress(item.data, table, scratch);
         // The scratch buffer lives for the whole call: report it without a copy.
         let data: &'static [u8] = &scratch[..len];

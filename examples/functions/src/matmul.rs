@@ -12,7 +12,7 @@
 mod kernel;
 
 use pappus_example_functions::input;
-use pappus_guest::{alloc_slice, entry, Error, Inputs, Outputs, Result};
+use pappus_guest::{alloc_zeroed, entry, Error, Inputs, Outputs, Result};
 
 fn matmul(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     let set = out.set("out");
@@ -21,9 +21,9 @@ fn matmul(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
             "matmul: an item is not n followed by n*n u64 entries",
         ))?;
         // Decode once into an aligned buffer (input bytes may be unaligned for u64).
-        let a = alloc_slice(n * n, 0u64);
+        let a = alloc_zeroed::<u64>(n * n);
         kernel::decode(item.data, a);
-        let c = alloc_slice(n * n, 0u64);
+        let c = alloc_zeroed::<u64>(n * n);
         kernel::square(n, a, c);
         let data = out.push_with(set, item.name, item.key, (n * n + 1) * 8);
         kernel::encode(n, c, data);
