@@ -13,72 +13,30 @@
 //!
 //! - `alternated/<workload>` (printed, not a criterion benchmark): the three
 //!   modes called in turn, 60 calls each, minimum and ratio to native; the
-//!   figure to quote when the machine is loaded.
+//!   figure to quote when the machine is loaded. The suite reports the same
+//!   measurement (without bare wasmtime) as its compute targets.
 //!
-//! Workloads: `matmul_aat_128` (C = A·Aᵀ, Dandelion's), `matmul_128` (C = A·A) and
-//! `compress_1m` (1 MiB of log text). The target is sandbox/native ≤ 1.3.
-//! Guest modules come from `examples/functions/wasm/`.
+//! Workloads (`pappus_benches::compute::kernels`): `matmul_aat_128` (C = A·Aᵀ,
+//! Dandelion's), `matmul_128` (C = A·A) and `compress_1m` (1 MiB of log text).
+//! The target is sandbox/native ≤ 1.3. Guest modules come from
+//! `examples/functions/wasm/`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pappus_benches::baselines::wasmtime_floor::Floor;
-use pappus_benches::{kernels, workloads};
-use pappus_isolation::{Config, InputSet, Item, Limits, Runtime};
+use pappus_benches::compute::{alternated_minimums, kernels, Sandboxed, CALLS};
+use pappus_isolation::{Config, Runtime};
 use pappus_testkit::wasm;
-
-/// One workload: the guest, its input, and the native kernel of the same source.
-struct Workload {
-    id: &'static str,
-    function: &'static str,
-    input: Vec<u8>,
-    native: fn(&[u8]) -> Vec<u8>,
-}
-
-fn workloads() -> Vec<Workload> {
-    vec![
-        Workload {
-            id: "matmul_aat_128",
-            function: "matmul_aat",
-            input: workloads::matrix(128),
-            native: |m| kernels::matmul_aat(m).unwrap_or_default(),
-        },
-        Workload {
-            id: "matmul_128",
-            function: "matmul",
-            input: workloads::matrix(128),
-            native: |m| kernels::matmul(m).unwrap_or_default(),
-        },
-        Workload {
-            id: "compress_1m",
-            function: "compress",
-            input: workloads::log_text(1 << 20),
-            native: kernels::compress,
-        },
-    ]
-}
 
 fn compute(c: &mut Criterion) {
     let rt = Runtime::new(Config::new().pool_size(4)).expect("runtime");
-    for w in workloads() {
+    for w in kernels() {
         let expected = (w.native)(&w.input);
-        let function = rt
-            .compile(w.function, &wasm(w.function), Limits::default())
-            .expect("compile");
-        let items = [Item::new("in", 0, w.input.clone())];
-        let run = || {
-            rt.run(
-                &function,
-                &[InputSet {
-                    name: "in",
-                    items: &items,
-                }],
-                None,
-            )
-            .expect("run")
-        };
+        let sandboxed = Sandboxed::new(&rt, &w, &wasm(w.function)).expect("compile");
+        let run = || sandboxed.call().expect("run");
         // Both modes must compute the same answer, or the comparison means nothing.
-        assert_eq!(&run()[0].items[0].data[..], &expected[..], "{}", w.id);
+        assert_eq!(run(), expected, "{}", w.id);
         c.bench_function(&format!("native/{}", w.id), |b| {
             b.iter(|| (w.native)(std::hint::black_box(&w.input)))
         });
@@ -87,47 +45,23 @@ fn compute(c: &mut Criterion) {
         let bare = || floor.call(&w.input).expect("bare wasmtime call");
         assert_eq!(bare(), expected, "{} in bare wasmtime", w.id);
         c.bench_function(&format!("wasmtime/{}", w.id), |b| b.iter(bare));
-        alternated(w.id, &|| (w.native)(&w.input), &run, &bare);
-    }
-}
 
-/// Calls alternated one by one (native, sandbox, bare wasmtime, native, ...),
-/// reported as the minimum of each and its ratio to native: on a loaded machine
-/// criterion's means drift between benchmarks run seconds apart, while the
-/// minimum of alternated calls keeps the ratio.
-fn alternated<A, B, C>(
-    id: &str,
-    native: &dyn Fn() -> A,
-    sandbox: &dyn Fn() -> B,
-    bare: &dyn Fn() -> C,
-) {
-    const CALLS: usize = 60;
-    let time = |f: &dyn Fn()| {
-        let start = Instant::now();
-        f();
-        start.elapsed()
-    };
-    let mut best = [Duration::MAX; 3];
-    for _ in 0..CALLS {
-        let took = [
-            time(&|| drop(std::hint::black_box(native()))),
-            time(&|| drop(std::hint::black_box(sandbox()))),
-            time(&|| drop(std::hint::black_box(bare()))),
-        ];
-        for (best, took) in best.iter_mut().zip(took) {
-            *best = (*best).min(took);
-        }
+        let native = || drop(std::hint::black_box((w.native)(&w.input)));
+        let sandbox = || drop(std::hint::black_box(run()));
+        let bare = || drop(std::hint::black_box(bare()));
+        let best = alternated_minimums(CALLS, &[&native, &sandbox, &bare]);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();
+        println!(
+            "alternated/{}: minimum of {CALLS} calls each: native {:.3} ms, sandbox {:.3} ms ({:.2}x), bare wasmtime {:.3} ms ({:.2}x)",
+            w.id,
+            ms(best[0]),
+            ms(best[1]),
+            ratio(best[1]),
+            ms(best[2]),
+            ratio(best[2]),
+        );
     }
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();
-    println!(
-        "alternated/{id}: minimum of {CALLS} calls each: native {:.3} ms, sandbox {:.3} ms ({:.2}x), bare wasmtime {:.3} ms ({:.2}x)",
-        ms(best[0]),
-        ms(best[1]),
-        ratio(best[1]),
-        ms(best[2]),
-        ratio(best[2]),
-    );
 }
 
 criterion_group!(benches, compute);

@@ -8,12 +8,15 @@
 //! - [`floor`]: the HTTP floor, a fixed-body responder on the daemon's stack.
 //! - [`baselines`]: the same function logic run as a native process, in a runc
 //!   or gVisor container, in a microVM booted per request, and in bare wasmtime.
+//! - [`compute`]: the sandboxed kernels against the same source compiled
+//!   natively, shared by the compute bench and the suite.
 //! - [`suite`]: the whole comparison, written up by [`report`] with SVG plots
 //!   ([`plot`]). `scripts/bench.sh` runs it (`--quick` for a short run).
 //!
 //! The criterion micro-benchmarks are in `benches/*.rs`.
 
 pub mod baselines;
+pub mod compute;
 pub mod cpio;
 pub mod daemon;
 pub mod floor;

@@ -156,6 +156,9 @@ impl Suite {
         daemon.stop()?;
         drop(engine);
         let memory = self.memory(&workloads)?;
+        // Last, with nothing else of the suite running: CPU-bound and short.
+        self.progress("compute: sandboxed kernels against native code");
+        let compute = crate::compute::measure(&|f| self.wasm(f)).map_err(|e| format!("{e:#}"));
 
         let measured = render::Measured {
             cold_starts,
@@ -163,6 +166,7 @@ impl Suite {
             floors,
             workloads: through_daemon,
             memory,
+            compute,
         };
         let run = render::Run {
             quick: self.opts.quick,

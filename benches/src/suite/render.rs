@@ -14,6 +14,7 @@ use super::cold_start::ColdStarts;
 use super::daemon::{ThroughDaemon, Throughput};
 use super::floor::Floors;
 use super::memory::MemoryRuns;
+use crate::compute::KernelTimes;
 use crate::report::{self, Report};
 
 /// Everything the suite measured.
@@ -24,6 +25,8 @@ pub(super) struct Measured {
     pub(super) floors: Floors,
     pub(super) workloads: ThroughDaemon,
     pub(super) memory: MemoryRuns,
+    /// The kernels natively and in the sandbox, or why they were not measured.
+    pub(super) compute: Result<Vec<KernelTimes>, String>,
 }
 
 /// The run itself, for the report's header.
@@ -230,6 +233,20 @@ mod tests {
                 in_flight: 2,
                 load: daemon_run(&[2000], 16 * mb),
             },
+            compute: Ok(vec![
+                KernelTimes {
+                    id: "matmul_aat_128",
+                    title: "matmul A·Aᵀ 128x128",
+                    native: Duration::from_micros(300),
+                    sandbox: Duration::from_micros(360),
+                },
+                KernelTimes {
+                    id: "compress_1m",
+                    title: "compress 1 MiB of log text",
+                    native: Duration::from_micros(1000),
+                    sandbox: Duration::from_micros(1350),
+                },
+            ]),
         }
     }
 
@@ -304,16 +321,35 @@ mod tests {
             ),
             "{text}"
         );
+        assert!(
+            text.contains(&format!(
+                "| compute: sandbox ÷ native (portable x86-64) time, matmul A·Aᵀ 128x128, minimum \
+                 of 60 alternated calls | {} vs {}: 1.20x | pass (target: at most 1.3x) |",
+                format_duration(Duration::from_micros(360)),
+                format_duration(Duration::from_micros(300)),
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("compress 1 MiB of log text, minimum of 60 alternated calls | ")
+                && text.contains(": 1.35x | FAIL (target: at most 1.3x) |"),
+            "{text}"
+        );
     }
 
     #[test]
     fn without_a_run_a_target_is_not_measured() {
         let mut m = measured();
         m.throughput.closed.clear();
+        m.compute = Err("the guest toolchain is missing".into());
         let mut out = Report::new();
         summary::targets(&mut out, &m);
         let text = out.text();
         assert!(text.contains("| request path: daemon p99, matmul 3x3, 1 client | not measured | not measured (target: under "));
+        assert!(text.contains(
+            "every kernel, minimum of 60 alternated calls | not run: the guest toolchain is missing \
+             | not measured (target: at most 1.3x) |"
+        ));
         assert!(text.contains(
             "matmul A·Aᵀ 128x128 | not measured | not measured (target: at least 1.0x) |"
         ));

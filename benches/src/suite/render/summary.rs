@@ -188,7 +188,11 @@ pub(super) fn targets(out: &mut Report, m: &Measured) {
         "Ratios within this run (the machine's speed moves between runs; ratios much less). The floor \
          is what the machine's HTTP stack allows: a fixed-body responder on the daemon's own stack and \
          runtime configuration, and nginx answering a fixed body, sent the same requests by the same \
-         clients. CPU per request is the server's user + system time over the run, per answered request.",
+         clients. CPU per request is the server's user + system time over the run, per answered request. \
+         The sandbox ÷ native rows call each kernel natively (built into the bench by the host compiler \
+         for portable x86-64) and in a fresh sandbox (`Runtime::run`: input placed, call, output read \
+         back), alternated call by call after the suite's other parts, and compare the fastest calls; \
+         cranelift compiles the sandboxed code for the CPU it runs on.",
     );
     out.table(&["target", "measured", "verdict"], &super::targets::rows(m));
 }

@@ -1,12 +1,14 @@
 //! The performance targets as ratios (or bounds) with a verdict each: the
-//! daemon's request path against the HTTP floor measured in the same run, and
-//! compute through the daemon against the native fork+exec baseline.
+//! daemon's request path against the HTTP floor measured in the same run,
+//! compute through the daemon against the native fork+exec baseline, and each
+//! sandboxed kernel against its native build.
 
 use std::time::Duration;
 
 use super::super::daemon::DaemonRun;
 use super::super::floor::FloorRuns;
 use super::Measured;
+use crate::compute::{KernelTimes, CALLS};
 use crate::hist::format_duration;
 
 /// The workload the request-path targets are about.
@@ -22,6 +24,8 @@ const P99_ONE_CLIENT: Duration = Duration::from_micros(300);
 const CPU_PER_REQUEST: Duration = Duration::from_micros(40);
 /// Least daemon req/s as a multiple of the fork+exec baseline's.
 const NATIVE_MULTIPLE: f64 = 1.0;
+/// Most sandbox time as a multiple of the native kernel's.
+const KERNEL_RATIO: f64 = 1.3;
 
 /// `pass`/`FAIL` with the target, or `not measured` with it.
 fn verdict(pass: Option<bool>, target: &str) -> String {
@@ -95,6 +99,7 @@ pub(super) fn rows(m: &Measured) -> Vec<Vec<String>> {
         ),
     ]);
     rows.push(compute_row(m));
+    rows.extend(kernel_rows(&m.compute));
     rows
 }
 
@@ -159,5 +164,38 @@ fn compute_row(m: &Measured) -> Vec<String> {
             verdict(Some(a / b >= NATIVE_MULTIPLE), &target),
         ],
         _ => vec![claim, "not measured".into(), verdict(None, &target)],
+    }
+}
+
+/// Each kernel's fastest sandboxed call over its fastest native call.
+fn kernel_rows(compute: &Result<Vec<KernelTimes>, String>) -> Vec<Vec<String>> {
+    let claim = |title: &str| {
+        format!(
+            "compute: sandbox ÷ native (portable x86-64) time, {title}, minimum of {CALLS} \
+             alternated calls"
+        )
+    };
+    let target = format!("at most {KERNEL_RATIO:.1}x");
+    match compute {
+        Ok(kernels) => kernels
+            .iter()
+            .map(|k| {
+                let ratio = k.ratio();
+                vec![
+                    claim(k.title),
+                    format!(
+                        "{} vs {}: {ratio:.2}x",
+                        format_duration(k.sandbox),
+                        format_duration(k.native),
+                    ),
+                    verdict(Some(ratio <= KERNEL_RATIO), &target),
+                ]
+            })
+            .collect(),
+        Err(why) => vec![vec![
+            claim("every kernel"),
+            format!("not run: {why}"),
+            verdict(None, &target),
+        ]],
     }
 }
