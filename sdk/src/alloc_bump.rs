@@ -153,14 +153,9 @@ macro_rules! zeroable {
 
 zeroable!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
 
-/// `len` zeroed `T`s from the arena, living until the call ends, without writing
-/// them: the arena hands out each byte once, and every byte starts as zero (the
-/// static arena is the module's zeroed data, and WebAssembly defines the pages
-/// `memory.grow` adds as zeroed). Zeroing a large buffer would cost a pass over
-/// it, and afterwards the host's reset of every page it dirtied.
-///
-/// Traps if memory cannot grow (the host reports the function's memory limit).
-pub fn alloc_zeroed<T: Zeroable>(len: usize) -> &'static mut [T] {
+/// A fresh block for `len` `T`s from the arena; traps if its size overflows or
+/// memory cannot grow.
+fn bump_array<T>(len: usize) -> *mut T {
     let size = match core::mem::size_of::<T>().checked_mul(len) {
         Some(s) => s,
         None => trap(),
@@ -169,6 +164,18 @@ pub fn alloc_zeroed<T: Zeroable>(len: usize) -> &'static mut [T] {
     if ptr.is_null() {
         trap();
     }
+    ptr
+}
+
+/// `len` zeroed `T`s from the arena, living until the call ends, without writing
+/// them: the arena hands out each byte once, and every byte starts as zero (the
+/// static arena is the module's zeroed data, and WebAssembly defines the pages
+/// `memory.grow` adds as zeroed). Zeroing a large buffer would cost a pass over
+/// it, and afterwards the host's reset of every page it dirtied.
+///
+/// Traps if memory cannot grow (the host reports the function's memory limit).
+pub fn alloc_zeroed<T: Zeroable>(len: usize) -> &'static mut [T] {
+    let ptr = bump_array::<T>(len);
     // SAFETY: `ptr` is a fresh, aligned block of `len` `T`s that nothing else
     // refers to, and its bytes are zero (see above), which is a `T` for every
     // `Zeroable` type.
@@ -179,14 +186,7 @@ pub fn alloc_zeroed<T: Zeroable>(len: usize) -> &'static mut [T] {
 ///
 /// Traps if memory cannot grow (the host reports the function's memory limit).
 pub fn alloc_slice<T: Copy>(len: usize, init: T) -> &'static mut [T] {
-    let size = match core::mem::size_of::<T>().checked_mul(len) {
-        Some(s) => s,
-        None => trap(),
-    };
-    let ptr = bump(size, core::mem::align_of::<T>()) as *mut T;
-    if ptr.is_null() {
-        trap();
-    }
+    let ptr = bump_array::<T>(len);
     // SAFETY: `ptr` is a fresh, aligned block of `len` `T`s that nothing else refers
     // to (the arena never hands out the same bytes twice); every element is written
     // before the slice is created.
