@@ -107,10 +107,7 @@ impl Inputs {
         self.set(name).ok_or_else(|| {
             Error::formatted(
                 STATUS_BAD_INPUT,
-                format_args!(
-                    "no input set `{name}`; the inputs are: {}",
-                    SetNames(*self)
-                ),
+                format_args!("no input set `{name}`; the inputs are: {}", SetNames(*self)),
             )
         })
     }

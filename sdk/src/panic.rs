@@ -53,7 +53,13 @@ mod handler {
             let (buf, desc) = unsafe { (&mut *REPORT.message.get(), &mut *REPORT.desc.get()) };
             let mut fill = Fill { buf, len: 0 };
             let _ = match info.location() {
-                Some(at) => write!(fill, "panicked at {}:{}: {}", at.file(), at.line(), info.message()),
+                Some(at) => write!(
+                    fill,
+                    "panicked at {}:{}: {}",
+                    at.file(),
+                    at.line(),
+                    info.message()
+                ),
                 None => write!(fill, "panicked: {}", info.message()),
             };
             let message = fill.as_str();

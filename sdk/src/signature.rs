@@ -60,6 +60,9 @@ pub const fn encode<const N: usize>(inputs: &[&str], outputs: &[&str]) -> [u8; N
     out[0] = VERSION;
     let at = put_list(&mut out, 1, inputs);
     let at = put_list(&mut out, at, outputs);
-    assert!(at == N, "the signature's length is encoded_len(inputs, outputs)");
+    assert!(
+        at == N,
+        "the signature's length is encoded_len(inputs, outputs)"
+    );
     out
 }

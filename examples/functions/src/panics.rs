@@ -7,7 +7,11 @@ use pappus_guest::{entry, fail, Inputs, Outputs, Result};
 
 fn panics(inputs: &Inputs, _out: &mut Outputs) -> Result<()> {
     match inputs.try_items("in")?.next() {
-        Some(item) => panic!("cannot handle item `{}` ({} bytes)", item.name, item.data.len()),
+        Some(item) => panic!(
+            "cannot handle item `{}` ({} bytes)",
+            item.name,
+            item.data.len()
+        ),
         None => Err(fail!("no items among {} input set(s)", inputs.len())),
     }
 }
