@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 
 use pappus_engine::json::parse_sets;
 use pappus_testkit::{repo_root, wasm_path};
@@ -26,6 +27,12 @@ fn pappus(args: &[&str], dir: &Path, envs: &[(&str, &str)]) -> Output {
 /// Runs an example's build script (idempotent; the guest toolchain is
 /// installed by ./setup.sh).
 fn build_example(example: &str) {
+    // Tests run in parallel and several build the same example: one build at a
+    // time, so that none runs a program another is rewriting.
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let script = repo_root().join("examples").join(example).join("build.sh");
     let out = Command::new("bash")
         .arg(&script)
