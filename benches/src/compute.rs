@@ -128,7 +128,7 @@ impl KernelTimes {
     }
 }
 
-/// Every kernel of [`kernels`], natively and in a sandbox of a runtime of its
+/// Every kernel of [`kernels()`], natively and in a sandbox of a runtime of its
 /// own, alternated [`CALLS`] times; `module` gives a guest's bytes. Fails if
 /// the two builds of a kernel disagree, since the comparison would mean nothing.
 pub fn measure(module: &dyn Fn(&str) -> Result<Vec<u8>>) -> Result<Vec<KernelTimes>> {
