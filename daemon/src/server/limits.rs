@@ -170,8 +170,7 @@ impl Admitted {
         let stream = TcpStream::from_std(self.stream)?;
         let requests = Arc::<Requests>::default();
         let counted = Counted {
-            permit: Some(self.permit),
-            placed: Some(placed),
+            held: Some((self.permit, placed)),
             stream,
             idle: Box::pin(tokio::time::sleep(self.client_timeout)),
             client_timeout: self.client_timeout,
@@ -186,8 +185,8 @@ impl Admitted {
 /// socket is shut down, so a client that saw the connection end can open
 /// another at once, and it is placed knowing this one has gone.
 pub(crate) struct Counted {
-    permit: Option<OwnedSemaphorePermit>,
-    placed: Option<Placed>,
+    /// The permit and the place, given back together.
+    held: Option<(OwnedSemaphorePermit, Placed)>,
     stream: TcpStream,
     /// When the connection is closed if no request is being handled.
     idle: Pin<Box<tokio::time::Sleep>>,
@@ -296,8 +295,7 @@ impl AsyncWrite for Counted {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.permit.take();
-        this.placed.take();
+        this.held.take();
         Pin::new(&mut this.stream).poll_shutdown(cx)
     }
 
