@@ -134,15 +134,18 @@ pub(crate) struct CallState {
 }
 
 impl CallState {
+    /// The state of a call that started at `started`, when its deadline
+    /// starts to run.
     pub(crate) fn new(
         limits: &Limits,
         cancel: Option<&CancelToken>,
         cutoff: Option<Instant>,
+        started: Instant,
     ) -> CallState {
         CallState {
             memory_limit: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
             refused_growth: false,
-            deadline: Instant::now() + limits.timeout,
+            deadline: started + limits.timeout,
             cutoff,
             cancel: cancel.cloned(),
         }
@@ -480,7 +483,9 @@ impl Runtime {
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled { function: name() });
         }
-        if let Some(reason) = self.refusing_calls() {
+        // One clock read for both the swap check and the call's deadline.
+        let started = Instant::now();
+        if let Some(reason) = self.refusing_calls_at(started) {
             return Err(Error::Config {
                 reason: reason.into(),
             });
@@ -510,7 +515,7 @@ impl Runtime {
                     program,
                     inputs,
                     options,
-                    CallState::new(&f.limits, cancel, cutoff),
+                    CallState::new(&f.limits, cancel, cutoff, started),
                 );
             }
         };
@@ -524,7 +529,7 @@ impl Runtime {
 
         let mut store = new_store(
             &self.inner.engine,
-            CallState::new(&f.limits, cancel, cutoff),
+            CallState::new(&f.limits, cancel, cutoff, started),
         );
         // Watched from instantiation on: a start function runs guest code too.
         let armed = store.data().watch(&self.inner.watchdog, &f.code);
@@ -615,8 +620,13 @@ impl Runtime {
     /// memories"). `None` while it runs calls. Looks at the host at most once
     /// a second, so a health probe notices without a call.
     pub fn refusing_calls(&self) -> Option<&'static str> {
+        self.refusing_calls_at(Instant::now())
+    }
+
+    /// [`Runtime::refusing_calls`], looking at the host as of `now`.
+    fn refusing_calls_at(&self, now: Instant) -> Option<&'static str> {
         let watch = self.inner.swap_watch.as_ref()?;
-        watch.swap_seen(Instant::now()).then_some(
+        watch.swap_seen(now).then_some(
             "swap was turned on after the runtime started, and its memories are reset by a \
              dirty-page scan that misses swapped-out pages: restart it (it then resets them \
              with madvise)",
