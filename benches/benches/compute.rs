@@ -33,7 +33,8 @@ fn compute(c: &mut Criterion) {
     let rt = Runtime::new(Config::new().pool_size(4)).expect("runtime");
     for w in kernels() {
         let expected = (w.native)(&w.input);
-        let sandboxed = Sandboxed::new(&rt, &w, &wasm(w.function)).expect("compile");
+        let sandboxed =
+            Sandboxed::new(&rt, w.function, &wasm(w.function), w.input.clone()).expect("compile");
         let run = || sandboxed.call().expect("run");
         // Both modes must compute the same answer, or the comparison means nothing.
         assert_eq!(run(), expected, "{}", w.id);

@@ -58,7 +58,7 @@ pub fn kernels() -> Vec<Kernel> {
     ]
 }
 
-/// A kernel's guest compiled by `runtime`, run on the kernel's input in a fresh
+/// A guest compiled by `runtime`, run on one input item (`in`) in a fresh
 /// sandbox per call.
 pub struct Sandboxed<'a> {
     runtime: &'a Runtime,
@@ -67,14 +67,20 @@ pub struct Sandboxed<'a> {
 }
 
 impl<'a> Sandboxed<'a> {
-    pub fn new(runtime: &'a Runtime, kernel: &Kernel, module: &[u8]) -> Result<Self> {
+    /// Compiles `module` as `function`, to be called on `input`.
+    pub fn new(
+        runtime: &'a Runtime,
+        function: &str,
+        module: &[u8],
+        input: Vec<u8>,
+    ) -> Result<Self> {
         let function = runtime
-            .compile(kernel.function, module, Limits::default())
-            .with_context(|| format!("compiling {}", kernel.function))?;
+            .compile(function, module, Limits::default())
+            .with_context(|| format!("compiling {function}"))?;
         Ok(Sandboxed {
             runtime,
             function,
-            items: [Item::new("in", 0, kernel.input.clone())],
+            items: [Item::new("in", 0, input)],
         })
     }
 
@@ -135,7 +141,12 @@ pub fn measure(module: &dyn Fn(&str) -> Result<Vec<u8>>) -> Result<Vec<KernelTim
     let runtime = Runtime::new(Config::new().pool_size(2)).context("starting a runtime")?;
     let mut times = Vec::new();
     for kernel in kernels() {
-        let sandboxed = Sandboxed::new(&runtime, &kernel, &module(kernel.function)?)?;
+        let sandboxed = Sandboxed::new(
+            &runtime,
+            kernel.function,
+            &module(kernel.function)?,
+            kernel.input.clone(),
+        )?;
         let expected = (kernel.native)(&kernel.input);
         if sandboxed.call()? != expected {
             bail!("{}: the sandbox and the native build disagree", kernel.id);

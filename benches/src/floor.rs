@@ -1,8 +1,9 @@
 //! The HTTP floor: a responder answering every invocation request with a fixed
 //! body, on the daemon's own stack: axum on hyper, served by
 //! [`pappus_daemon::serve_router`] on [`pappus_daemon::HttpThreads`] with the
-//! daemon's default thread count and connection limits. The daemon can be no faster than this on the same machine;
-//! the suite measures both in one run and reports their ratio.
+//! daemon's default thread count and connection limits. The daemon can be no
+//! faster than this on the same machine; the suite measures both in one run
+//! and reports their ratio.
 //!
 //! It reads each request's body, as the daemon does, and answers
 //! [`FIXED_BODY`] (the size of a 3x3 `matmul` answer) as

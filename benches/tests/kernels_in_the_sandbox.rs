@@ -3,27 +3,16 @@
 //! vectorises and inlines differently (SIMD in the matmuls, hints in `compress`),
 //! so sizes that leave a remainder after a block or a word are covered here.
 
+use pappus_benches::compute::Sandboxed;
 use pappus_benches::{kernels, workloads};
-use pappus_isolation::{Config, InputSet, Item, Limits, Runtime};
+use pappus_isolation::{Config, Runtime};
 use pappus_testkit::wasm;
 
 /// The guest `function`'s one output for `input`, run in a fresh sandbox.
 fn run_guest(rt: &Runtime, function: &str, input: &[u8]) -> Vec<u8> {
-    let compiled = rt
-        .compile(function, &wasm(function), Limits::default())
-        .expect("compile");
-    let items = [Item::new("in", 0, input.to_vec())];
-    let outputs = rt
-        .run(
-            &compiled,
-            &[InputSet {
-                name: "in",
-                items: &items,
-            }],
-            None,
-        )
-        .expect("run");
-    outputs[0].items[0].data.to_vec()
+    Sandboxed::new(rt, function, &wasm(function), input.to_vec())
+        .and_then(|guest| guest.call())
+        .expect("the guest runs")
 }
 
 /// An encoded `n x n` matrix whose products wrap around.
