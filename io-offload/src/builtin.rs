@@ -11,14 +11,19 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use crate::context::Ctx;
-use crate::{Authority, Call, Item, Result};
+use crate::{Authority, Call, CallOptions, Item, Result};
 
 /// Runs one call to completion on the current I/O thread, with `auth`'s
-/// authority.
-pub(crate) async fn run(ctx: &Ctx, auth: &Authority, call: Call) -> Result<Vec<Item>> {
+/// authority and `options`.
+pub(crate) async fn run(
+    ctx: &Ctx,
+    auth: &Authority,
+    call: Call,
+    options: &CallOptions,
+) -> Result<Vec<Item>> {
     match call {
         Call::Http { requests } => http::run(ctx, auth, requests).await,
-        Call::Fetch { uris } => fetch::run(ctx, auth, uris).await,
+        Call::Fetch { uris } => fetch::run(ctx, auth, uris, options).await,
         Call::Store { objects, uris } => store::run(ctx, auth, objects, uris).await,
         Call::KvGet { keys } => kv::get(ctx, auth, keys).await,
         Call::KvPut { pairs } => kv::put(ctx, auth, pairs).await,

@@ -1,6 +1,8 @@
 //! The calls the runtime accepts, one per built-in communication function.
 
-use crate::Item;
+use std::sync::Arc;
+
+use crate::{Item, MemoryBudget};
 
 /// One invocation of a built-in communication function with its input sets.
 ///
@@ -69,5 +71,50 @@ impl Call {
     /// True when the call has no input items (it then answers an empty set).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// What one call may use beyond the runtime's configuration: given with
+/// [`IoRuntime::submit_with`](crate::IoRuntime::submit_with). The default
+/// adds nothing.
+///
+/// ```
+/// use pappus_io::{CallOptions, MemoryBudget};
+/// let mut options = CallOptions::new();
+/// options
+///     .max_object_bytes(64 << 20, "the memory limit of function `resize`")
+///     .budget(MemoryBudget::new(128 << 20));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CallOptions {
+    pub(crate) max_object: Option<(u64, String)>,
+    pub(crate) budget: Option<Arc<MemoryBudget>>,
+}
+
+impl CallOptions {
+    /// Options that add nothing.
+    pub fn new() -> CallOptions {
+        CallOptions::default()
+    }
+
+    /// A `fetch` object larger than `bytes` fails with
+    /// [`Error::TooLarge`](crate::Error::TooLarge) naming `limit_name`
+    /// (what the limit is, e.g. what the object's consumer can take), before
+    /// its body is read when its size is known up front. Only a limit below
+    /// [`RingConfig::max_object_bytes`](crate::RingConfig::max_object_bytes)
+    /// changes anything. Default: none.
+    pub fn max_object_bytes(&mut self, bytes: u64, limit_name: impl Into<String>) -> &mut Self {
+        self.max_object = Some((bytes, limit_name.into()));
+        self
+    }
+
+    /// A budget of fetched bytes held in memory that this call shares with
+    /// others (typically every call of one invocation), on top of the
+    /// node's ([`RingConfig::fetch_memory_bytes`](crate::RingConfig::fetch_memory_bytes)):
+    /// `fetch` keeps an object in memory only while both cover it, and
+    /// spills it to disk otherwise. Default: none (the node's only).
+    pub fn budget(&mut self, budget: Arc<MemoryBudget>) -> &mut Self {
+        self.budget = Some(budget);
+        self
     }
 }

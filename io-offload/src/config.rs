@@ -1,6 +1,7 @@
 //! Runtime configuration: [`RingConfig`].
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +47,22 @@ pub struct RingConfig {
     pub(crate) max_open_files: usize,
     pub(crate) max_dns_lookups: usize,
     pub(crate) on_forbidden: Option<ForbiddenHook>,
+    pub(crate) fetch_memory_bytes: u64,
+    pub(crate) spill_dir: Option<PathBuf>,
+    pub(crate) spill_bytes: u64,
+    pub(crate) fetch_cache: Option<PathBuf>,
+    pub(crate) fetch_cache_tenant_bytes: u64,
+    pub(crate) fetch_cache_node_bytes: u64,
 }
+
+/// Default of [`RingConfig::fetch_memory_bytes`]: 256 MiB.
+pub const DEFAULT_FETCH_MEMORY_BYTES: u64 = 256 << 20;
+/// Default of [`RingConfig::spill_bytes`]: 16 GiB.
+pub const DEFAULT_SPILL_BYTES: u64 = 16 << 30;
+/// Default of [`RingConfig::fetch_cache_tenant_bytes`]: 1 GiB.
+pub const DEFAULT_FETCH_CACHE_TENANT_BYTES: u64 = 1 << 30;
+/// Default of [`RingConfig::fetch_cache_node_bytes`]: 8 GiB.
+pub const DEFAULT_FETCH_CACHE_NODE_BYTES: u64 = 8 << 30;
 
 impl Default for RingConfig {
     fn default() -> Self {
@@ -64,6 +80,12 @@ impl Default for RingConfig {
             max_open_files: 1024,
             max_dns_lookups: 16,
             on_forbidden: None,
+            fetch_memory_bytes: DEFAULT_FETCH_MEMORY_BYTES,
+            spill_dir: None,
+            spill_bytes: DEFAULT_SPILL_BYTES,
+            fetch_cache: None,
+            fetch_cache_tenant_bytes: DEFAULT_FETCH_CACHE_TENANT_BYTES,
+            fetch_cache_node_bytes: DEFAULT_FETCH_CACHE_NODE_BYTES,
         }
     }
 }
@@ -178,6 +200,62 @@ impl RingConfig {
         hook: impl Fn(&Authority, &Error) + Send + Sync + 'static,
     ) -> &mut Self {
         self.on_forbidden = Some(ForbiddenHook(Arc::new(hook)));
+        self
+    }
+
+    /// Most bytes of fetched objects held in memory at once, over every call
+    /// of the runtime (the node's budget). An object that does not fit, by
+    /// its declared size or as it grows, is written to a spill file in
+    /// [`spill_dir`](Self::spill_dir) instead and handed on mapped from it,
+    /// so the process's memory does not grow with it. A call may carry a
+    /// smaller budget of its own ([`CallOptions::budget`](crate::CallOptions::budget)).
+    /// Default 256 MiB ([`DEFAULT_FETCH_MEMORY_BYTES`]); 0 spills every object.
+    pub fn fetch_memory_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.fetch_memory_bytes = bytes;
+        self
+    }
+
+    /// Directory of spill files (created at start if missing). Spill files
+    /// have no name (`O_TMPFILE`) and vanish when their object is dropped,
+    /// even if the process dies. It should be on a disk, not `tmpfs` (whose
+    /// pages are memory). Default: the system's temporary directory.
+    pub fn spill_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.spill_dir = Some(dir.into());
+        self
+    }
+
+    /// Most bytes of spill files alive at once; a fetch that would need more
+    /// fails with [`Error::Overloaded`]. Default 16 GiB ([`DEFAULT_SPILL_BYTES`]).
+    pub fn spill_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.spill_bytes = bytes;
+        self
+    }
+
+    /// Keeps a fetch cache in `dir` (created at start; what an earlier process
+    /// left there is removed): each tenant's (each
+    /// [`Authority::name`]'s) `http://` and `s3://` objects that come with a
+    /// validator (`ETag` or `Last-Modified`) and without
+    /// `Cache-Control: no-store`, revalidated with a conditional request on
+    /// every fetch and transferred again only when changed. `file://` objects
+    /// are never cached. Default: no cache.
+    pub fn fetch_cache(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.fetch_cache = Some(dir.into());
+        self
+    }
+
+    /// Most bytes one tenant's cached objects take; its least recently used
+    /// ones are evicted past it, and a larger object is not cached. Default
+    /// 1 GiB ([`DEFAULT_FETCH_CACHE_TENANT_BYTES`]).
+    pub fn fetch_cache_tenant_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.fetch_cache_tenant_bytes = bytes;
+        self
+    }
+
+    /// Most bytes the cache takes over all tenants; the least recently used
+    /// objects (of any tenant) are evicted past it. Default 8 GiB
+    /// ([`DEFAULT_FETCH_CACHE_NODE_BYTES`]).
+    pub fn fetch_cache_node_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.fetch_cache_node_bytes = bytes;
         self
     }
 

@@ -8,12 +8,15 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::body::SpillDir;
+use crate::budget::MemoryBudget;
+use crate::cache::FetchCache;
 use crate::gate::Gate;
 use crate::redis_target::RedisTarget;
 use crate::ring::Driver;
 use crate::s3::S3Target;
 use crate::stats::Counters;
-use crate::{Result, RingConfig};
+use crate::{Error, IoStats, Result, RingConfig};
 
 /// Configuration, counters and bounds, shared by every I/O thread.
 pub(crate) struct Shared {
@@ -28,6 +31,12 @@ pub(crate) struct Shared {
     pub(crate) open_files: Arc<Gate>,
     /// Name lookups running ([`RingConfig::max_dns_lookups`]).
     pub(crate) dns_lookups: Arc<Gate>,
+    /// Fetched bytes held in memory ([`RingConfig::fetch_memory_bytes`]).
+    pub(crate) fetch_memory: Arc<MemoryBudget>,
+    /// Where objects go that the budgets do not cover.
+    pub(crate) spill: Arc<SpillDir>,
+    /// The tenants' fetch cache ([`RingConfig::fetch_cache`]).
+    pub(crate) cache: Option<FetchCache>,
 }
 
 impl Shared {
@@ -44,6 +53,43 @@ impl Shared {
             queued: AtomicUsize::new(0),
             open_files: Gate::new(config.max_open_files),
             dns_lookups: Gate::new(config.max_dns_lookups),
+            fetch_memory: MemoryBudget::new(config.fetch_memory_bytes),
+            spill: Arc::new(SpillDir::open(config)?),
+            cache: config
+                .fetch_cache
+                .as_deref()
+                .map(|dir| {
+                    FetchCache::open(
+                        dir,
+                        config.fetch_cache_tenant_bytes,
+                        config.fetch_cache_node_bytes,
+                    )
+                })
+                .transpose()?,
+        })
+    }
+
+    /// The counters, with the cache's and the budgets' state.
+    pub(crate) fn stats(&self) -> IoStats {
+        let mut stats = self.counters.snapshot();
+        stats.fetch_memory_bytes = self.fetch_memory.used();
+        stats.spill_bytes = self.spill.budget.used();
+        if let Some(cache) = &self.cache {
+            cache.add_stats(&mut stats);
+        }
+        stats
+    }
+}
+
+impl SpillDir {
+    fn open(config: &RingConfig) -> Result<SpillDir> {
+        let dir = config.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Config {
+            reason: format!("spill directory {}: cannot create it: {e}", dir.display()),
+        })?;
+        Ok(SpillDir {
+            dir,
+            budget: MemoryBudget::new(config.spill_bytes),
         })
     }
 }

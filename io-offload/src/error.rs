@@ -107,13 +107,21 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
-    /// The object is larger than [`RingConfig::max_object_bytes`](crate::RingConfig::max_object_bytes).
-    #[error("object at {uri} exceeds the size limit: at least {actual_bytes} bytes, limit {limit_bytes}")]
+    /// The object is larger than [`RingConfig::max_object_bytes`](crate::RingConfig::max_object_bytes)
+    /// or the call's own limit ([`CallOptions::max_object_bytes`](crate::CallOptions::max_object_bytes),
+    /// e.g. what its consumer can take). Reported as soon as the size is
+    /// known (a `Content-Length`, an S3 object's or a file's size) before its
+    /// bytes are read, and otherwise as soon as the bytes received cross it.
+    #[error(
+        "object at {uri} exceeds {limit_name}: at least {actual_bytes} bytes, limit {limit_bytes}"
+    )]
     TooLarge {
         /// The URI.
         uri: String,
-        /// The configured limit.
+        /// The limit.
         limit_bytes: u64,
+        /// Which limit, e.g. `"the i/o object size limit"`.
+        limit_name: String,
         /// The object's size, or how much had arrived when the limit was crossed.
         actual_bytes: u64,
     },

@@ -13,11 +13,15 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::authority::FileAccess;
+use crate::body::{Sink, SinkError};
+use crate::budget::Lease;
 use crate::context::{Ctx, Deadline};
+use crate::http::{BodyPlan, Limit};
 use crate::ops::Resolve;
 use crate::ring::sys;
 use crate::{ops, Authority, Error, Result};
@@ -141,15 +145,17 @@ async fn open_root(ctx: &Ctx, uri: &str, root: &Path, deadline: Deadline) -> Res
     .map_err(|e| io_error(uri, "opening the root directory", e, deadline))
 }
 
-/// Reads the whole regular file `access` names.
+/// Reads the whole regular file `access` names, under `limit`, into memory
+/// within the budgets of `plan` or into a spill file.
 pub(crate) async fn read(
     ctx: &Ctx,
     auth: &Authority,
     uri: &str,
     access: &FileAccess,
     deadline: Deadline,
+    limit: &Limit,
+    plan: &BodyPlan,
 ) -> Result<Bytes> {
-    let limit = ctx.config().max_object_bytes;
     let at = Some(deadline.at);
     let _open = ctx.shared.open_files.enter().await;
     let root = open_root(ctx, uri, &access.root, deadline).await?;
@@ -186,41 +192,50 @@ pub(crate) async fn read(
     let size = ops::file_size(&ctx.driver, &fd, at)
         .await
         .map_err(|e| io_error(uri, "inspecting", e, deadline))?;
-    if size > limit {
-        return Err(Error::TooLarge {
-            uri: uri.to_owned(),
-            limit_bytes: limit,
-            actual_bytes: size,
-        });
+    if size > limit.bytes {
+        return Err(limit.too_large(uri, size));
     }
-    // One spare byte so the read that finds end-of-file needs no reallocation.
-    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    loop {
-        if buf.len() == buf.capacity() {
-            if buf.len() as u64 >= limit {
-                return Err(Error::TooLarge {
-                    uri: uri.to_owned(),
-                    limit_bytes: limit,
-                    actual_bytes: buf.len() as u64 + 1,
-                });
-            }
-            buf.reserve(STEP);
+    let sink_failed = |e: SinkError| match e {
+        SinkError::Disk { op, source } => io_error(uri, op, source, deadline),
+        e => e.into_error(uri),
+    };
+    let mut sink = match plan {
+        BodyPlan::Fetch { budgets, spill, .. } => {
+            Sink::budgeted(Lease::on(budgets.clone()), Arc::clone(spill))
         }
-        let offset = buf.len() as u64;
-        let (res, next) = ops::read(&ctx.driver, &fd, buf, offset, at).await;
-        buf = next;
+        BodyPlan::Memory => Sink::memory(),
+    };
+    // One spare byte so the read that finds end-of-file needs no reallocation.
+    sink.expect(ctx, size.saturating_add(1), deadline.at)
+        .await
+        .map_err(sink_failed)?;
+    sink.reserve(size.saturating_add(1));
+    loop {
+        let offset = sink.len();
+        let remaining = (size > 0 && offset < size).then(|| size - offset + 1);
+        let buf = sink.take_buf(remaining.or(Some(STEP as u64)));
+        let (res, buf) = ops::read(&ctx.driver, &fd, buf, offset, at).await;
+        sink.put(ctx, buf, deadline.at).await.map_err(sink_failed)?;
+        if sink.len() > limit.bytes {
+            // The file grew past the limit while it was read.
+            return Err(limit.too_large(uri, sink.len()));
+        }
         match res {
             Ok(0) => break,
             // The size statx gave has been read: the object is that snapshot,
             // which saves the read that would find end-of-file. Files that
             // report size 0 are read until end-of-file.
-            Ok(_) if size > 0 && buf.len() as u64 >= size => break,
+            Ok(_) if size > 0 && sink.len() >= size => break,
             Ok(_) => {}
             Err(e) => return Err(io_error(uri, "reading", e, deadline)),
         }
     }
-    ctx.shared.counters.add_fetched(buf.len());
-    Ok(Bytes::from(buf))
+    let len = sink.len();
+    let kept = sink.finish(ctx, deadline.at).await.map_err(sink_failed)?;
+    ctx.shared
+        .counters
+        .add_fetched(usize::try_from(len).unwrap_or(usize::MAX));
+    Ok(kept.bytes)
 }
 
 /// A name for the temporary file next to `name`, unique in this process.

@@ -14,8 +14,9 @@ pub fn http_response(bytes: &[u8], limit: u64) -> Result<(u16, usize), String> {
 /// Decodes a chunked body held whole in `bytes`: the body length, or the error.
 pub fn chunked_body(bytes: &[u8], limit: u64) -> Result<usize, String> {
     let mut decoder = crate::http::framing::Chunked::default();
-    match decoder.decode(bytes, limit) {
-        Ok(crate::http::framing::ChunkStep::Done { .. }) => Ok(decoder.len()),
+    let mut body = Vec::new();
+    match decoder.decode(bytes, limit, &mut body) {
+        Ok(crate::http::framing::ChunkStep::Done { .. }) => Ok(body.len()),
         Ok(crate::http::framing::ChunkStep::More { .. }) => Err("incomplete".into()),
         Err(e) => Err(format!("{e:?}")),
     }

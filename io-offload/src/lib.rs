@@ -48,7 +48,10 @@
 #![warn(unreachable_pub)]
 
 mod authority;
+mod body;
+mod budget;
 mod builtin;
+mod cache;
 mod call;
 mod config;
 mod context;
@@ -58,6 +61,7 @@ mod file;
 pub mod fuzzing;
 mod gate;
 mod http;
+mod mapped;
 mod net;
 mod ops;
 mod policy;
@@ -72,8 +76,12 @@ mod stats;
 mod uri;
 
 pub use authority::Authority;
-pub use call::Call;
-pub use config::RingConfig;
+pub use budget::MemoryBudget;
+pub use call::{Call, CallOptions};
+pub use config::{
+    RingConfig, DEFAULT_FETCH_CACHE_NODE_BYTES, DEFAULT_FETCH_CACHE_TENANT_BYTES,
+    DEFAULT_FETCH_MEMORY_BYTES, DEFAULT_SPILL_BYTES,
+};
 pub use error::{Error, Result};
 pub use pappus_model::{Bytes, Item};
 pub use policy::{FilePolicy, HttpPolicy, IoPolicy, RedisGrant, S3Grant};

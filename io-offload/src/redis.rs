@@ -92,6 +92,7 @@ pub(crate) async fn put(ctx: &Ctx, pairs: &[(Bytes, Bytes)], deadline: Deadline)
         return Err(Error::TooLarge {
             uri: format!("{}#{}", target.uri, String::from_utf8_lossy(key)),
             limit_bytes: limit,
+            limit_name: crate::http::OBJECT_LIMIT.into(),
             actual_bytes: value.len() as u64,
         });
     }
@@ -245,6 +246,7 @@ async fn exchange(
                 return Err(Error::TooLarge {
                     uri: target.uri.clone(),
                     limit_bytes: limit,
+                    limit_name: crate::http::OBJECT_LIMIT.into(),
                     actual_bytes: n,
                 })
             }

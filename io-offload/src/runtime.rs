@@ -14,13 +14,13 @@ use crate::builtin;
 use crate::context::{Ctx, Shared};
 use crate::ring::{sys, Driver, Executor};
 use crate::stats::IoStats;
-use crate::{Authority, Call, Error, Item, Result, RingConfig};
+use crate::{Authority, Call, CallOptions, Error, Item, Result, RingConfig};
 
 /// Completion callback of [`IoRuntime::submit`].
 pub type Done = Box<dyn FnOnce(Result<Vec<Item>, Error>) + Send>;
 
 enum Msg {
-    Call(Call, Arc<Authority>, Done),
+    Call(Call, Arc<Authority>, CallOptions, Done),
     /// Tests only: the thread's loop panics, as a bug escaping the per-task
     /// catch would; with `fail_restart`, making its fresh ring fails too.
     #[cfg(test)]
@@ -146,6 +146,19 @@ impl IoRuntime {
     /// When [`RingConfig::max_queued_calls`] calls are already unfinished,
     /// `done` gets [`Error::Overloaded`] at once.
     pub fn submit_as(&self, authority: &Arc<Authority>, call: Call, done: Done) {
+        self.submit_with(authority, call, CallOptions::default(), done);
+    }
+
+    /// Like [`submit_as`](Self::submit_as), with `options` for this call: a
+    /// smaller object size limit, an invocation's memory budget
+    /// ([`CallOptions`]).
+    pub fn submit_with(
+        &self,
+        authority: &Arc<Authority>,
+        call: Call,
+        options: CallOptions,
+        done: Done,
+    ) {
         let shared = &self.inner.shared;
         let limit = shared.config.max_queued_calls;
         if shared.queued.fetch_add(1, Ordering::AcqRel) >= limit {
@@ -165,12 +178,12 @@ impl IoRuntime {
         };
         let tx = worker.tx.lock().ok().and_then(|tx| tx.clone());
         let rejected = match tx {
-            Some(tx) => match tx.send(Msg::Call(call, Arc::clone(authority), done)) {
+            Some(tx) => match tx.send(Msg::Call(call, Arc::clone(authority), options, done)) {
                 Ok(()) => {
                     sys::eventfd_signal(worker.wake_fd.as_raw_fd());
                     None
                 }
-                Err(mpsc::SendError(Msg::Call(_, _, done))) => Some(done),
+                Err(mpsc::SendError(Msg::Call(_, _, _, done))) => Some(done),
                 #[cfg(test)]
                 Err(mpsc::SendError(Msg::Fault { .. })) => None,
             },
@@ -227,9 +240,10 @@ impl IoRuntime {
         }
     }
 
-    /// A snapshot of the byte and call counters.
+    /// A snapshot of the byte and call counters, and of the fetch cache and
+    /// budgets.
     pub fn stats(&self) -> IoStats {
-        self.inner.shared.counters.snapshot()
+        self.inner.shared.stats()
     }
 
     /// Number of I/O threads.
@@ -373,11 +387,12 @@ fn run(driver: Rc<Driver>, shared: Arc<Shared>, rx: &mpsc::Receiver<Msg>) {
     loop {
         while open {
             match rx.try_recv() {
-                Ok(Msg::Call(call, authority, done)) => {
+                Ok(Msg::Call(call, authority, options, done)) => {
                     executor.spawn(run_call(
                         Rc::clone(&ctx),
                         authority,
                         call,
+                        options,
                         DoneGuard(Some(done)),
                     ));
                 }
@@ -404,10 +419,16 @@ fn run(driver: Rc<Driver>, shared: Arc<Shared>, rx: &mpsc::Receiver<Msg>) {
     driver.drain();
 }
 
-async fn run_call(ctx: Rc<Ctx>, authority: Arc<Authority>, call: Call, mut done: DoneGuard) {
+async fn run_call(
+    ctx: Rc<Ctx>,
+    authority: Arc<Authority>,
+    call: Call,
+    options: CallOptions,
+    mut done: DoneGuard,
+) {
     let builtin = call.builtin_name();
     let res = CatchPanic(Box::pin(async {
-        let res = builtin::run(&ctx, &authority, call).await;
+        let res = builtin::run(&ctx, &authority, call, &options).await;
         if let Err(e @ Error::Forbidden { .. }) = &res {
             ctx.shared.counters.add_forbidden();
             authority.count_refused();

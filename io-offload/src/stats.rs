@@ -24,6 +24,26 @@ pub struct IoStats {
     /// I/O tasks that panicked (each failed its call with
     /// [`Error::Internal`](crate::Error::Internal)).
     pub panics: u64,
+    /// Fetched objects written to a spill file because the memory budgets
+    /// did not cover them.
+    pub spills: u64,
+    /// Bytes of fetched objects held in memory now (gauge).
+    pub fetch_memory_bytes: u64,
+    /// Bytes of spill files alive now (gauge).
+    pub spill_bytes: u64,
+    /// Fetches answered from the fetch cache after a `304 Not Modified`.
+    pub cache_hits: u64,
+    /// Fetches through the cache that transferred the object (no entry, or
+    /// the object changed).
+    pub cache_misses: u64,
+    /// Objects written into the cache.
+    pub cache_stores: u64,
+    /// Cached objects evicted to stay within the bounds.
+    pub cache_evictions: u64,
+    /// Body bytes cache hits did not transfer.
+    pub cache_bytes_saved: u64,
+    /// Bytes the cache holds now, over all tenants (gauge).
+    pub cache_bytes: u64,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +55,7 @@ pub(crate) struct Counters {
     pub(crate) retries: AtomicU64,
     pub(crate) forbidden: AtomicU64,
     pub(crate) panics: AtomicU64,
+    pub(crate) spills: AtomicU64,
 }
 
 impl Counters {
@@ -52,6 +73,10 @@ impl Counters {
 
     pub(crate) fn add_forbidden(&self) {
         self.forbidden.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_spill(&self) {
+        self.spills.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn add_panic(&self) {
@@ -74,6 +99,8 @@ impl Counters {
             retries: self.retries.load(Ordering::Relaxed),
             forbidden: self.forbidden.load(Ordering::Relaxed),
             panics: self.panics.load(Ordering::Relaxed),
+            spills: self.spills.load(Ordering::Relaxed),
+            ..IoStats::default()
         }
     }
 }

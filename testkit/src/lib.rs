@@ -21,6 +21,6 @@ pub use faults::{read_head, stalling_server, tcp_server, truncating_server};
 pub use files::{file_uri, pattern, put_file};
 pub use garage::{garage, BucketKey, Garage};
 pub use guest::{functions_dir, repo_root, wasm, wasm_path};
-pub use nginx::{nginx, nginx_serving};
+pub use nginx::{logged_body_bytes, nginx, nginx_logging, nginx_serving};
 pub use process::{free_port, Server};
 pub use redis::redis;

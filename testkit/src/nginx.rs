@@ -16,18 +16,41 @@ pub const FIXED_BODY: &str =
 /// `PUT`/`DELETE`, plus `/status/500` answering 500, `/status/404` answering
 /// 404 and `/fixed` answering 200 with [`FIXED_BODY`].
 pub fn nginx() -> Server {
-    start(None)
+    start(None, false).0
 }
 
 /// [`nginx`], serving the existing directory `root` instead of a fresh one.
 pub fn nginx_serving(root: &Path) -> Server {
-    start(Some(root))
+    start(Some(root), false).0
 }
 
-fn start(root: Option<&Path>) -> Server {
+/// [`nginx`] writing an access log: one line per request, `METHOD URI STATUS
+/// BODY_BYTES_SENT`, to the file answered with the server (removed with it;
+/// read it with [`logged_body_bytes`]).
+pub fn nginx_logging() -> (Server, PathBuf) {
+    start(None, true)
+}
+
+/// The requests in an access log of [`nginx_logging`] whose URI is `uri`:
+/// `(status, body bytes sent)`, in order.
+pub fn logged_body_bytes(log: &Path, uri: &str) -> Vec<(u16, u64)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.split(' ');
+            let (_method, path, status, bytes) =
+                (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            (path == uri).then(|| Some((status.parse().ok()?, bytes.parse().ok()?)))?
+        })
+        .collect()
+}
+
+fn start(root: Option<&Path>, logging: bool) -> (Server, PathBuf) {
     let bin = binary("nginx", &[PathBuf::from("/usr/sbin/nginx")]);
     let dir = temp_dir();
     let base = dir.path().to_path_buf();
+    let access_path = base.join("logs/access.log");
+    let access_log = logging.then_some(access_path.as_path());
     let root = root.map_or_else(|| base.join("data"), Path::to_path_buf);
     for d in [root.clone(), base.join("tmp"), base.join("logs")] {
         if let Err(e) = std::fs::create_dir_all(&d) {
@@ -41,6 +64,13 @@ fn start(root: Option<&Path>) -> Server {
     let b = base.display();
     let r = root.display();
     let fixed = FIXED_BODY.escape_default();
+    let access_log = match access_log {
+        Some(path) => format!(
+            "log_format bytes '$request_method $request_uri $status $body_bytes_sent';\n    access_log {} bytes;",
+            path.display()
+        ),
+        None => "access_log off;".to_owned(),
+    };
     let conf = format!(
         r#"{user}
 daemon off;
@@ -50,7 +80,7 @@ pid {b}/nginx.pid;
 error_log {b}/logs/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log off;
+    {access_log}
     sendfile on;
     client_body_temp_path {b}/tmp/body;
     proxy_temp_path {b}/tmp/proxy;
@@ -92,5 +122,5 @@ http {{
         .stderr(Stdio::null());
     let mut child = spawn(cmd, "nginx");
     wait_for_port(&mut child, port, "nginx", &log);
-    Server::new(child, Some(dir), port, root)
+    (Server::new(child, Some(dir), port, root), access_path)
 }

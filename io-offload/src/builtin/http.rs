@@ -2,11 +2,12 @@
 
 use crate::context::Ctx;
 use crate::http::message::{encode_response, parse_request};
-use crate::http::{self, is_idempotent, Request};
+use crate::http::{self, is_idempotent, BodyPlan, Limit, Request};
 use crate::{retry, Authority, Item, Result};
 
 pub(crate) async fn run(ctx: &Ctx, auth: &Authority, requests: Vec<Item>) -> Result<Vec<Item>> {
     let deadline = ctx.deadline();
+    let limit = &Limit::object(ctx);
     super::for_each(requests, ctx.config().max_in_flight, |item| async move {
         let parsed = parse_request(&item)?;
         let request = Request {
@@ -15,6 +16,8 @@ pub(crate) async fn run(ctx: &Ctx, auth: &Authority, requests: Vec<Item>) -> Res
             headers: &parsed.headers,
             body: parsed.body.clone(),
             authority: Some(auth),
+            limit,
+            plan: &BodyPlan::Memory,
         };
         // A 5xx after the last retry is still an answer: it is returned as data.
         let response = retry::retry(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use crate::context::{Ctx, Deadline};
-use crate::http::{self, Request};
+use crate::http::{self, BodyPlan, Limit, Request};
 use crate::uri::{self, HttpUrl, Target};
 use crate::{file, Authority, Error, Item, Result};
 
@@ -65,6 +65,7 @@ async fn store(
         return Err(Error::TooLarge {
             uri: uri.to_owned(),
             limit_bytes: limit,
+            limit_name: crate::http::OBJECT_LIMIT.into(),
             actual_bytes: data.len() as u64,
         });
     }
@@ -101,8 +102,10 @@ async fn put(
         headers: &headers,
         body: data,
         authority,
+        limit: &Limit::object(ctx),
+        plan: &BodyPlan::Memory,
     };
-    let response = http::send_for_object(ctx, &request, deadline).await?;
+    let response = http::send_for_object(ctx, &request, deadline, false).await?;
     Ok(response
         .header("etag")
         .map(|e| e.trim().trim_matches('"').to_owned()))

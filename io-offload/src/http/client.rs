@@ -50,16 +50,7 @@ pub(crate) async fn send(ctx: &Ctx, req: &Request<'_>, deadline: Deadline) -> Re
                 (fd, false)
             }
         };
-        match exchange(
-            ctx,
-            &fd,
-            head.clone(),
-            req.body.clone(),
-            is_head,
-            deadline.at,
-        )
-        .await
-        {
+        match exchange(ctx, &fd, head.clone(), req, is_head, deadline.at).await {
             Ok((response, reusable)) => {
                 ctx.shared.counters.add_stored(req.body.len());
                 ctx.shared.counters.add_fetched(response.body.len());
@@ -74,7 +65,7 @@ pub(crate) async fn send(ctx: &Ctx, req: &Request<'_>, deadline: Deadline) -> Re
                 ctx.shared.counters.add_retry();
                 continue;
             }
-            Err(e) => return Err(e.into_error(uri, ctx.config().max_object_bytes, deadline)),
+            Err(e) => return Err(e.into_error(uri, req.limit, deadline)),
         }
     }
 }
@@ -83,7 +74,7 @@ async fn exchange(
     ctx: &Ctx,
     fd: &OwnedFd,
     head: Bytes,
-    body: Bytes,
+    req: &Request<'_>,
     is_head: bool,
     deadline: Instant,
 ) -> std::result::Result<(Response, bool), ReadError> {
@@ -91,12 +82,12 @@ async fn exchange(
     ops::send(&ctx.driver, raw, head, Some(deadline))
         .await
         .map_err(ReadError::Send)?;
-    if !body.is_empty() {
-        ops::send(&ctx.driver, raw, body, Some(deadline))
+    if !req.body.is_empty() {
+        ops::send(&ctx.driver, raw, req.body.clone(), Some(deadline))
             .await
             .map_err(ReadError::Send)?;
     }
-    read_response(ctx, raw, is_head, deadline).await
+    read_response(ctx, raw, is_head, deadline, req.limit, req.plan).await
 }
 
 fn build_head(req: &Request<'_>) -> Vec<u8> {

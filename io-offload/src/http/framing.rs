@@ -126,79 +126,117 @@ pub(crate) enum ChunkStep {
     Done { used: usize },
 }
 
-/// Incremental decoder of a chunked body.
+/// Where the decoder is within the chunked framing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Stage {
+    /// Expecting a chunk-size line.
+    #[default]
+    Size,
+    /// Inside a chunk's data, with this many bytes of it still to come.
+    Data(u64),
+    /// After a chunk's data, expecting its CRLF.
+    DataEnd,
+    /// After the final zero-size chunk: trailers, then an empty line.
+    Trailers,
+}
+
+/// Incremental decoder of a chunked body that streams: chunk data is handed
+/// out as it arrives, so a large chunk never has to be held whole before it
+/// is passed on (to memory or to a file).
 #[derive(Debug, Default)]
 pub(crate) struct Chunked {
-    body: Vec<u8>,
-    /// True once the final zero-size chunk has been read (trailers follow).
-    in_trailers: bool,
+    /// Body bytes decoded so far.
+    decoded: u64,
+    stage: Stage,
 }
 
 impl Chunked {
-    /// Decodes what it can from `raw` (bytes not yet consumed), appending chunk
-    /// data to the body. Fails when the body would exceed `limit`, on bad framing,
-    /// and when a size line or the trailers grow past their bounds.
-    pub(crate) fn decode(&mut self, raw: &[u8], limit: u64) -> Result<ChunkStep, FrameError> {
+    /// Decodes what it can from `raw` (bytes not yet consumed), appending
+    /// chunk data to `out`. Fails when the body would exceed `limit` (checked
+    /// on each chunk's declared size, before its data arrives), on bad
+    /// framing, and when a size line or the trailers grow past their bounds.
+    pub(crate) fn decode(
+        &mut self,
+        raw: &[u8],
+        limit: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<ChunkStep, FrameError> {
         let mut pos = 0usize;
-        while !self.in_trailers {
+        loop {
             let rest = &raw[pos..];
-            let (line_len, size) = match httparse::parse_chunk_size(rest) {
-                Ok(httparse::Status::Complete(found)) => found,
-                Ok(httparse::Status::Partial) => {
-                    if rest.len() > MAX_CHUNK_LINE {
-                        return Err(FrameError::Protocol("chunk size line too long".into()));
+            match self.stage {
+                Stage::Size => {
+                    let (line_len, size) = match httparse::parse_chunk_size(rest) {
+                        Ok(httparse::Status::Complete(found)) => found,
+                        Ok(httparse::Status::Partial) => {
+                            if rest.len() > MAX_CHUNK_LINE {
+                                return Err(FrameError::Protocol(
+                                    "chunk size line too long".into(),
+                                ));
+                            }
+                            return Ok(ChunkStep::More { consumed: pos });
+                        }
+                        Err(_) => {
+                            return Err(FrameError::Protocol("invalid chunk size line".into()))
+                        }
+                    };
+                    pos += line_len;
+                    if size == 0 {
+                        self.stage = Stage::Trailers;
+                        continue;
+                    }
+                    // Compare before adding: `size` is whatever the peer wrote (up to u64::MAX).
+                    if size > limit.saturating_sub(self.decoded) {
+                        return Err(FrameError::TooLarge(self.decoded.saturating_add(size)));
+                    }
+                    self.stage = Stage::Data(size);
+                }
+                Stage::Data(left) => {
+                    if rest.is_empty() {
+                        return Ok(ChunkStep::More { consumed: pos });
+                    }
+                    let take = usize::try_from(left).map_or(rest.len(), |l| l.min(rest.len()));
+                    out.extend_from_slice(&rest[..take]);
+                    pos += take;
+                    // `take <= left` and the sum stays under `limit`, checked above.
+                    self.decoded += take as u64;
+                    let left = left - take as u64;
+                    self.stage = if left == 0 {
+                        Stage::DataEnd
+                    } else {
+                        Stage::Data(left)
+                    };
+                }
+                Stage::DataEnd => {
+                    let Some(end) = rest.get(..2) else {
+                        return Ok(ChunkStep::More { consumed: pos });
+                    };
+                    if end != b"\r\n" {
+                        return Err(FrameError::Protocol("chunk not followed by CRLF".into()));
+                    }
+                    pos += 2;
+                    self.stage = Stage::Size;
+                }
+                Stage::Trailers => {
+                    // Zero or more header lines, then an empty line.
+                    if rest.starts_with(b"\r\n") {
+                        return Ok(ChunkStep::Done { used: pos + 2 });
+                    }
+                    if let Some(i) = rest.windows(4).position(|w| w == b"\r\n\r\n") {
+                        return Ok(ChunkStep::Done { used: pos + i + 4 });
+                    }
+                    if rest.len() > MAX_CHUNK_LINE * 16 {
+                        return Err(FrameError::Protocol("chunked trailers too large".into()));
                     }
                     return Ok(ChunkStep::More { consumed: pos });
                 }
-                Err(_) => return Err(FrameError::Protocol("invalid chunk size line".into())),
-            };
-            if size == 0 {
-                pos += line_len;
-                self.in_trailers = true;
-                break;
             }
-            // Compare before adding: `size` is whatever the peer wrote (up to u64::MAX).
-            let have = self.body.len() as u64;
-            if size > limit.saturating_sub(have) {
-                return Err(FrameError::TooLarge(have.saturating_add(size)));
-            }
-            let size = usize::try_from(size)
-                .map_err(|_| FrameError::Protocol("chunk size does not fit".into()))?;
-            let end = line_len
-                .checked_add(size)
-                .and_then(|n| n.checked_add(2))
-                .ok_or_else(|| FrameError::Protocol("chunk size overflows".into()))?;
-            let Some(chunk) = rest.get(..end) else {
-                return Ok(ChunkStep::More { consumed: pos });
-            };
-            if &chunk[end - 2..] != b"\r\n" {
-                return Err(FrameError::Protocol("chunk not followed by CRLF".into()));
-            }
-            self.body.extend_from_slice(&chunk[line_len..end - 2]);
-            pos += end;
         }
-        // Trailers: zero or more header lines, then an empty line.
-        let tail = &raw[pos..];
-        if tail.starts_with(b"\r\n") {
-            return Ok(ChunkStep::Done { used: pos + 2 });
-        }
-        if let Some(i) = tail.windows(4).position(|w| w == b"\r\n\r\n") {
-            return Ok(ChunkStep::Done { used: pos + i + 4 });
-        }
-        if tail.len() > MAX_CHUNK_LINE * 16 {
-            return Err(FrameError::Protocol("chunked trailers too large".into()));
-        }
-        Ok(ChunkStep::More { consumed: pos })
     }
 
     /// Bytes of body decoded so far.
-    pub(crate) fn len(&self) -> usize {
-        self.body.len()
-    }
-
-    /// The decoded body.
-    pub(crate) fn into_body(self) -> Vec<u8> {
-        self.body
+    pub(crate) fn len(&self) -> u64 {
+        self.decoded
     }
 }
 
@@ -232,10 +270,12 @@ pub(crate) fn frame_whole(buf: &[u8], limit: u64) -> Result<(u16, usize, bool), 
         }
         Framing::Chunked => {
             let mut decoder = Chunked::default();
-            match decoder.decode(rest, limit)? {
+            let mut body = Vec::new();
+            match decoder.decode(rest, limit, &mut body)? {
                 ChunkStep::Done { used } => {
-                    assert!(decoder.len() as u64 <= limit, "body over the limit");
-                    Ok((head.status, decoder.len(), used < rest.len()))
+                    assert!(decoder.len() <= limit, "body over the limit");
+                    assert_eq!(decoder.len(), body.len() as u64, "length and body agree");
+                    Ok((head.status, body.len(), used < rest.len()))
                 }
                 ChunkStep::More { .. } => Err(FrameError::Protocol("truncated chunks".into())),
             }
@@ -252,12 +292,12 @@ mod tests {
         for size in ["ffffffffffffffff", "fffffffffffffff0", "8000000000000000"] {
             let raw = format!("{size}\r\nxx\r\n0\r\n\r\n");
             // No limit: the size is checked arithmetic, waiting for data or refused.
-            let res = Chunked::default().decode(raw.as_bytes(), u64::MAX);
+            let res = Chunked::default().decode(raw.as_bytes(), u64::MAX, &mut Vec::new());
             assert!(
                 !matches!(res, Ok(ChunkStep::Done { .. })),
                 "{size}: {res:?}"
             );
-            let res = Chunked::default().decode(raw.as_bytes(), 1 << 20);
+            let res = Chunked::default().decode(raw.as_bytes(), 1 << 20, &mut Vec::new());
             assert!(
                 matches!(res, Err(FrameError::TooLarge(_))),
                 "{size}: {res:?}"
@@ -269,17 +309,35 @@ mod tests {
     fn chunks_decode_incrementally() {
         let raw = b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-T: 1\r\n\r\n";
         for cut in 0..raw.len() {
-            let step = Chunked::default().decode(&raw[..cut], 100);
+            let step = Chunked::default().decode(&raw[..cut], 100, &mut Vec::new());
             assert!(
                 matches!(step, Ok(ChunkStep::More { .. })),
                 "{cut}: {step:?}"
             );
         }
+        let mut body = Vec::new();
         let mut decoder = Chunked::default();
         assert_eq!(
-            decoder.decode(raw, 100),
+            decoder.decode(raw, 100, &mut body),
             Ok(ChunkStep::Done { used: raw.len() })
         );
-        assert_eq!(decoder.into_body(), b"abcde");
+        assert_eq!(body, b"abcde");
+        // Fed a byte at a time, dropping what it consumed each time, the
+        // decoder hands out the same body: data is streamed, never held back.
+        let mut decoder = Chunked::default();
+        let (mut body, mut pending, mut done) = (Vec::new(), Vec::new(), false);
+        for &b in raw.iter() {
+            pending.push(b);
+            match decoder.decode(&pending, 100, &mut body) {
+                Ok(ChunkStep::More { consumed }) => drop(pending.drain(..consumed)),
+                Ok(ChunkStep::Done { used }) => {
+                    assert_eq!(used, pending.len());
+                    done = true;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert!(done);
+        assert_eq!(body, b"abcde");
     }
 }

@@ -6,7 +6,9 @@
 mod authority_files;
 mod authority_net;
 mod authority_stores;
+mod budgets;
 mod faults;
+mod fetch_cache;
 mod fetch_http;
 mod file;
 mod fuzz;

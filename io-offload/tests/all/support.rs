@@ -68,3 +68,39 @@ pub fn s3_config(garage: &Garage) -> pappus_io::S3Config {
         secret_key: garage.secret_key.clone(),
     }
 }
+
+/// Runs `call` with `authority` and `options` and waits for it.
+pub fn call_with(
+    rt: &IoRuntime,
+    authority: &std::sync::Arc<pappus_io::Authority>,
+    call: Call,
+    options: pappus_io::CallOptions,
+) -> pappus_io::Result<Vec<Item>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    rt.submit_with(
+        authority,
+        call,
+        options,
+        Box::new(move |res| {
+            let _ = tx.send(res);
+        }),
+    );
+    rx.recv().unwrap_or(Err(pappus_io::Error::Shutdown))
+}
+
+/// A fetch call of the given URIs (keys 0, 1, ...).
+pub fn fetch_call(uris: &[&str]) -> Call {
+    Call::Fetch {
+        uris: uris
+            .iter()
+            .enumerate()
+            .map(|(i, u)| Item::new(format!("u{i}"), i as u64, u.to_string()))
+            .collect(),
+    }
+}
+
+/// The local user's authority under a tenant's name (what the fetch cache
+/// keys entries by).
+pub fn tenant(name: &str) -> std::sync::Arc<pappus_io::Authority> {
+    std::sync::Arc::new(pappus_io::Authority::local().named(name))
+}
