@@ -19,6 +19,7 @@ pub mod baselines;
 pub mod compute;
 pub mod cpio;
 pub mod daemon;
+pub mod fetch_cache;
 pub mod floor;
 pub mod hist;
 pub mod http;

@@ -159,6 +159,9 @@ impl Suite {
         // Last, with nothing else of the suite running: CPU-bound and short.
         self.progress("compute: sandboxed kernels against native code");
         let compute = crate::compute::measure(&|f| self.wasm(f)).map_err(|e| format!("{e:#}"));
+        self.progress("fetch cache: a 64 MiB object fetched again from an unchanged nginx");
+        let rounds = if self.opts.quick { 2 } else { 5 };
+        let fetch_cache = crate::fetch_cache::measure(rounds).map_err(|e| format!("{e:#}"));
 
         let measured = render::Measured {
             cold_starts,
@@ -167,6 +170,7 @@ impl Suite {
             workloads: through_daemon,
             memory,
             compute,
+            fetch_cache,
         };
         let run = render::Run {
             quick: self.opts.quick,

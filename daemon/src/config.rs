@@ -370,6 +370,14 @@ impl Config {
             other => Ok(other),
         };
         let mut io = settings.io.ring_config()?;
+        // Spill files and the fetch cache live in the data directory, when
+        // there is one (docs/io.md, docs/dataplane.md).
+        if let Some(data) = settings.data_dir.as_deref() {
+            io.spill_dir(data.join("spill"));
+            if settings.io.fetch_cache_on() {
+                io.fetch_cache(data.join("fetch-cache"));
+            }
+        }
         let least = Authority::new(&IoPolicy::default()).context("the least I/O authority")?;
         io.authority(Arc::new(least.named("none")));
         let own_files: Vec<&Path> = [

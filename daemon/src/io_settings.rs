@@ -90,6 +90,32 @@ pub struct IoSettings {
     /// further lookups wait [default: 16].
     #[arg(long, env = "PAPPUS_IO_MAX_DNS_LOOKUPS", value_name = "N")]
     pub io_max_dns_lookups: Option<usize>,
+
+    // Bounds on fetched bytes and the fetch cache (docs/io.md, "Budgets";
+    // docs/dataplane.md, "The fetch cache").
+    /// Most MiB of fetched objects held in memory at once, all invocations;
+    /// objects beyond it are spilled to disk [default: 256].
+    #[arg(long, env = "PAPPUS_IO_FETCH_MEMORY_MIB", value_name = "MIB")]
+    pub io_fetch_memory_mib: Option<u64>,
+    /// Most MiB of fetched objects one invocation holds in memory; its
+    /// objects beyond it are spilled to disk [default: 128].
+    #[arg(
+        long,
+        env = "PAPPUS_IO_INVOCATION_FETCH_MEMORY_MIB",
+        value_name = "MIB"
+    )]
+    pub io_invocation_fetch_memory_mib: Option<u64>,
+    /// Most MiB of spill files alive at once; a fetch needing more fails with
+    /// `overloaded` [default: 16384].
+    #[arg(long, env = "PAPPUS_IO_SPILL_MIB", value_name = "MIB")]
+    pub io_spill_mib: Option<u64>,
+    /// Most MiB one tenant's fetch cache holds [default: 1024].
+    #[arg(long, env = "PAPPUS_FETCH_CACHE_TENANT_MIB", value_name = "MIB")]
+    pub fetch_cache_tenant_mib: Option<u64>,
+    /// Most MiB the fetch cache holds over all tenants; 0 turns it off
+    /// [default: 8192; the cache needs a data directory].
+    #[arg(long, env = "PAPPUS_FETCH_CACHE_NODE_MIB", value_name = "MIB")]
+    pub fetch_cache_node_mib: Option<u64>,
 }
 
 impl fmt::Debug for IoSettings {
@@ -107,6 +133,11 @@ impl fmt::Debug for IoSettings {
             io_max_queued_calls,
             io_max_open_files,
             io_max_dns_lookups,
+            io_fetch_memory_mib,
+            io_invocation_fetch_memory_mib,
+            io_spill_mib,
+            fetch_cache_tenant_mib,
+            fetch_cache_node_mib,
         } = self;
         f.debug_struct("IoSettings")
             .field("io_timeout_ms", io_timeout_ms)
@@ -123,6 +154,14 @@ impl fmt::Debug for IoSettings {
             .field("io_max_queued_calls", io_max_queued_calls)
             .field("io_max_open_files", io_max_open_files)
             .field("io_max_dns_lookups", io_max_dns_lookups)
+            .field("io_fetch_memory_mib", io_fetch_memory_mib)
+            .field(
+                "io_invocation_fetch_memory_mib",
+                io_invocation_fetch_memory_mib,
+            )
+            .field("io_spill_mib", io_spill_mib)
+            .field("fetch_cache_tenant_mib", fetch_cache_tenant_mib)
+            .field("fetch_cache_node_mib", fetch_cache_node_mib)
             .finish()
     }
 }
@@ -146,7 +185,64 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
 }
 
+/// A setting in MiB as bytes, or its default (already in bytes).
+fn mib_bytes(value: Option<u64>, default: u64, key: &str, env_name: &str) -> anyhow::Result<u64> {
+    match value {
+        None => Ok(default),
+        Some(mib) => match mib.checked_mul(MIB) {
+            Some(bytes) => Ok(bytes),
+            None => bail!(
+                "{key} = {mib} is too large (at most {}) (--{}, {env_name}, {key} in [io])",
+                u64::MAX / MIB,
+                key.replace('_', "-")
+            ),
+        },
+    }
+}
+
 impl IoSettings {
+    /// Applies the bounds on fetched bytes and the fetch cache's sizes (the
+    /// cache's directory is the daemon's to give: [`Self::fetch_cache_on`]).
+    fn fetch_bounds(&self, config: &mut RingConfig) -> anyhow::Result<()> {
+        config
+            .fetch_memory_bytes(mib_bytes(
+                self.io_fetch_memory_mib,
+                pappus_io::DEFAULT_FETCH_MEMORY_BYTES,
+                "io_fetch_memory_mib",
+                "PAPPUS_IO_FETCH_MEMORY_MIB",
+            )?)
+            .invocation_fetch_memory_bytes(mib_bytes(
+                self.io_invocation_fetch_memory_mib,
+                pappus_io::DEFAULT_INVOCATION_FETCH_MEMORY_BYTES,
+                "io_invocation_fetch_memory_mib",
+                "PAPPUS_IO_INVOCATION_FETCH_MEMORY_MIB",
+            )?)
+            .spill_bytes(mib_bytes(
+                self.io_spill_mib,
+                pappus_io::DEFAULT_SPILL_BYTES,
+                "io_spill_mib",
+                "PAPPUS_IO_SPILL_MIB",
+            )?)
+            .fetch_cache_tenant_bytes(mib_bytes(
+                self.fetch_cache_tenant_mib,
+                pappus_io::DEFAULT_FETCH_CACHE_TENANT_BYTES,
+                "fetch_cache_tenant_mib",
+                "PAPPUS_FETCH_CACHE_TENANT_MIB",
+            )?)
+            .fetch_cache_node_bytes(mib_bytes(
+                self.fetch_cache_node_mib,
+                pappus_io::DEFAULT_FETCH_CACHE_NODE_BYTES,
+                "fetch_cache_node_mib",
+                "PAPPUS_FETCH_CACHE_NODE_MIB",
+            )?);
+        Ok(())
+    }
+
+    /// Whether the fetch cache is on (`fetch_cache_node_mib` is not 0).
+    pub fn fetch_cache_on(&self) -> bool {
+        self.fetch_cache_node_mib != Some(0)
+    }
+
     /// Fills every setting missing here from `lower` (a lower-priority source).
     pub fn or(self, lower: IoSettings) -> IoSettings {
         IoSettings {
@@ -161,6 +257,13 @@ impl IoSettings {
             io_max_queued_calls: self.io_max_queued_calls.or(lower.io_max_queued_calls),
             io_max_open_files: self.io_max_open_files.or(lower.io_max_open_files),
             io_max_dns_lookups: self.io_max_dns_lookups.or(lower.io_max_dns_lookups),
+            io_fetch_memory_mib: self.io_fetch_memory_mib.or(lower.io_fetch_memory_mib),
+            io_invocation_fetch_memory_mib: self
+                .io_invocation_fetch_memory_mib
+                .or(lower.io_invocation_fetch_memory_mib),
+            io_spill_mib: self.io_spill_mib.or(lower.io_spill_mib),
+            fetch_cache_tenant_mib: self.fetch_cache_tenant_mib.or(lower.fetch_cache_tenant_mib),
+            fetch_cache_node_mib: self.fetch_cache_node_mib.or(lower.fetch_cache_node_mib),
         }
     }
 
@@ -242,6 +345,8 @@ impl IoSettings {
         if let Some(n) = self.io_max_dns_lookups {
             config.max_dns_lookups(n);
         }
+
+        self.fetch_bounds(&mut config)?;
 
         if let Some(s3) = self.s3_config(env)? {
             config.s3(s3);

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use pappus_engine::Timings;
 
+mod fetch;
+
 /// Upper bounds (seconds) of the latency buckets: 100 µs to 10 s, roughly x2.5 apart,
 /// covering a single cold start up to a function running into its deadline.
 const BUCKETS: [f64; 15] = [
@@ -125,6 +127,8 @@ pub struct EngineFigures {
     pub io_unhealthy: bool,
     /// Request body bytes reserved by bodies being read (in 1 KiB steps).
     pub body_bytes_in_flight: u64,
+    /// The I/O runtime's counters: the fetch cache and budgets ([`fetch`]).
+    pub io: pappus_io::IoStats,
 }
 
 impl Metrics {
@@ -330,7 +334,7 @@ impl Metrics {
                 u64::from(draining),
             ),
         ];
-        for (name, kind, help, value) in plain {
+        for (name, kind, help, value) in plain.into_iter().chain(fetch::series(&engine.io)) {
             header(&mut out, name, kind, help);
             let _ = writeln!(out, "{name} {value}");
         }

@@ -555,6 +555,7 @@ impl Engine {
                 .as_ref()
                 .and_then(Io::health)
                 .map_or(0, |h| h.restarts),
+            io: io.unwrap_or_default(),
         }
     }
 

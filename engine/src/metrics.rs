@@ -71,6 +71,10 @@ pub struct MetricsSnapshot {
     pub io_task_panics: u64,
     /// Times an I/O thread was restarted after its loop panicked.
     pub io_restarts: u64,
+    /// The I/O runtime's counters, among them the fetch cache's hits and
+    /// misses and the bytes fetched objects hold in memory and on disk
+    /// (all zero before the runtime started).
+    pub io: pappus_io::IoStats,
 }
 
 #[derive(Default)]

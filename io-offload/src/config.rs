@@ -48,6 +48,7 @@ pub struct RingConfig {
     pub(crate) max_dns_lookups: usize,
     pub(crate) on_forbidden: Option<ForbiddenHook>,
     pub(crate) fetch_memory_bytes: u64,
+    pub(crate) invocation_fetch_memory_bytes: u64,
     pub(crate) spill_dir: Option<PathBuf>,
     pub(crate) spill_bytes: u64,
     pub(crate) fetch_cache: Option<PathBuf>,
@@ -57,6 +58,8 @@ pub struct RingConfig {
 
 /// Default of [`RingConfig::fetch_memory_bytes`]: 256 MiB.
 pub const DEFAULT_FETCH_MEMORY_BYTES: u64 = 256 << 20;
+/// Default of [`RingConfig::invocation_fetch_memory_bytes`]: 128 MiB.
+pub const DEFAULT_INVOCATION_FETCH_MEMORY_BYTES: u64 = 128 << 20;
 /// Default of [`RingConfig::spill_bytes`]: 16 GiB.
 pub const DEFAULT_SPILL_BYTES: u64 = 16 << 30;
 /// Default of [`RingConfig::fetch_cache_tenant_bytes`]: 1 GiB.
@@ -81,6 +84,7 @@ impl Default for RingConfig {
             max_dns_lookups: 16,
             on_forbidden: None,
             fetch_memory_bytes: DEFAULT_FETCH_MEMORY_BYTES,
+            invocation_fetch_memory_bytes: DEFAULT_INVOCATION_FETCH_MEMORY_BYTES,
             spill_dir: None,
             spill_bytes: DEFAULT_SPILL_BYTES,
             fetch_cache: None,
@@ -215,7 +219,25 @@ impl RingConfig {
         self
     }
 
-    /// Directory of spill files (created at start if missing). Spill files
+    /// The memory budget a caller gives each invocation's fetches
+    /// ([`CallOptions::budget`](crate::CallOptions::budget)), within the
+    /// node's: the runtime itself does not know invocations, this carries
+    /// the operator's setting to the engine, which makes one
+    /// [`MemoryBudget`](crate::MemoryBudget) of this size per invocation.
+    /// Default 128 MiB ([`DEFAULT_INVOCATION_FETCH_MEMORY_BYTES`]).
+    pub fn invocation_fetch_memory_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.invocation_fetch_memory_bytes = bytes;
+        self
+    }
+
+    /// The per-invocation budget set by
+    /// [`invocation_fetch_memory_bytes`](Self::invocation_fetch_memory_bytes).
+    pub fn get_invocation_fetch_memory_bytes(&self) -> u64 {
+        self.invocation_fetch_memory_bytes
+    }
+
+    /// Directory of spill files (created at start if missing; if it cannot
+    /// be, the system's temporary directory is used and the reason logged). Spill files
     /// have no name (`O_TMPFILE`) and vanish when their object is dropped,
     /// even if the process dies. It should be on a disk, not `tmpfs` (whose
     /// pages are memory). Default: the system's temporary directory.
@@ -232,7 +254,8 @@ impl RingConfig {
     }
 
     /// Keeps a fetch cache in `dir` (created at start; what an earlier process
-    /// left there is removed): each tenant's (each
+    /// left there is removed; if it cannot be made, the runtime starts
+    /// without a cache and logs why): each tenant's (each
     /// [`Authority::name`]'s) `http://` and `s3://` objects that come with a
     /// validator (`ETag` or `Last-Modified`) and without
     /// `Cache-Control: no-store`, revalidated with a conditional request on

@@ -16,7 +16,7 @@ use crate::redis_target::RedisTarget;
 use crate::ring::Driver;
 use crate::s3::S3Target;
 use crate::stats::Counters;
-use crate::{Error, IoStats, Result, RingConfig};
+use crate::{IoStats, Result, RingConfig};
 
 /// Configuration, counters and bounds, shared by every I/O thread.
 pub(crate) struct Shared {
@@ -54,18 +54,17 @@ impl Shared {
             open_files: Gate::new(config.max_open_files),
             dns_lookups: Gate::new(config.max_dns_lookups),
             fetch_memory: MemoryBudget::new(config.fetch_memory_bytes),
-            spill: Arc::new(SpillDir::open(config)?),
-            cache: config
-                .fetch_cache
-                .as_deref()
-                .map(|dir| {
-                    FetchCache::open(
-                        dir,
-                        config.fetch_cache_tenant_bytes,
-                        config.fetch_cache_node_bytes,
-                    )
-                })
-                .transpose()?,
+            spill: Arc::new(SpillDir::open(config)),
+            cache: config.fetch_cache.as_deref().and_then(|dir| {
+                // A cache is an optimisation: the runtime serves without one.
+                FetchCache::open(
+                    dir,
+                    config.fetch_cache_tenant_bytes,
+                    config.fetch_cache_node_bytes,
+                )
+                .map_err(|e| tracing::error!(error = %e, "the fetch cache is off"))
+                .ok()
+            }),
         })
     }
 
@@ -82,15 +81,17 @@ impl Shared {
 }
 
 impl SpillDir {
-    fn open(config: &RingConfig) -> Result<SpillDir> {
-        let dir = config.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Config {
-            reason: format!("spill directory {}: cannot create it: {e}", dir.display()),
-        })?;
-        Ok(SpillDir {
+    fn open(config: &RingConfig) -> SpillDir {
+        let mut dir = config.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            let temp = std::env::temp_dir();
+            tracing::error!(dir = %dir.display(), error = %e, fallback = %temp.display(), "cannot create the spill directory");
+            dir = temp;
+        }
+        SpillDir {
             dir,
             budget: MemoryBudget::new(config.spill_bytes),
-        })
+        }
     }
 }
 

@@ -80,9 +80,10 @@ pub use budget::MemoryBudget;
 pub use call::{Call, CallOptions};
 pub use config::{
     RingConfig, DEFAULT_FETCH_CACHE_NODE_BYTES, DEFAULT_FETCH_CACHE_TENANT_BYTES,
-    DEFAULT_FETCH_MEMORY_BYTES, DEFAULT_SPILL_BYTES,
+    DEFAULT_FETCH_MEMORY_BYTES, DEFAULT_INVOCATION_FETCH_MEMORY_BYTES, DEFAULT_SPILL_BYTES,
 };
 pub use error::{Error, Result};
+pub use mapped::release_resident;
 pub use pappus_model::{Bytes, Item};
 pub use policy::{FilePolicy, HttpPolicy, IoPolicy, RedisGrant, S3Grant};
 pub use runtime::{Done, IoHealth, IoRuntime};

@@ -194,6 +194,11 @@ impl IoRuntime {
         }
     }
 
+    /// The authority of calls without one of their own ([`RingConfig::authority`]).
+    pub fn default_authority(&self) -> Arc<Authority> {
+        Arc::clone(&self.inner.shared.config.authority)
+    }
+
     /// Runs `call` and blocks the current thread until it completes.
     ///
     /// Must not be called from a `done` callback (it would wait on the thread

@@ -27,6 +27,8 @@ pub(super) struct Measured {
     pub(super) memory: MemoryRuns,
     /// The kernels natively and in the sandbox, or why they were not measured.
     pub(super) compute: Result<Vec<KernelTimes>, String>,
+    /// The fetch cache's first and repeated invocations, or why not measured.
+    pub(super) fetch_cache: Result<crate::fetch_cache::FetchCacheTimes, String>,
 }
 
 /// The run itself, for the report's header.
@@ -247,6 +249,12 @@ mod tests {
                     sandbox: Duration::from_micros(1350),
                 },
             ]),
+            fetch_cache: Ok(crate::fetch_cache::FetchCacheTimes {
+                first: Duration::from_millis(120),
+                repeat: Duration::from_micros(400),
+                repeat_body_bytes: 0,
+                repeats: 10,
+            }),
         }
     }
 

@@ -8,6 +8,7 @@ mod backpressure;
 mod bounds;
 mod config;
 mod errors;
+mod fetch_bounds;
 mod lifecycle;
 mod limits;
 mod logging;

@@ -121,6 +121,11 @@ impl Daemon {
         }
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("daemon running").id()
+    }
+
     /// What the daemon has written to its log so far. Lines below `WARN` are
     /// buffered for a moment: use [`Daemon::log_when`] or [`Daemon::stop`]
     /// to see a line that must be there.

@@ -66,6 +66,7 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         io_restarts: snapshot.io_restarts,
         io_unhealthy: state.engine.io_health().is_some_and(|h| !h.is_healthy()),
         body_bytes_in_flight: state.bodies.bytes_in_flight(),
+        io: snapshot.io,
     };
     let refused: Vec<(&str, u64)> = state
         .authorities

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pappus_dsl::builtins::Builtin;
-use pappus_io::{Authority, Call, IoRuntime, RingConfig};
+use pappus_io::{Authority, Call, CallOptions, IoRuntime, RingConfig};
 use pappus_isolation::{CancelToken, OutputSet};
 
 use super::outcome::{Cause, ShardResult};
@@ -47,6 +47,11 @@ impl Io {
             .get()
             .and_then(|r| r.as_ref().ok())
             .map(IoRuntime::health)
+    }
+
+    /// The memory budget to give each invocation's fetches.
+    pub(crate) fn invocation_fetch_memory_bytes(&self) -> u64 {
+        self.config.get_invocation_fetch_memory_bytes()
     }
 
     /// The runtime's byte counters, if it was started.
@@ -86,7 +91,7 @@ pub(crate) fn is_store(builtin: Builtin) -> bool {
 }
 
 /// Starts a builtin shard on `io`'s runtime with `authority` (the tenant's;
-/// `None`: the runtime's default); `done` receives the shard's result and the
+/// `None`: the runtime's default) and the invocation's `options`; `done` receives the shard's result and the
 /// time the I/O took, on an I/O thread. Fails at once (and drops `done`) when
 /// the invocation was cancelled, or the engine has no I/O runtime or it could
 /// not start.
@@ -96,6 +101,7 @@ pub(crate) fn dispatch(
     cancel: &CancelToken,
     builtin: Builtin,
     units: &[Unit],
+    options: CallOptions,
     done: impl FnOnce(ShardResult, Duration) + Send + 'static,
 ) -> Result<(), Cause> {
     if cancel.is_cancelled() {
@@ -151,8 +157,8 @@ pub(crate) fn dispatch(
         done(result, spent);
     });
     match authority {
-        Some(authority) => runtime.submit_as(authority, call, done),
-        None => runtime.submit(call, done),
+        Some(authority) => runtime.submit_with(authority, call, options, done),
+        None => runtime.submit_with(&runtime.default_authority(), call, options, done),
     }
     Ok(())
 }

@@ -80,6 +80,9 @@ pub(crate) struct Exec {
     wasi: WasiContext,
     /// The tenant's I/O authority; `None`: the I/O runtime's default.
     authority: Option<Arc<Authority>>,
+    /// Bytes this invocation's fetched objects may hold in memory (beyond
+    /// them, objects are spilled to disk); made at its first `fetch`.
+    fetch_budget: OnceLock<Arc<pappus_io::MemoryBudget>>,
 }
 
 impl Exec {
@@ -96,6 +99,7 @@ impl Exec {
         Exec {
             wasi,
             authority,
+            fetch_budget: OnceLock::new(),
             core,
             cancel: CancelToken::new(),
             admitted: Instant::now(),
@@ -202,14 +206,17 @@ impl Exec {
                     shard,
                     builtin,
                     units,
+                    object_limit,
                 } => {
                     let exec = self.clone();
+                    let options = self.io_options(builtin, object_limit);
                     let dispatched = builtins::dispatch(
                         self.core.io.as_ref(),
                         self.authority.as_ref(),
                         &self.cancel,
                         builtin,
                         &units,
+                        options,
                         move |result, spent| {
                             let sums = &exec.sums;
                             if builtins::is_store(builtin) {
@@ -250,6 +257,30 @@ impl Exec {
         }
         self.spawn(job);
         None
+    }
+
+    /// What a builtin call of this invocation may use: for `fetch`, the
+    /// invocation's memory budget (shared by all its fetches, made at the
+    /// first) and the bound its readers set on one object.
+    fn io_options(
+        &self,
+        builtin: pappus_dsl::builtins::Builtin,
+        object_limit: Option<(u64, String)>,
+    ) -> pappus_io::CallOptions {
+        let mut options = pappus_io::CallOptions::new();
+        if builtin != pappus_dsl::builtins::Builtin::Fetch {
+            return options;
+        }
+        if let Some(io) = self.core.io.as_ref() {
+            let budget = self
+                .fetch_budget
+                .get_or_init(|| pappus_io::MemoryBudget::new(io.invocation_fetch_memory_bytes()));
+            options.budget(Arc::clone(budget));
+        }
+        if let Some((bytes, name)) = object_limit {
+            options.max_object_bytes(bytes, name);
+        }
+        options
     }
 
     /// Queues `job` on the compute pool.

@@ -32,6 +32,7 @@ use pappus_dsl::Mode;
 use pappus_isolation::{OutputSet, WasiContext};
 use slab::Slab;
 
+use super::consumers;
 use super::label::shard_label;
 use super::outcome::ShardResult;
 use super::resolved::{Resolved, Target};
@@ -54,6 +55,9 @@ pub(crate) enum Effect {
         shard: usize,
         builtin: pappus_dsl::builtins::Builtin,
         units: Vec<Unit>,
+        /// For `fetch`: the largest object its readers can take, and how to
+        /// name that limit ([`consumers::object_limit`]).
+        object_limit: Option<(u64, String)>,
     },
     /// Report a shard's start or finish (only when tracing is on).
     Trace {
@@ -659,6 +663,12 @@ impl Machine {
                 shard,
                 builtin: *builtin,
                 units,
+                object_limit: match builtin {
+                    pappus_dsl::builtins::Builtin::Fetch => {
+                        consumers::object_limit(&resolved, node)
+                    }
+                    _ => None,
+                },
             }),
             Target::Composition(inner) => {
                 let inputs: Vec<Vec<Item>> = units.iter().map(|u| u.to_vec()).collect();

@@ -90,6 +90,11 @@ pub(crate) fn run(
         (None, None) => runtime.run(function, &inputs, cancel),
     };
     let spent = begun.elapsed();
+    // Inputs fetched to disk were read in through their mapping; the
+    // sandbox is done with them, so their pages need not stay resident.
+    for item in units.iter().flat_map(|u| u.iter()) {
+        pappus_io::release_resident(&item.data);
+    }
     TimingSums::add(&sums.sandbox, spent);
     if let Some(recent) = resolved.recent.get(index) {
         recent.record(spent);

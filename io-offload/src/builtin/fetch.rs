@@ -139,7 +139,17 @@ async fn get(
         .as_ref()
         .map(|f| f.validators.headers())
         .unwrap_or_default();
-    let response = send(ctx, object, &conditional, deadline, limit, &cached_plan).await?;
+    let response = match send(ctx, object, &conditional, deadline, limit, &cached_plan).await {
+        Ok(response) => response,
+        Err(e) => {
+            // The origin answered that the object is gone or unreadable: the
+            // entry describes nothing any more.
+            if found.is_some() && matches!(e, Error::Status { .. }) {
+                cache.invalidate(&tenant, object.uri);
+            }
+            return Err(e);
+        }
+    };
     if response.status == 304 {
         if let Some(found) = found {
             match open_entry(ctx, object.uri, &found.path, found.size, deadline, limit).await {

@@ -89,6 +89,7 @@ fn a_changed_object_is_fetched_again_and_replaces_the_entry() {
         &uri,
     );
     assert!(e.to_string().contains("404"), "{e}");
+    assert_eq!(rt.stats().cache_bytes, 0, "the entry went with the object");
 }
 
 #[test]

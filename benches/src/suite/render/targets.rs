@@ -100,7 +100,38 @@ pub(super) fn rows(m: &Measured) -> Vec<Vec<String>> {
     ]);
     rows.push(compute_row(m));
     rows.extend(kernel_rows(&m.compute));
+    rows.push(fetch_cache_row(&m.fetch_cache));
     rows
+}
+
+/// Least speed-up of a repeated fetch of an unchanged object over the first.
+const FETCH_CACHE_SPEEDUP: f64 = 10.0;
+
+/// A second invocation fetching an unchanged 64 MiB object: no body
+/// transferred, and at least [`FETCH_CACHE_SPEEDUP`] times faster.
+fn fetch_cache_row(measured: &Result<crate::fetch_cache::FetchCacheTimes, String>) -> Vec<String> {
+    let claim = "data plane: fetch cache, first ÷ repeated invocation time, fetch of an \
+                 unchanged 64 MiB object from nginx (in-process engine)"
+        .to_string();
+    let target = format!("at least {FETCH_CACHE_SPEEDUP:.0}x, no body bytes");
+    match measured {
+        Ok(t) => vec![
+            claim,
+            format!(
+                "{} vs {}: {:.1}x; body bytes sent for {} repeats: {}",
+                format_duration(t.first),
+                format_duration(t.repeat),
+                t.speedup(),
+                t.repeats,
+                t.repeat_body_bytes
+            ),
+            verdict(
+                Some(t.speedup() >= FETCH_CACHE_SPEEDUP && t.repeat_body_bytes == 0),
+                &target,
+            ),
+        ],
+        Err(why) => vec![claim, format!("not run: {why}"), verdict(None, &target)],
+    }
 }
 
 /// Daemon req/s over a floor's at `clients`.

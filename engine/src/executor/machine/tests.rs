@@ -102,6 +102,7 @@ impl Harness {
                     shard,
                     builtin,
                     units,
+                    ..
                 } => {
                     let text = format!("io {} {}", builtin.name(), units_text(&units));
                     self.shards.insert(text.clone(), shard);
