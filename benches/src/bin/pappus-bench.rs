@@ -56,6 +56,13 @@ enum Command {
         #[arg(long, default_value_t = pappus_daemon::DEFAULT_HTTP_THREADS)]
         http_threads: usize,
     },
+    /// The fetch cache's target alone: a 64 MiB object fetched by an
+    /// in-process engine, then fetched again from an unchanged nginx.
+    FetchCache {
+        /// Rounds (each: a first invocation and 5 repeats).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// One bounded run against a running daemon.
     Load {
         /// The daemon's address (loopback only).
@@ -120,6 +127,17 @@ fn main() -> Result<()> {
             listen,
             http_threads,
         } => pappus_benches::floor::serve(listen, http_threads)?,
+        Command::FetchCache { rounds } => {
+            let t = pappus_benches::fetch_cache::measure(rounds)?;
+            println!(
+                "first {:?}, repeat {:?} (median): {:.1}x; body bytes sent for {} repeats: {}",
+                t.first,
+                t.repeat,
+                t.speedup(),
+                t.repeats,
+                t.repeat_body_bytes
+            );
+        }
         Command::Load {
             addr,
             composition,
