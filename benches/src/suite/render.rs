@@ -346,13 +346,36 @@ mod tests {
     }
 
     #[test]
+    fn the_fetch_cache_row_passes_only_without_body_bytes() {
+        let mut m = measured();
+        let mut out = Report::new();
+        summary::targets(&mut out, &m);
+        assert!(out.text().contains("300.0x; body bytes sent for 10 repeats: 0 | pass (target: at least 10x, no body bytes) |"), "{}", out.text());
+        if let Ok(t) = &mut m.fetch_cache {
+            t.repeat_body_bytes = 1;
+        }
+        let mut out = Report::new();
+        summary::targets(&mut out, &m);
+        assert!(
+            out.text()
+                .contains("repeats: 1 | FAIL (target: at least 10x, no body bytes) |"),
+            "{}",
+            out.text()
+        );
+    }
+
+    #[test]
     fn without_a_run_a_target_is_not_measured() {
         let mut m = measured();
         m.throughput.closed.clear();
         m.compute = Err("the guest toolchain is missing".into());
+        m.fetch_cache = Err("nginx did not start".into());
         let mut out = Report::new();
         summary::targets(&mut out, &m);
         let text = out.text();
+        assert!(text.contains(
+            "(in-process engine) | not run: nginx did not start | not measured (target: at least 10x, no body bytes) |"
+        ), "{text}");
         assert!(text.contains("| request path: daemon p99, matmul 3x3, 1 client | not measured | not measured (target: under "));
         assert!(text.contains(
             "every kernel, minimum of 60 alternated calls | not run: the guest toolchain is missing \
