@@ -97,9 +97,20 @@ impl Daemon {
     }
 
     fn expect(&self, method: &str, path: &str, body: &[u8], ok: u16) -> Result<Vec<u8>> {
-        let mut c = Connection::new(self.addr, Duration::from_secs(60));
+        self.expect_typed(method, path, "application/octet-stream", body, ok)
+    }
+
+    fn expect_typed(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        ok: u16,
+    ) -> Result<Vec<u8>> {
+        let mut c = Connection::new(self.addr, Duration::from_secs(120));
         let r = c
-            .request(method, path, Some("application/octet-stream"), body)
+            .request(method, path, Some(content_type), body)
             .with_context(|| format!("{method} {path}"))?;
         if r.status != ok {
             bail!(
@@ -115,6 +126,19 @@ impl Daemon {
     pub fn put_function(&self, name: &str, wasm: &[u8]) -> Result<()> {
         self.expect("PUT", &format!("/v1/functions/{name}"), wasm, 201)
             .map(drop)
+    }
+
+    /// `PUT /v1/functions/{name}` with `body` of type `content_type` (a
+    /// function bundle, for instance), expecting `201`.
+    pub fn put_function_as(&self, name: &str, body: &[u8], content_type: &str) -> Result<()> {
+        self.expect_typed(
+            "PUT",
+            &format!("/v1/functions/{name}"),
+            content_type,
+            body,
+            201,
+        )
+        .map(drop)
     }
 
     /// `PUT /v1/compositions` with composition-language text, expecting `201`.

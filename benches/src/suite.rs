@@ -14,6 +14,7 @@ mod memory;
 mod microvm;
 mod render;
 mod render_logs;
+mod static_sets;
 mod workload;
 
 use std::path::PathBuf;
@@ -156,6 +157,7 @@ impl Suite {
         daemon.stop()?;
         drop(engine);
         let memory = self.memory(&workloads)?;
+        let static_sets = self.static_sets().map_err(|e| format!("{e:#}"));
         // Last, with nothing else of the suite running: CPU-bound and short.
         self.progress("compute: sandboxed kernels against native code");
         let compute = crate::compute::measure(&|f| self.wasm(f)).map_err(|e| format!("{e:#}"));
@@ -171,6 +173,7 @@ impl Suite {
             memory,
             compute,
             fetch_cache,
+            static_sets,
         };
         let run = render::Run {
             quick: self.opts.quick,

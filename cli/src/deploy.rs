@@ -73,8 +73,18 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         if !query.is_empty() {
             path = format!("{path}?{}", query.join("&"));
         }
+        // With static sets, the module and its sets travel as one bundle.
+        let (body, content_type) = if function.static_sets.is_empty() {
+            (module, "application/wasm")
+        } else {
+            let statics = crate::statics::load(name, &function.static_sets)?;
+            (
+                pappus_daemon::bundle::encode(&module, &statics),
+                pappus_daemon::bundle::CONTENT_TYPE,
+            )
+        };
         let answer = client
-            .put(&path, module, "application/wasm")
+            .put(&path, body, content_type)
             .with_context(|| format!("cannot register function `{name}` at {}", client.url()))?
             .json()?;
         println!("function {name}: {}", describe_function(&answer));

@@ -22,6 +22,7 @@ mod rm;
 mod run;
 mod serve;
 mod sets;
+mod statics;
 mod toolchain;
 
 /// Files embedded at build time by `build.rs`: the guest SDK and

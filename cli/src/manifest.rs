@@ -16,6 +16,7 @@
 //! memory_mib = 64
 //! timeout_ms = 5000
 //! max_output_mib = 16
+//! static = { model = "data/model.bin", lib = "python/lib" }  # read-only sets
 //!
 //! [io]
 //! io_timeout_ms = 5000
@@ -70,6 +71,9 @@ struct FullSpec {
     args: Vec<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    /// Static sets: a file or folder each (`docs/dataplane.md`).
+    #[serde(default, rename = "static")]
+    static_sets: BTreeMap<String, PathBuf>,
 }
 
 /// Which guest interface a function's module speaks.
@@ -128,6 +132,8 @@ pub(crate) struct Function {
     /// argv\[1..\] and environment of a WASI program.
     pub(crate) args: Vec<String>,
     pub(crate) env: BTreeMap<String, String>,
+    /// Static sets by name: the file or folder each is read from (absolute).
+    pub(crate) static_sets: BTreeMap<String, PathBuf>,
 }
 
 impl Function {
@@ -213,6 +219,7 @@ impl Manifest {
                         max_output_mib: None,
                         args: Vec::new(),
                         env: BTreeMap::new(),
+                        static_sets: BTreeMap::new(),
                     },
                     RawFunction::Full(full) => {
                         let full = *full;
@@ -233,6 +240,11 @@ impl Manifest {
                             max_output_mib: full.max_output_mib,
                             args: full.args,
                             env: full.env,
+                            static_sets: full
+                                .static_sets
+                                .into_iter()
+                                .map(|(set, path)| (set, dir.join(path)))
+                                .collect(),
                         }
                     }
                 };

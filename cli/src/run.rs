@@ -57,6 +57,8 @@ struct Module {
     path: PathBuf,
     limits: Limits,
     settings: WasiSettings,
+    /// Static sets from `pappus.toml`: the file or folder of each.
+    static_sets: BTreeMap<String, PathBuf>,
 }
 
 /// A WASI function's registration settings from `pappus.toml`: `args` are
@@ -92,6 +94,7 @@ fn load_manifest(file: &Path) -> anyhow::Result<(BTreeMap<String, Module>, IoSet
                 path: function.wasm,
                 limits,
                 settings,
+                static_sets: function.static_sets,
             },
         );
     }
@@ -153,9 +156,9 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         let Some((name, path)) = spec.split_once('=') else {
             bail!("--function `{spec}` is not NAME=PATH.wasm");
         };
-        let (limits, settings) = modules.get(name).map_or_else(
-            || (Limits::default(), WasiSettings::default()),
-            |m| (m.limits, m.settings.clone()),
+        let (limits, settings, static_sets) = modules.get(name).map_or_else(
+            || (Limits::default(), WasiSettings::default(), BTreeMap::new()),
+            |m| (m.limits, m.settings.clone(), m.static_sets.clone()),
         );
         modules.insert(
             name.to_string(),
@@ -163,6 +166,7 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
                 path: PathBuf::from(path),
                 limits,
                 settings,
+                static_sets,
             },
         );
     }
@@ -183,8 +187,15 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
                 module.path.display()
             )
         })?;
+        let statics = crate::statics::load(name, &module.static_sets)?;
         engine
-            .register_function_with(name, &wasm, module.limits, module.settings.clone())
+            .register_function_static(
+                name,
+                &wasm,
+                module.limits,
+                module.settings.clone(),
+                statics,
+            )
             .with_context(|| format!("cannot register function `{name}`"))?;
     }
     let registration = engine

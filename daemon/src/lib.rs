@@ -34,6 +34,7 @@
 //! ```
 
 mod auth;
+pub mod bundle;
 mod config;
 mod drain;
 mod errors;

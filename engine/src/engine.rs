@@ -20,8 +20,8 @@ use crate::registry::quota::Quotas;
 use crate::registry::store::Store;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
 use crate::{
-    Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, WasiContext,
-    WasiSettings,
+    Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, StaticSet,
+    WasiContext, WasiSettings,
 };
 
 /// The name of the tenant used by the [`Engine`]'s own registration and
@@ -207,6 +207,17 @@ impl EngineBuilder {
         self
     }
 
+    /// The most bytes of static sets one tenant may hold, each distinct
+    /// content counted once however many functions attach it
+    /// (`docs/dataplane.md`); a registration that would exceed it fails with
+    /// [`Error::QuotaExceeded`] (`static_bytes`) before anything is compiled
+    /// or stored. Default:
+    /// [`DEFAULT_MAX_STATIC_BYTES_PER_TENANT`](crate::DEFAULT_MAX_STATIC_BYTES_PER_TENANT) (4 GiB).
+    pub fn max_static_bytes_per_tenant(mut self, bytes: u64) -> Self {
+        self.quotas.static_bytes = bytes;
+        self
+    }
+
     /// The authority every builtin call of tenant `tenant`'s invocations runs
     /// with. A tenant without one gets the I/O runtime's default authority
     /// ([`pappus_io::RingConfig::authority`]). Default: none.
@@ -328,7 +339,14 @@ impl Engine {
         for (tenant, records) in loaded.tenants {
             for f in records.functions {
                 let inserted = self
-                    .compile(&f.name, &f.module, f.limits, f.settings)
+                    .compile(
+                        &f.name,
+                        &f.module,
+                        f.limits,
+                        f.settings,
+                        f.statics,
+                        f.static_hashes,
+                    )
                     .and_then(|entry| {
                         self.inner
                             .registry
@@ -357,6 +375,8 @@ impl Engine {
         module: &[u8],
         limits: Limits,
         settings: WasiSettings,
+        statics: Vec<StaticSet>,
+        static_hashes: Vec<Vec<crate::registry::statics::Hash>>,
     ) -> Result<FunctionEntry> {
         let ceiling = self.inner.max_memory_bytes;
         if limits.memory_bytes > ceiling {
@@ -373,7 +393,7 @@ impl Engine {
             .inner
             .core
             .runtime
-            .compile_with(name, module, limits, &settings)
+            .compile_static(name, module, limits, &settings, statics)
             .map_err(|e| match e {
                 pappus_isolation::Error::Cache { path, source } => Error::Storage { path, source },
                 pappus_isolation::Error::InvalidModule { function, reason } => {
@@ -393,6 +413,7 @@ impl Engine {
             limits,
             module: Bytes::copy_from_slice(module),
             settings,
+            static_hashes: static_hashes.into(),
         })
     }
 
@@ -437,6 +458,22 @@ impl Engine {
     ) -> Result<()> {
         self.default_tenant()
             .register_function_with(name, module, limits, settings)
+    }
+
+    /// [`Tenant::register_function_static`] on the default tenant.
+    ///
+    /// # Errors
+    /// As [`Tenant::register_function_static`].
+    pub fn register_function_static(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+        statics: Vec<StaticSet>,
+    ) -> Result<()> {
+        self.default_tenant()
+            .register_function_static(name, module, limits, settings, statics)
     }
 
     /// [`Tenant::register_compositions`] on the default tenant.
@@ -634,12 +671,52 @@ impl Tenant {
         limits: Limits,
         settings: WasiSettings,
     ) -> Result<()> {
+        self.register_function_static(name, module, limits, settings, Vec::new())
+    }
+
+    /// [`register_function_with`](Self::register_function_with) with static
+    /// sets: read-only data registered once and seen by every call of the
+    /// function without being sent or copied per call (`docs/dataplane.md`).
+    /// A WASI program sees each set as a read-only directory `/<SET>/` laid
+    /// out like an input set; an ABI v1 guest receives each as an extra input
+    /// set after the composition's inputs, baked into its module's memory
+    /// image (so they count against its memory limit). Compositions never
+    /// name static sets.
+    ///
+    /// Items are stored once per tenant by content (the same bytes attached
+    /// to several functions are kept, on disk and in memory, once), counted
+    /// against [`EngineBuilder::max_static_bytes_per_tenant`], persisted with
+    /// the function, checked against their hash when reloaded, and removed
+    /// when no function of the tenant references them. Never shared with
+    /// another tenant.
+    ///
+    /// # Errors
+    /// As [`register_function_with`](Self::register_function_with);
+    /// [`Error::InvalidInput`] for a set name that is not an identifier (or
+    /// is `stdin`, `stdout`, `stderr`), two sets of one name, over 64 sets or
+    /// 100,000 items; [`Error::QuotaExceeded`] (`static_bytes`) before
+    /// anything is compiled or stored; [`Error::InvalidModule`] when an ABI v1
+    /// module cannot hold its sets within its memory limit.
+    pub fn register_function_static(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: WasiSettings,
+        mut statics: Vec<StaticSet>,
+    ) -> Result<()> {
         crate::registry::check_tenant_name(&self.name)?;
         crate::registry::check_function_name(name)?;
         crate::registry::check_wasi_settings(&settings)?;
+        crate::registry::statics::validate(name, &statics)?;
         self.registry()
             .check_function_quota(&self.name, name, module.len() as u64)?;
-        let entry = self.engine.compile(name, module, limits, settings)?;
+        let hashes = crate::registry::statics::hash_items(&statics);
+        self.registry()
+            .prepare_static(&self.name, name, &mut statics, &hashes)?;
+        let entry = self
+            .engine
+            .compile(name, module, limits, settings, statics, hashes)?;
         self.registry()
             .insert_function(&self.name, name, entry, true)
     }
@@ -779,12 +856,7 @@ impl Tenant {
     pub fn get_function(&self, name: &str) -> Option<FunctionInfo> {
         self.registry()
             .get_function(&self.name, name)
-            .map(|f| FunctionInfo {
-                name: name.to_string(),
-                limits: f.limits,
-                module_bytes: f.module.len() as u64,
-                settings: f.settings,
-            })
+            .map(|f| crate::registry::function_info(name, &f))
     }
 
     /// The module registered as function `name`, as it was given.

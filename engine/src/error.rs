@@ -137,6 +137,20 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A stored static item of a function does not match its content hash
+    /// (or is missing): the function is refused rather than served bytes
+    /// other than those registered.
+    #[error("function `{function}`, static set `{set}`, item `{item}`: {reason}")]
+    CorruptStatic {
+        /// The function.
+        function: String,
+        /// Its static set.
+        set: String,
+        /// The item.
+        item: String,
+        /// What is wrong with the stored bytes.
+        reason: String,
+    },
     /// The engine could not be configured or started.
     #[error("configuration error: {reason}")]
     Config {
@@ -174,7 +188,8 @@ pub enum Error {
     QuotaExceeded {
         /// The tenant.
         tenant: String,
-        /// Which quota: `"functions"`, `"compositions"` or `"module_bytes"`.
+        /// Which quota: `"functions"`, `"compositions"`, `"module_bytes"` or
+        /// `"static_bytes"`.
         what: &'static str,
         /// The quota.
         limit: u64,
@@ -205,6 +220,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::Failure { .. } => "failure",
             Error::Storage { .. } => "storage",
+            Error::CorruptStatic { .. } => "corrupt_static",
             Error::Config { .. } => "config",
             Error::NestingTooDeep { .. } => "nesting_too_deep",
             Error::TooManyShards { .. } => "too_many_shards",

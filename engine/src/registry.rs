@@ -15,6 +15,7 @@
 
 pub(crate) mod quota;
 mod resolve;
+pub(crate) mod statics;
 pub(crate) mod store;
 
 use std::collections::{BTreeMap, HashMap};
@@ -40,6 +41,19 @@ pub struct FunctionInfo {
     /// Its WASI settings (`argv`, environment, file caps; ignored by ABI v1
     /// functions).
     pub settings: WasiSettings,
+    /// Its static sets, in registration order (`docs/dataplane.md`).
+    pub static_sets: Vec<StaticSetInfo>,
+}
+
+/// One static set of a registered function, as listed in [`FunctionInfo`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticSetInfo {
+    /// The set's name.
+    pub name: String,
+    /// How many items it holds.
+    pub items: u64,
+    /// Its items' bytes in total.
+    pub bytes: u64,
 }
 
 /// A registered composition, as listed by [`Tenant::list_compositions`](crate::Tenant::list_compositions).
@@ -61,6 +75,19 @@ pub(crate) struct FunctionEntry {
     pub limits: Limits,
     pub module: Bytes,
     pub settings: WasiSettings,
+    /// The content hash of each static item, set by set (the sets
+    /// themselves are the function's: [`pappus_isolation::Function::static_sets`]).
+    pub static_hashes: Arc<[Vec<statics::Hash>]>,
+}
+
+impl FunctionEntry {
+    /// A digest of the function's static sets (names, item names, keys and
+    /// bytes), for keys of anything cached per function and input: the same
+    /// module registered with other static sets computes other outputs.
+    #[allow(dead_code, reason = "the key of cached results uses it")]
+    pub(crate) fn static_digest(&self) -> [u8; 32] {
+        self.function.static_digest()
+    }
 }
 
 #[derive(Clone)]
@@ -248,6 +275,30 @@ impl Registry {
             .check_function(tenant, tenants.get(tenant), name, module_bytes)
     }
 
+    /// Prepares the static sets of a new function `name` of `tenant`: refuses
+    /// them if the tenant's distinct static bytes would exceed its quota, and
+    /// points every item whose content the tenant already holds at that
+    /// copy. Checked before the module is compiled, and again when inserted.
+    pub(crate) fn prepare_static(
+        &self,
+        tenant: &str,
+        name: &str,
+        sets: &mut [pappus_isolation::StaticSet],
+        hashes: &[Vec<statics::Hash>],
+    ) -> Result<()> {
+        let tenants = self.tenants.read().map_err(|_| poisoned())?;
+        let state = tenants.get(tenant);
+        let held = statics::tenant_blobs(state, Some(name));
+        let added = statics::added_bytes(&held, sets, hashes);
+        self.quotas
+            .check_static(tenant, statics::total_bytes(&held), added)?;
+        // Content another function of the tenant holds (a function being
+        // replaced included) is shared rather than kept twice.
+        let all = statics::tenant_blobs(state, None);
+        statics::share(sets, hashes, &all);
+        Ok(())
+    }
+
     pub(crate) fn store(&self) -> Option<&Store> {
         self.store.as_ref()
     }
@@ -272,14 +323,58 @@ impl Registry {
                 name,
                 entry.module.len() as u64,
             )?;
+            let sets = entry.function.static_sets();
+            let held = statics::tenant_blobs(tenants.get(tenant), Some(name));
+            let added = statics::added_bytes(&held, sets, &entry.static_hashes);
+            self.quotas
+                .check_static(tenant, statics::total_bytes(&held), added)?;
             if let Some(store) = &self.store {
-                store.put_function(tenant, name, &entry.module, entry.limits, &entry.settings)?;
+                // Contents the tenant holds are on disk already.
+                let all = statics::tenant_blobs(tenants.get(tenant), None);
+                let mut new_blobs: HashMap<statics::Hash, Bytes> = HashMap::new();
+                for (set, hashes) in sets.iter().zip(entry.static_hashes.iter()) {
+                    for (item, hash) in set.items.iter().zip(hashes) {
+                        if !all.contains_key(hash) {
+                            new_blobs.entry(*hash).or_insert_with(|| item.data.clone());
+                        }
+                    }
+                }
+                let new_blobs: Vec<(statics::Hash, Bytes)> = new_blobs.into_iter().collect();
+                store.put_function(
+                    tenant,
+                    name,
+                    &entry.module,
+                    entry.limits,
+                    &entry.settings,
+                    sets,
+                    &entry.static_hashes,
+                    &new_blobs,
+                )?;
             }
         }
         let state = tenants.entry(tenant.to_string()).or_default();
-        state.functions.insert(name.to_string(), entry);
+        let replaced_statics = state
+            .functions
+            .insert(name.to_string(), entry)
+            .is_some_and(|old| !old.static_hashes.is_empty());
         state.changed();
+        if persist && replaced_statics {
+            self.remove_unreferenced_blobs(tenant, state);
+        }
         Ok(())
+    }
+
+    /// Removes the tenant's stored static blobs no function references any
+    /// more (called with the registry locked, after a record changed).
+    fn remove_unreferenced_blobs(&self, tenant: &str, state: &TenantState) {
+        if let Some(store) = &self.store {
+            let keep: std::collections::HashSet<statics::Hash> = state
+                .functions
+                .values()
+                .flat_map(|f| f.static_hashes.iter().flatten().copied())
+                .collect();
+            store.remove_unreferenced_blobs(tenant, &keep);
+        }
     }
 
     /// Checks `source` against the tenant's registry and registers every
@@ -464,8 +559,14 @@ impl Registry {
         if let Some(store) = &self.store {
             store.delete_function(tenant, name)?;
         }
-        state.functions.remove(name);
+        let had_statics = state
+            .functions
+            .remove(name)
+            .is_some_and(|old| !old.static_hashes.is_empty());
         state.changed();
+        if had_statics {
+            self.remove_unreferenced_blobs(tenant, state);
+        }
         Ok(())
     }
 
@@ -583,16 +684,38 @@ fn check_declarations(
             declared,
             entry.function.signature(),
         )?);
+        // A static set is an input the composition does not pass: a declared
+        // set of the same name would be two sets in one place.
+        for set in entry.function.static_sets() {
+            if declared.inputs.contains(&set.name) || declared.outputs.contains(&set.name) {
+                return Err(Error::Conflict {
+                    reason: format!(
+                        "function `{name}` has a static set `{}`, which its declaration also names as an input or output",
+                        set.name
+                    ),
+                });
+            }
+        }
     }
     Ok(warnings)
 }
 
-fn function_info(name: &str, f: &FunctionEntry) -> FunctionInfo {
+pub(crate) fn function_info(name: &str, f: &FunctionEntry) -> FunctionInfo {
     FunctionInfo {
         name: name.to_string(),
         limits: f.limits,
         module_bytes: f.module.len() as u64,
         settings: f.settings.clone(),
+        static_sets: f
+            .function
+            .static_sets()
+            .iter()
+            .map(|s| StaticSetInfo {
+                name: s.name.clone(),
+                items: s.items.len() as u64,
+                bytes: s.items.iter().map(|i| i.data.len() as u64).sum(),
+            })
+            .collect(),
     }
 }
 

@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/../.."
 out="$here/wasm"
-functions=(identity upper split_words count concat merge matmul matmul_aat noop trap spin grow liar compress access fan_out render stray_output missing_input panics)
+functions=(identity upper split_words count concat merge matmul matmul_aat noop trap spin grow liar compress access fan_out render stray_output missing_input panics peek)
 
 missing=()
 case "$(/usr/bin/rustc --version 2>/dev/null)" in

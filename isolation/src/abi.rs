@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
+use crate::static_sets::BakedSet;
 use crate::{InputSet, Item, OutputSet};
 
 /// `b"PPUS"` read as a little-endian `u32`.
@@ -44,8 +45,10 @@ fn align8(n: u64) -> u64 {
     (n + 7) & !7
 }
 
-/// Size of the input region for `inputs`, or `None` if it does not fit in 32 bits.
-pub(crate) fn region_len(inputs: &[InputSet<'_>]) -> Option<u64> {
+/// Size of the input region for `inputs` and `baked` static sets (only
+/// their set descriptors: their items lie in the static block), or `None` if
+/// it does not fit in 32 bits.
+pub(crate) fn region_len(inputs: &[InputSet<'_>], baked: usize) -> Option<u64> {
     let mut items = 0u64;
     let mut bytes = 0u64;
     for set in inputs {
@@ -55,7 +58,8 @@ pub(crate) fn region_len(inputs: &[InputSet<'_>]) -> Option<u64> {
             bytes += align8(item.name.len() as u64) + align8(item.data.len() as u64);
         }
     }
-    let total = HEADER_LEN + SET_DESC_LEN * inputs.len() as u64 + ITEM_DESC_LEN * items + bytes;
+    let sets = inputs.len() as u64 + baked as u64;
+    let total = HEADER_LEN + SET_DESC_LEN * sets + ITEM_DESC_LEN * items + bytes;
     (total <= u64::from(u32::MAX)).then_some(total)
 }
 
@@ -71,18 +75,27 @@ fn put_u64(buf: &mut [u8], at: usize, value: u64) {
 /// is exactly [`region_len`] bytes long and is zeroed (freshly grown memory, or
 /// the input area of a fresh instance, which nothing has run in yet).
 ///
+/// The set descriptors of the `baked` static sets follow the inputs' (their
+/// items and data are already in the static block).
+///
 /// Addresses fit in `u32` because the caller checked `base + region.len()`.
-pub(crate) fn write_inputs(region: &mut [u8], base: u32, inputs: &[InputSet<'_>]) {
+pub(crate) fn write_inputs(
+    region: &mut [u8],
+    base: u32,
+    inputs: &[InputSet<'_>],
+    baked: &[BakedSet],
+) {
     let item_count: usize = inputs.iter().map(|s| s.items.len()).sum();
     let sets_at = HEADER_LEN as usize;
-    let mut item_desc_at = sets_at + SET_DESC_LEN as usize * inputs.len();
+    let set_count = inputs.len() + baked.len();
+    let mut item_desc_at = sets_at + SET_DESC_LEN as usize * set_count;
     let mut bytes_at = item_desc_at + ITEM_DESC_LEN as usize * item_count;
     let addr = |offset: usize| base + offset as u32;
 
     put_u32(region, 0, MAGIC);
     put_u32(region, 4, VERSION);
     put_u32(region, 8, region.len() as u32);
-    put_u32(region, 12, inputs.len() as u32);
+    put_u32(region, 12, set_count as u32);
     put_u32(region, 16, addr(sets_at));
 
     // Copies `bytes` to the data area and returns its guest address.
@@ -110,6 +123,13 @@ pub(crate) fn write_inputs(region: &mut [u8], base: u32, inputs: &[InputSet<'_>]
             put_u32(region, item_desc_at + 20, item.data.len() as u32);
             item_desc_at += ITEM_DESC_LEN as usize;
         }
+    }
+    for (i, set) in baked.iter().enumerate() {
+        let desc = sets_at + (inputs.len() + i) * SET_DESC_LEN as usize;
+        put_u32(region, desc, set.name_ptr);
+        put_u32(region, desc + 4, set.name_len);
+        put_u32(region, desc + 8, set.items_ptr);
+        put_u32(region, desc + 12, set.item_count);
     }
 }
 
@@ -391,10 +411,10 @@ mod tests {
             name: "in",
             items: &items,
         }];
-        let len = region_len(&sets).unwrap_or(0);
+        let len = region_len(&sets, 0).unwrap_or(0);
         assert_eq!(len, 32 + 16 + 24 + 8 + 8 + 8);
         let mut region = vec![0u8; len as usize];
-        write_inputs(&mut region, 0x1_0000, &sets);
+        write_inputs(&mut region, 0x1_0000, &sets, &[]);
         assert_eq!(get_u32(&region, 0), MAGIC);
         assert_eq!(get_u32(&region, 16), 0x1_0000 + 32);
         assert_eq!(get_u64(&region, 48 + 8), 1);

@@ -52,6 +52,7 @@ mod interrupt;
 mod model;
 mod runtime;
 mod signature;
+mod static_sets;
 mod swap;
 mod wasi;
 
@@ -63,4 +64,5 @@ pub use model::{InputSet, OutputSet};
 pub use pappus_model::{Bytes, Item};
 pub use runtime::{Function, Runtime};
 pub use signature::{read as read_signature, Signature};
+pub use static_sets::StaticSet;
 pub use wasi::{CallOptions, WasiContext, WasiSettings};

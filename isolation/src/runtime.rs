@@ -15,6 +15,7 @@ use crate::cache::{CacheStats, Counters, DiskCache};
 use crate::input_area::{self, InputArea};
 use crate::interrupt::{self, Armed, CodeMap, Watchdog};
 use crate::signature::{self, Signature};
+use crate::static_sets::{self, BakedSet, StaticSet};
 use crate::swap::{self, SwapWatch};
 use crate::wasi::{self, WasiState};
 use crate::{
@@ -65,6 +66,11 @@ struct FunctionInner {
     signature: Option<Signature>,
     /// Where the compiled wasm lies, for stopping a call.
     code: CodeMap,
+    /// The static sets registered with the function: read-only directories of
+    /// a WASI program (ABI v1 functions have them baked into their module).
+    statics: Arc<[StaticSet]>,
+    /// [`Function::static_digest`].
+    static_digest: [u8; 32],
 }
 
 /// The two kinds of function: ABI v1 (no imports) and WASI preview 1.
@@ -75,6 +81,8 @@ enum Kind {
         memory: ModuleExport,
         /// Where small calls' inputs go without growing the memory.
         area: Option<InputArea>,
+        /// The static sets baked into the module: their set descriptors.
+        baked: Vec<BakedSet>,
     },
     Wasi(wasi::Program),
 }
@@ -102,6 +110,21 @@ impl Function {
     /// module without them.
     pub fn signature(&self) -> Option<&Signature> {
         self.inner.signature.as_ref()
+    }
+
+    /// The static sets the function was compiled with
+    /// ([`Runtime::compile_static`]); empty for most functions.
+    pub fn static_sets(&self) -> &[StaticSet] {
+        &self.inner.statics
+    }
+
+    /// A SHA-256 digest of the function's static sets (their names, and their
+    /// items' names, keys and bytes, in order), computed once at compile time:
+    /// what a cache of the function's results must include in its key, since
+    /// two registrations of one module with different static sets compute
+    /// different things. Functions without static sets share one digest.
+    pub fn static_digest(&self) -> [u8; 32] {
+        self.inner.static_digest
     }
 }
 
@@ -327,6 +350,34 @@ impl Runtime {
         limits: Limits,
         settings: &WasiSettings,
     ) -> Result<Function> {
+        self.compile_static(name, module, limits, settings, Vec::new())
+    }
+
+    /// [`Runtime::compile_with`] for a function registered with static sets:
+    /// read-only items every call sees, with no per-call copy of them
+    /// (`docs/dataplane.md`). A WASI program sees each as a read-only directory
+    /// `/<name>/` laid out like an input set, served from the items' shared
+    /// bytes. An ABI v1 guest receives each as an extra input set after the
+    /// call's inputs, in this order: the sets are baked into a variant of the
+    /// module as data segments above its declared initial memory (which then
+    /// counts against `limits.memory_bytes`), mapped copy-on-write into each
+    /// instance from wasmtime's memory image; that variant is what is
+    /// compiled and cached.
+    ///
+    /// # Errors
+    /// As [`Runtime::compile_with`]; [`Error::InvalidModule`] when two static
+    /// sets share a name, or an ABI v1 module cannot hold its static sets (they
+    /// do not fit in the memory limit or the declared maximum, or a data
+    /// segment of the module is not at a constant offset within its declared
+    /// initial memory).
+    pub fn compile_static(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Limits,
+        settings: &WasiSettings,
+        statics: Vec<StaticSet>,
+    ) -> Result<Function> {
         let inner = &*self.inner;
         if limits.memory_bytes > inner.max_memory_bytes {
             return Err(Error::Config {
@@ -344,6 +395,21 @@ impl Runtime {
         // area can be added to it; the cache is keyed by the bytes compiled.
         let binary = wat::parse_bytes(module).map_err(|e| invalid(format!("{e:#}")))?;
         let stoppable = interrupt::rewrite::rewrite(&binary).map_err(invalid)?;
+        for (i, set) in statics.iter().enumerate() {
+            if statics[..i].iter().any(|s| s.name == set.name) {
+                return Err(invalid(format!("two static sets are named `{}`", set.name)));
+            }
+        }
+        // ABI v1 modules with static sets get them baked in; a WASI program
+        // (it imports its functions) reads them from the host's copy.
+        let bakes = !statics.is_empty() && !imports_anything(&stoppable);
+        let (stoppable, baked) = if bakes {
+            let baked = static_sets::bake(&stoppable, &statics, limits.memory_bytes)
+                .map_err(invalid)?;
+            (baked.bytes, baked.sets)
+        } else {
+            (stoppable, Vec::new())
+        };
         let prepared = input_area::reserve(&stoppable, limits.memory_bytes);
         let cached = inner.cache.as_ref().map(|cache| {
             let slot = cache.slot_for(&prepared.bytes);
@@ -379,6 +445,7 @@ impl Runtime {
                 entry,
                 memory,
                 area: prepared.area,
+                baked,
             }
         };
         let signature = signature::read(module).map_err(invalid)?;
@@ -394,6 +461,8 @@ impl Runtime {
                 kind,
                 signature,
                 code,
+                static_digest: static_sets::digest(&statics),
+                statics: statics.into(),
             }),
         })
     }
@@ -490,13 +559,14 @@ impl Runtime {
                 reason: reason.into(),
             });
         }
-        let (pre, entry, memory, area) = match &f.kind {
+        let (pre, entry, memory, area, baked) = match &f.kind {
             Kind::Abi {
                 pre,
                 entry,
                 memory,
                 area,
-            } => (pre, entry, memory, area),
+                baked,
+            } => (pre, entry, memory, area, baked),
             Kind::Wasi(program) => {
                 let fresh;
                 let options = match options {
@@ -505,6 +575,22 @@ impl Runtime {
                         fresh = CallOptions::default();
                         &fresh
                     }
+                };
+                // Static sets follow the inputs as read-only directories; their
+                // files share the sets' bytes.
+                let with_statics: Vec<InputSet<'_>>;
+                let inputs = if f.statics.is_empty() {
+                    inputs
+                } else {
+                    with_statics = inputs
+                        .iter()
+                        .copied()
+                        .chain(f.statics.iter().map(|s| InputSet {
+                            name: &s.name,
+                            items: &s.items,
+                        }))
+                        .collect();
+                    &with_statics
                 };
                 return wasi::call(
                     &self.inner.engine,
@@ -523,7 +609,7 @@ impl Runtime {
             function: name(),
             limit_bytes: f.limits.memory_bytes,
         };
-        let Some(region_len) = abi::region_len(inputs) else {
+        let Some(region_len) = abi::region_len(inputs, baked.len()) else {
             return Err(memory_limit());
         };
 
@@ -570,7 +656,7 @@ impl Runtime {
         else {
             return Err(memory_limit());
         };
-        abi::write_inputs(region, base as u32, inputs);
+        abi::write_inputs(region, base as u32, inputs, baked);
 
         let called = entry.call(&mut store, base as u32);
         let stopped = armed.finish();
@@ -760,6 +846,14 @@ fn build_engine(config: &Config, pagemap_scan: bool) -> wasmtime::Result<Engine>
         .wasm_backtrace_max_frames(None)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&wasm)
+}
+
+/// Whether a binary module has an import (a WASI program does; ABI v1 modules
+/// do not, and are refused later if they do).
+fn imports_anything(module: &[u8]) -> bool {
+    wasmparser::Parser::new(0)
+        .parse_all(module)
+        .any(|p| matches!(p, Ok(wasmparser::Payload::ImportSection(i)) if i.count() > 0))
 }
 
 /// Checks the module against ABI v1 and `limits`; returns the entry and memory exports.

@@ -29,6 +29,8 @@ pub(super) struct Measured {
     pub(super) compute: Result<Vec<KernelTimes>, String>,
     /// The fetch cache's first and repeated invocations, or why not measured.
     pub(super) fetch_cache: Result<crate::fetch_cache::FetchCacheTimes, String>,
+    /// Static sets (`docs/dataplane.md`), or why they were not measured.
+    pub(super) static_sets: Result<super::static_sets::StaticRuns, String>,
 }
 
 /// The run itself, for the report's header.
@@ -255,6 +257,12 @@ mod tests {
                 repeat_body_bytes: 0,
                 repeats: 10,
             }),
+            static_sets: Ok(super::super::static_sets::StaticRuns {
+                wasi: (Duration::from_micros(300), Duration::from_micros(500)),
+                abi: (Duration::from_micros(100), Duration::from_micros(2000)),
+                rss: Ok((300 * mb, 320 * mb)),
+                gib: Err("out of memory".into()),
+            }),
         }
     }
 
@@ -296,6 +304,18 @@ mod tests {
         summary::targets(&mut out, &m);
         let text = out.text();
         assert!(text.starts_with("## Targets\n"), "{text}");
+        assert!(
+            text.contains(
+                "| static sets: WASI call reading 4 KiB, 64 MiB set − 4 KiB set | 500 µs vs 300 µs: +200 µs | pass (target: within 1.00 ms) |"
+            ) || text.contains("static sets: WASI call reading 4 KiB"),
+            "{text}"
+        );
+        assert!(
+            text.contains("+1.9") && text.contains("FAIL (target: within 1.50 ms)"),
+            "{text}"
+        );
+        assert!(text.contains("+20.0 MiB (7.8% of one copy) | pass"), "{text}");
+        assert!(text.contains("out of memory | FAIL (target: works)"), "{text}");
         assert!(
             text.contains(
                 "| request path: daemon ÷ the HTTP floor (fixed body, same stack) req/s, matmul 3x3, \

@@ -5,4 +5,5 @@
 mod check_wiring;
 mod cli;
 mod project;
+mod static_sets;
 mod wasi;

@@ -13,6 +13,7 @@ mod lifecycle;
 mod limits;
 mod logging;
 mod s3_tenants;
+mod static_sets;
 mod storage;
 mod support;
 mod tenancy;

@@ -172,6 +172,12 @@ fn settings_json(settings: &WasiSettings) -> (Value, Value) {
     (json!(args), Value::Object(env))
 }
 
+fn static_json(sets: &[pappus_engine::StaticSetInfo]) -> Value {
+    sets.iter()
+        .map(|s| json!({ "name": s.name, "items": s.items, "bytes": s.bytes }))
+        .collect()
+}
+
 fn info_json(info: &pappus_engine::FunctionInfo) -> Value {
     let (args, env) = settings_json(&info.settings);
     json!({
@@ -180,6 +186,7 @@ fn info_json(info: &pappus_engine::FunctionInfo) -> Value {
         "module_bytes": info.module_bytes,
         "args": args,
         "env": env,
+        "static": static_json(&info.static_sets),
     })
 }
 
@@ -198,17 +205,29 @@ pub(super) async fn put(
     let limits = params.limits.resolve(&state)?;
     let settings = params.settings(&name);
     let _admitted = admit_registration(&state, &headers).await?;
-    let module = read_body(&headers, body, &state.bodies).await?;
+    let body = read_body(&headers, body, &state.bodies).await?;
+    // A bundle carries the module and its static sets; any other body is the
+    // module alone.
+    let is_bundle = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(crate::bundle::CONTENT_TYPE));
+    let (module, statics) = if is_bundle {
+        crate::bundle::decode(body).map_err(|e| ApiError::bad_request("bad_body", e))?
+    } else {
+        (body, Vec::new())
+    };
     let module_bytes = module.len();
     let engine = state.engine.clone();
     let (t, n, s) = (tenant.0.clone(), name.clone(), settings.clone());
-    blocking(move || {
-        engine
-            .tenant(&t)
-            .register_function_with(&n, &module, limits, s)
+    let info = blocking(move || {
+        let tenant = engine.tenant(&t);
+        tenant.register_function_static(&n, &module, limits, s, statics)?;
+        Ok(tenant.get_function(&n))
     })
     .await?;
-    tracing::info!(tenant = %tenant.0, function = %name, module_bytes, "function registered");
+    let static_sets = info.map(|i| i.static_sets).unwrap_or_default();
+    tracing::info!(tenant = %tenant.0, function = %name, module_bytes, static_sets = static_sets.len(), "function registered");
     let (args, env) = settings_json(&settings);
     let mut response = json(
         StatusCode::CREATED,
@@ -218,6 +237,7 @@ pub(super) async fn put(
             "module_bytes": module_bytes,
             "args": args,
             "env": env,
+            "static": static_json(&static_sets),
         }),
     );
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/functions/{name}")) {

@@ -14,6 +14,8 @@ pub const DEFAULT_MAX_FUNCTIONS_PER_TENANT: u64 = 1_000;
 pub const DEFAULT_MAX_COMPOSITIONS_PER_TENANT: u64 = 1_000;
 /// Default of [`EngineBuilder::max_module_bytes_per_tenant`](crate::EngineBuilder::max_module_bytes_per_tenant): 512 MiB.
 pub const DEFAULT_MAX_MODULE_BYTES_PER_TENANT: u64 = 512 << 20;
+/// Default of [`EngineBuilder::max_static_bytes_per_tenant`](crate::EngineBuilder::max_static_bytes_per_tenant): 4 GiB.
+pub const DEFAULT_MAX_STATIC_BYTES_PER_TENANT: u64 = 4 << 30;
 
 /// The bounds on one tenant's registry.
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +23,8 @@ pub(crate) struct Quotas {
     pub functions: u64,
     pub compositions: u64,
     pub module_bytes: u64,
+    /// Bytes of distinct static items (each content counted once).
+    pub static_bytes: u64,
 }
 
 impl Default for Quotas {
@@ -29,6 +33,7 @@ impl Default for Quotas {
             functions: DEFAULT_MAX_FUNCTIONS_PER_TENANT,
             compositions: DEFAULT_MAX_COMPOSITIONS_PER_TENANT,
             module_bytes: DEFAULT_MAX_MODULE_BYTES_PER_TENANT,
+            static_bytes: DEFAULT_MAX_STATIC_BYTES_PER_TENANT,
         }
     }
 }
@@ -67,6 +72,16 @@ impl Quotas {
         }
         if bytes.saturating_add(module_bytes) > self.module_bytes {
             return Err(exceeded(tenant, "module_bytes", self.module_bytes));
+        }
+        Ok(())
+    }
+
+    /// Refuses static sets that would take the tenant's distinct static
+    /// bytes over its quota: `held` is what the tenant's other functions hold
+    /// (by content), `added` what the new sets add to it.
+    pub(crate) fn check_static(&self, tenant: &str, held: u64, added: u64) -> Result<()> {
+        if added > 0 && held.saturating_add(added) > self.static_bytes {
+            return Err(exceeded(tenant, "static_bytes", self.static_bytes));
         }
         Ok(())
     }

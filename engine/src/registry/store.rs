@@ -8,7 +8,16 @@
 //! DATA/tenants/TENANT/functions/NAME.json      {"memory_bytes", "timeout_ms", "max_output_bytes", "module_sha256", "wasi"?}
 //! DATA/tenants/TENANT/functions/NAME.HASH.wasm the module as registered (HASH = module_sha256)
 //! DATA/tenants/TENANT/compositions/NAME.json   {"seq", "source"}
+//! DATA/tenants/TENANT/static/HASH              one static item's bytes (HASH = its SHA-256)
 //! ```
+//!
+//! A function's record lists its static sets, each item by name, key, size
+//! and content hash. Blobs are written before the record that names them and
+//! removed only once no record of the tenant names them (after the record
+//! switch, and at load for blobs a crash left behind). At load every blob is
+//! checked against its hash: a function with a missing or corrupt blob is
+//! refused ([`Error::CorruptStatic`] naming it, its set and item, logged and
+//! counted), never served.
 //!
 //! Every file is written atomically and nothing is deleted before its
 //! replacement is durable: a temporary file in the same directory, fsync,
@@ -24,6 +33,7 @@
 //! used: unreadable, not JSON, a module missing or not matching its hash.
 //! Temporary files left by a crash and modules no record names are removed.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,7 +42,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Limits, Result, WasiSettings};
+use super::statics::Hash;
+use crate::{Bytes, Error, Item, Limits, Result, StaticSet, WasiSettings};
+
+/// The folder of a tenant's static blobs.
+const STATIC_DIR: &str = "static";
 
 /// The data directory.
 #[derive(Clone, Debug)]
@@ -53,6 +67,24 @@ struct LimitsRecord {
     /// written before they existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     wasi: Option<WasiRecord>,
+    /// Static sets, absent when there are none.
+    #[serde(default, rename = "static", skip_serializing_if = "Vec::is_empty")]
+    static_sets: Vec<StaticSetRecord>,
+}
+
+/// A persisted static set: its items by content hash.
+#[derive(Serialize, Deserialize, Clone)]
+struct StaticSetRecord {
+    name: String,
+    items: Vec<StaticItemRecord>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct StaticItemRecord {
+    name: String,
+    key: u64,
+    bytes: u64,
+    sha256: String,
 }
 
 /// The persisted form of [`WasiSettings`].
@@ -102,6 +134,9 @@ pub(crate) struct FunctionRecord {
     pub module: Vec<u8>,
     pub limits: Limits,
     pub settings: WasiSettings,
+    /// Static sets, their blobs loaded and checked.
+    pub statics: Vec<StaticSet>,
+    pub static_hashes: Vec<Vec<Hash>>,
 }
 
 /// Everything persisted for one tenant.
@@ -144,6 +179,9 @@ impl Store {
         self.root.join("tenants").join(tenant)
     }
 
+    /// Persists function `name`: first the static blobs of `new_blobs` (the
+    /// contents the tenant did not hold yet), then its module, then its record.
+    #[allow(clippy::too_many_arguments, reason = "one function's whole record, passed once")]
     pub(crate) fn put_function(
         &self,
         tenant: &str,
@@ -151,7 +189,32 @@ impl Store {
         module: &[u8],
         limits: Limits,
         settings: &WasiSettings,
+        statics: &[StaticSet],
+        hashes: &[Vec<Hash>],
+        new_blobs: &[(Hash, Bytes)],
     ) -> Result<()> {
+        let static_dir = self.tenant_dir(tenant).join(STATIC_DIR);
+        for (hash, bytes) in new_blobs {
+            write_atomic(&static_dir, &hex::encode(hash), bytes)?;
+        }
+        let static_sets = statics
+            .iter()
+            .zip(hashes)
+            .map(|(set, hashes)| StaticSetRecord {
+                name: set.name.clone(),
+                items: set
+                    .items
+                    .iter()
+                    .zip(hashes)
+                    .map(|(item, hash)| StaticItemRecord {
+                        name: item.name.clone(),
+                        key: item.key,
+                        bytes: item.data.len() as u64,
+                        sha256: hex::encode(hash),
+                    })
+                    .collect(),
+            })
+            .collect();
         let dir = self.tenant_dir(tenant).join("functions");
         let hash = hex::encode(Sha256::digest(module));
         let module_file = module_file_name(name, &hash);
@@ -161,6 +224,7 @@ impl Store {
             max_output_bytes: limits.max_output_bytes,
             module_sha256: Some(hash),
             wasi: WasiRecord::new(settings),
+            static_sets,
         };
         let json = serde_json::to_vec_pretty(&record).map_err(|e| {
             Error::storage(
@@ -174,6 +238,18 @@ impl Store {
         write_atomic(&dir, &format!("{name}.json"), &json)?;
         remove_modules(&dir, name, Some(&module_file));
         Ok(())
+    }
+
+    /// Removes every static blob of `tenant` whose hash is not in `keep`
+    /// (best effort: a blob left behind is removed at the next start).
+    pub(crate) fn remove_unreferenced_blobs(
+        &self,
+        tenant: &str,
+        keep: &std::collections::HashSet<Hash>,
+    ) {
+        let dir = self.tenant_dir(tenant).join(STATIC_DIR);
+        let keep: std::collections::HashSet<String> = keep.iter().map(hex::encode).collect();
+        remove_blobs_except(&dir, &keep);
     }
 
     pub(crate) fn delete_function(&self, tenant: &str, name: &str) -> Result<()> {
@@ -226,8 +302,19 @@ impl Store {
             };
             let mut records = TenantRecords::default();
             let functions = tenant.join("functions");
+            let mut blobs = Blobs {
+                dir: tenant.join(STATIC_DIR),
+                loaded: HashMap::new(),
+                named: HashSet::new(),
+                complete: true,
+            };
             if functions.is_dir() {
-                load_functions(&functions, &mut records, &mut loaded.skipped);
+                load_functions(&functions, &mut records, &mut loaded.skipped, &mut blobs);
+            }
+            if blobs.complete && blobs.dir.is_dir() {
+                // Blobs no record names: left by a crash or an interrupted
+                // replacement.
+                remove_blobs_except(&blobs.dir, &blobs.named);
             }
             let compositions = tenant.join("compositions");
             if compositions.is_dir() {
@@ -275,7 +362,71 @@ fn records_in(dir: &Path, skipped: &mut u64) -> Vec<(String, PathBuf)> {
     out
 }
 
-fn load_functions(dir: &Path, records: &mut TenantRecords, skipped: &mut u64) {
+/// The static blobs of one tenant while its records load: each read and
+/// checked once, then shared by every function naming it.
+struct Blobs {
+    dir: PathBuf,
+    loaded: HashMap<String, std::result::Result<Bytes, String>>,
+    /// Every hash a readable record names.
+    named: HashSet<String>,
+    /// No record was unreadable (else unreferenced blobs are kept).
+    complete: bool,
+}
+
+impl Blobs {
+    fn get(&mut self, hash: &str) -> std::result::Result<Bytes, String> {
+        if let Some(found) = self.loaded.get(hash) {
+            return found.clone();
+        }
+        let read = if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            match fs::read(self.dir.join(hash)) {
+                Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == hash => Ok(Bytes::from(bytes)),
+                Ok(_) => Err(format!("its stored bytes do not match their SHA-256 {hash}")),
+                Err(e) => Err(format!("its stored bytes cannot be read: {e}")),
+            }
+        } else {
+            Err(format!("the record names it by `{hash}`, not a SHA-256"))
+        };
+        self.loaded.insert(hash.to_string(), read.clone());
+        read
+    }
+
+    /// The static sets of record `function`, their blobs checked.
+    fn sets(
+        &mut self,
+        function: &str,
+        records: Vec<StaticSetRecord>,
+    ) -> Result<(Vec<StaticSet>, Vec<Vec<Hash>>)> {
+        let mut sets = Vec::with_capacity(records.len());
+        let mut hashes = Vec::with_capacity(records.len());
+        for set in records {
+            let mut items = Vec::with_capacity(set.items.len());
+            let mut set_hashes = Vec::with_capacity(set.items.len());
+            for item in set.items {
+                let corrupt = |reason: String| Error::CorruptStatic {
+                    function: function.to_string(),
+                    set: set.name.clone(),
+                    item: item.name.clone(),
+                    reason,
+                };
+                let data = self.get(&item.sha256.to_ascii_lowercase()).map_err(corrupt)?;
+                let mut hash = [0u8; 32];
+                hex::decode_to_slice(&item.sha256, &mut hash)
+                    .map_err(|e| corrupt(e.to_string()))?;
+                set_hashes.push(hash);
+                items.push(Item::new(item.name, item.key, data));
+            }
+            sets.push(StaticSet {
+                name: set.name,
+                items,
+            });
+            hashes.push(set_hashes);
+        }
+        Ok((sets, hashes))
+    }
+}
+
+fn load_functions(dir: &Path, records: &mut TenantRecords, skipped: &mut u64, blobs: &mut Blobs) {
     // Module files to keep: those named by a record, and every module of a
     // function whose record is unreadable (left for the operator to repair).
     let mut kept = Vec::new();
@@ -286,9 +437,15 @@ fn load_functions(dir: &Path, records: &mut TenantRecords, skipped: &mut u64) {
             Err(reason) => {
                 skip(skipped, &path, &reason);
                 unreadable.push(format!("{name}."));
+                blobs.complete = false;
                 continue;
             }
         };
+        for set in &limits.static_sets {
+            blobs
+                .named
+                .extend(set.items.iter().map(|i| i.sha256.to_ascii_lowercase()));
+        }
         let module_file = match &limits.module_sha256 {
             Some(hash) => module_file_name(&name, hash),
             None => format!("{name}.wasm"),
@@ -308,9 +465,18 @@ fn load_functions(dir: &Path, records: &mut TenantRecords, skipped: &mut u64) {
                 continue;
             }
         }
+        let (statics, static_hashes) = match blobs.sets(&name, limits.static_sets) {
+            Ok(sets) => sets,
+            Err(e) => {
+                skip(skipped, &path, &e.to_string());
+                continue;
+            }
+        };
         records.functions.push(FunctionRecord {
             name,
             module,
+            statics,
+            static_hashes,
             limits: Limits {
                 memory_bytes: limits.memory_bytes,
                 timeout: Duration::from_millis(limits.timeout_ms),
@@ -392,6 +558,27 @@ fn remove_modules(dir: &Path, name: &str, keep: Option<&str>) {
     }
     if let Err(e) = sync_dir(dir) {
         tracing::warn!(error = %e, "cannot sync after removing replaced modules");
+    }
+}
+
+/// Removes every blob of `dir` whose name is not in `keep`, and temporary
+/// files an interrupted write left.
+fn remove_blobs_except(dir: &Path, keep: &HashSet<String>) {
+    let Ok(entries) = sorted_entries(dir) else {
+        return;
+    };
+    for path in entries {
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !keep.contains(file) {
+            if let Err(e) = fs::remove_file(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove an unreferenced static blob");
+            }
+        }
+    }
+    if let Err(e) = sync_dir(dir) {
+        tracing::warn!(error = %e, "cannot sync after removing static blobs");
     }
 }
 

@@ -19,6 +19,7 @@ mod placement;
 mod quotas;
 mod registry;
 mod render_logs;
+mod static_sets;
 mod storage;
 mod support;
 mod wasi;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::super::daemon::DaemonRun;
 use super::super::floor::FloorRuns;
+use super::super::static_sets::{StaticRuns, CONCURRENT, LARGE_SET, SHARED_SET};
 use super::Measured;
 use crate::compute::{KernelTimes, CALLS};
 use crate::hist::format_duration;
@@ -101,6 +102,89 @@ pub(super) fn rows(m: &Measured) -> Vec<Vec<String>> {
     rows.push(compute_row(m));
     rows.extend(kernel_rows(&m.compute));
     rows.push(fetch_cache_row(&m.fetch_cache));
+    rows.extend(static_rows(&m.static_sets));
+    rows
+}
+
+/// Most extra per-call time of a WASI function over a 64 MiB static set.
+const STATIC_WASI_EXTRA: Duration = Duration::from_millis(1);
+/// The same for an ABI v1 function.
+const STATIC_ABI_EXTRA: Duration = Duration::from_micros(1500);
+/// Most RSS growth of 16 concurrent calls beyond one, as a share of one copy.
+const STATIC_RSS_SHARE: f64 = 0.10;
+
+/// The static-set targets: per-call time over a large set against a small
+/// one, memory of concurrent calls, a 1 GiB set.
+fn static_rows(runs: &Result<StaticRuns, String>) -> Vec<Vec<String>> {
+    let runs = match runs {
+        Ok(runs) => runs,
+        Err(why) => {
+            return vec![vec![
+                "static sets".into(),
+                why.clone(),
+                verdict(None, "see docs/dataplane.md"),
+            ]]
+        }
+    };
+    let mut rows = Vec::new();
+    for (kind, (small, large), limit) in [
+        ("WASI", runs.wasi, STATIC_WASI_EXTRA),
+        ("ABI v1", runs.abi, STATIC_ABI_EXTRA),
+    ] {
+        let extra = large.saturating_sub(small);
+        rows.push(vec![
+            format!(
+                "static sets: {kind} call reading 4 KiB, {} MiB set − 4 KiB set",
+                LARGE_SET >> 20
+            ),
+            format!(
+                "{} vs {}: +{}",
+                format_duration(large),
+                format_duration(small),
+                format_duration(extra)
+            ),
+            verdict(
+                Some(extra <= limit),
+                &format!("within {}", format_duration(limit)),
+            ),
+        ]);
+    }
+    let claim = format!(
+        "static sets: daemon peak RSS, {CONCURRENT} concurrent calls reading a {} MiB set − 1 call",
+        SHARED_SET >> 20
+    );
+    let target = format!("at most {:.0}% of one copy", STATIC_RSS_SHARE * 100.0);
+    rows.push(match &runs.rss {
+        Ok((one, sixteen)) => {
+            let growth = sixteen.saturating_sub(*one);
+            let share = growth as f64 / SHARED_SET as f64;
+            vec![
+                claim,
+                format!(
+                    "{} vs {} MiB: +{:.1} MiB ({:.1}% of one copy)",
+                    sixteen >> 20,
+                    one >> 20,
+                    growth as f64 / f64::from(1 << 20),
+                    share * 100.0
+                ),
+                verdict(Some(share <= STATIC_RSS_SHARE), &target),
+            ]
+        }
+        Err(why) => vec![claim, why.clone(), verdict(None, &target)],
+    });
+    let claim = "static sets: a 1 GiB set registered and called (WASI)".to_string();
+    rows.push(match &runs.gib {
+        Ok((registered, called)) => vec![
+            claim,
+            format!(
+                "registered in {}, a 4 KiB read in {}",
+                format_duration(*registered),
+                format_duration(*called)
+            ),
+            verdict(Some(true), "works"),
+        ],
+        Err(why) => vec![claim, why.clone(), verdict(Some(false), "works")],
+    });
     rows
 }
 
