@@ -842,6 +842,11 @@ fn build_engine(config: &Config, pagemap_scan: bool) -> wasmtime::Result<Engine>
         .signals_based_traps(true);
     // No epoch interruption: deadlines are enforced by the watchdog's signal
     // (`crate::interrupt`), so compiled loops carry no checks.
+    // Constant data segments become one memory image per module, mapped
+    // copy-on-write into each instance: static sets baked into an ABI v1
+    // module (`crate::static_sets`) cost a call the pages it touches, not a
+    // copy. wasmtime's default, stated because static sets depend on it.
+    wasm.memory_init_cow(true);
     wasm.cranelift_opt_level(OptLevel::Speed)
         .wasm_backtrace_max_frames(None)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

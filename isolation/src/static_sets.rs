@@ -113,8 +113,8 @@ fn layout(module: &[u8]) -> Result<Layout, String> {
     let mut index = 0;
     for payload in Parser::new(0).parse_all(module) {
         let payload = payload.map_err(|e| format!("{e:#}"))?;
-        if let Payload::Version { encoding, .. } = payload {
-            if encoding != Encoding::Module {
+        if let Payload::Version { encoding, .. } = &payload {
+            if *encoding != Encoding::Module {
                 return Err("is not a core module".into());
             }
         }
@@ -462,6 +462,24 @@ mod tests {
             assert_eq!(u64::from(baked.sets[0].items_ptr), 2 * PAGE);
             let memory = layout(&baked.bytes).expect("layout").memory;
             assert!(memory.initial * PAGE >= 2 * PAGE + 70_000, "{}", memory.initial);
+            // The large item's data starts on a host page, in its own segment.
+            let segments = Parser::new(0)
+                .parse_all(&baked.bytes)
+                .filter_map(|p| match p {
+                    Ok(Payload::DataSection(r)) => Some(r),
+                    _ => None,
+                })
+                .flat_map(|r| r.into_iter().map(|s| s.expect("segment")))
+                .filter_map(|s| match s.kind {
+                    DataKind::Active { offset_expr, .. } => {
+                        Some((constant_offset(&offset_expr).expect("constant"), s.data.len()))
+                    }
+                    DataKind::Passive => None,
+                })
+                .collect::<Vec<_>>();
+            let large = segments.iter().find(|(_, len)| *len == 70_000).expect("own segment");
+            assert_eq!(large.0 % OWN_SEGMENT, 0);
+            assert!(large.0 >= 2 * PAGE);
         }
     }
 

@@ -194,8 +194,14 @@ impl Store {
         new_blobs: &[(Hash, Bytes)],
     ) -> Result<()> {
         let static_dir = self.tenant_dir(tenant).join(STATIC_DIR);
-        for (hash, bytes) in new_blobs {
-            write_atomic(&static_dir, &hex::encode(hash), bytes)?;
+        for (i, (hash, bytes)) in new_blobs.iter().enumerate() {
+            if let Err(e) = write_atomic(&static_dir, &hex::encode(hash), bytes) {
+                // Nothing names the blobs written so far: none is left behind.
+                for (written, _) in &new_blobs[..i] {
+                    let _ = fs::remove_file(static_dir.join(hex::encode(written)));
+                }
+                return Err(e);
+            }
         }
         let static_sets = statics
             .iter()
