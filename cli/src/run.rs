@@ -189,13 +189,7 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         })?;
         let statics = crate::statics::load(name, &module.static_sets)?;
         engine
-            .register_function_static(
-                name,
-                &wasm,
-                module.limits,
-                module.settings.clone(),
-                statics,
-            )
+            .register_function_static(name, &wasm, module.limits, module.settings.clone(), statics)
             .with_context(|| format!("cannot register function `{name}`"))?;
     }
     let registration = engine

@@ -16,21 +16,22 @@ use pappus_engine::{Item, StaticSet};
 /// A path that does not exist or cannot be read (the message names the
 /// function, the set and the path), a name that is not UTF-8, or a link to a
 /// folder inside a folder (not followed).
-pub(crate) fn load(function: &str, paths: &BTreeMap<String, PathBuf>) -> anyhow::Result<Vec<StaticSet>> {
+pub(crate) fn load(
+    function: &str,
+    paths: &BTreeMap<String, PathBuf>,
+) -> anyhow::Result<Vec<StaticSet>> {
     let mut sets = Vec::with_capacity(paths.len());
     for (set, path) in paths {
         let context = || format!("function `{function}`, static set `{set}`");
-        let meta = std::fs::metadata(path).with_context(|| {
-            format!("{}: cannot read {}", context(), path.display())
-        })?;
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("{}: cannot read {}", context(), path.display()))?;
         let mut items = Vec::new();
         if meta.is_dir() {
             walk(path, path, &mut items).with_context(context)?;
         } else {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .with_context(|| format!("{}: {} has no UTF-8 file name", context(), path.display()))?;
+            let name = path.file_name().and_then(|n| n.to_str()).with_context(|| {
+                format!("{}: {} has no UTF-8 file name", context(), path.display())
+            })?;
             let data = std::fs::read(path)
                 .with_context(|| format!("{}: cannot read {}", context(), path.display()))?;
             items.push(Item::new(name, 0, data));
@@ -53,11 +54,14 @@ fn walk(root: &Path, dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot list {}", dir.display()))?;
     entries.sort();
     for path in entries {
-        let meta = std::fs::metadata(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
             if std::fs::symlink_metadata(&path)?.file_type().is_symlink() {
-                bail!("{} links to a folder, which is not followed", path.display());
+                bail!(
+                    "{} links to a folder, which is not followed",
+                    path.display()
+                );
             }
             walk(root, &path, items)?;
             continue;

@@ -104,7 +104,9 @@ pub fn decode(body: Bytes) -> Result<(Bytes, Vec<StaticSet>), String> {
     }
     let version = r.u32("the version")?;
     if version != VERSION {
-        return Err(format!("bundle version {version} is not supported (only {VERSION})"));
+        return Err(format!(
+            "bundle version {version} is not supported (only {VERSION})"
+        ));
     }
     let module_len = r.u64("the module length")?;
     let module = r.take(module_len, "the module")?;
@@ -149,7 +151,10 @@ mod tests {
         assert_eq!(&module[..], b"\0asm");
         assert_eq!(decoded, statics);
         for cut in 0..encoded.len() {
-            assert!(decode(Bytes::copy_from_slice(&encoded[..cut])).is_err(), "{cut}");
+            assert!(
+                decode(Bytes::copy_from_slice(&encoded[..cut])).is_err(),
+                "{cut}"
+            );
         }
         let mut long = encoded;
         long.push(0);

@@ -20,8 +20,8 @@ use crate::registry::quota::Quotas;
 use crate::registry::store::Store;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
 use crate::{
-    Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, StaticSet,
-    WasiContext, WasiSettings,
+    Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, StaticSet, WasiContext,
+    WasiSettings,
 };
 
 /// The name of the tenant used by the [`Engine`]'s own registration and

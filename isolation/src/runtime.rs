@@ -404,8 +404,8 @@ impl Runtime {
         // (it imports its functions) reads them from the host's copy.
         let bakes = !statics.is_empty() && !imports_anything(&stoppable);
         let (stoppable, baked) = if bakes {
-            let baked = static_sets::bake(&stoppable, &statics, limits.memory_bytes)
-                .map_err(invalid)?;
+            let baked =
+                static_sets::bake(&stoppable, &statics, limits.memory_bytes).map_err(invalid)?;
             (baked.bytes, baked.sets)
         } else {
             (stoppable, Vec::new())

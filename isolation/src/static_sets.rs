@@ -367,7 +367,7 @@ fn rewrite(
     segments: &[u8],
 ) -> Option<Vec<u8>> {
     let mut out = wasm_encoder::Module::new();
-    let mut data_section = |out: &mut wasm_encoder::Module| -> Option<()> {
+    let data_section = |out: &mut wasm_encoder::Module| -> Option<()> {
         let (old, count) = match &layout.data {
             Some((range, count)) => {
                 // The payload starts with the count (a LEB128 u32): skip it.
@@ -454,14 +454,21 @@ mod tests {
                 (func (export "f") i32.const 0 i32.const 0 i32.const 1 memory.init 0))"#,
         ] {
             let module = wasm(text);
-            let statics = [set("model", &[("a", b"tiny".to_vec()), ("b", vec![7; 70_000])])];
+            let statics = [set(
+                "model",
+                &[("a", b"tiny".to_vec()), ("b", vec![7; 70_000])],
+            )];
             let baked = bake(&module, &statics, 64 << 20).expect("baked");
             wasmparser::validate(&baked.bytes).expect("valid");
             assert_eq!(baked.sets.len(), 1);
             assert_eq!(baked.sets[0].item_count, 2);
             assert_eq!(u64::from(baked.sets[0].items_ptr), 2 * PAGE);
             let memory = layout(&baked.bytes).expect("layout").memory;
-            assert!(memory.initial * PAGE >= 2 * PAGE + 70_000, "{}", memory.initial);
+            assert!(
+                memory.initial * PAGE >= 2 * PAGE + 70_000,
+                "{}",
+                memory.initial
+            );
             // The large item's data starts on a host page, in its own segment.
             let segments = Parser::new(0)
                 .parse_all(&baked.bytes)
@@ -471,13 +478,17 @@ mod tests {
                 })
                 .flat_map(|r| r.into_iter().map(|s| s.expect("segment")))
                 .filter_map(|s| match s.kind {
-                    DataKind::Active { offset_expr, .. } => {
-                        Some((constant_offset(&offset_expr).expect("constant"), s.data.len()))
-                    }
+                    DataKind::Active { offset_expr, .. } => Some((
+                        constant_offset(&offset_expr).expect("constant"),
+                        s.data.len(),
+                    )),
                     DataKind::Passive => None,
                 })
                 .collect::<Vec<_>>();
-            let large = segments.iter().find(|(_, len)| *len == 70_000).expect("own segment");
+            let large = segments
+                .iter()
+                .find(|(_, len)| *len == 70_000)
+                .expect("own segment");
             assert_eq!(large.0 % OWN_SEGMENT, 0);
             assert!(large.0 >= 2 * PAGE);
         }

@@ -314,8 +314,14 @@ mod tests {
             text.contains("+1.9") && text.contains("FAIL (target: within 1.50 ms)"),
             "{text}"
         );
-        assert!(text.contains("+20.0 MiB (7.8% of one copy) | pass"), "{text}");
-        assert!(text.contains("out of memory | FAIL (target: works)"), "{text}");
+        assert!(
+            text.contains("+20.0 MiB (7.8% of one copy) | pass"),
+            "{text}"
+        );
+        assert!(
+            text.contains("out of memory | FAIL (target: works)"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "| request path: daemon ÷ the HTTP floor (fixed body, same stack) req/s, matmul 3x3, \

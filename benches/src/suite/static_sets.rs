@@ -241,9 +241,7 @@ impl Suite {
         call()?;
         let one = procfs::memory_status(pid)?.rss_peak;
         reset_peak()?;
-        let threads: Vec<_> = (0..CONCURRENT)
-            .map(|_| std::thread::spawn(call))
-            .collect();
+        let threads: Vec<_> = (0..CONCURRENT).map(|_| std::thread::spawn(call)).collect();
         for t in threads {
             t.join()
                 .map_err(|_| anyhow::anyhow!("a calling thread panicked"))??;

@@ -49,7 +49,11 @@ fn pappus_run_gives_a_wasi_function_its_static_sets() {
     let dir = tempfile::tempdir().unwrap();
     let project = project(dir.path());
     let out = run(&project);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let outputs = parse_sets(&out.stdout).unwrap();
     let answer = String::from_utf8_lossy(&outputs["Answers"][0].data).into_owned();
     assert_eq!(

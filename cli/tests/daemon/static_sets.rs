@@ -21,7 +21,14 @@ fn project(dir: &Path) -> std::path::PathBuf {
         String::from_utf8_lossy(&built.stderr)
     );
     let project = dir.join("project");
-    for file in ["pappus.toml", "peek.pap", "peek.wasm", "data/table.txt", "data/lib/main.py", "data/lib/sub/util.py"] {
+    for file in [
+        "pappus.toml",
+        "peek.pap",
+        "peek.wasm",
+        "data/table.txt",
+        "data/lib/main.py",
+        "data/lib/sub/util.py",
+    ] {
         let to = project.join(file);
         std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
         std::fs::copy(example.join(file), &to).expect("copy");
@@ -56,7 +63,11 @@ fn deployed_static_sets_are_read_by_wasi_functions_and_survive_a_restart() {
     let project = project(dir.path());
     let daemon = Daemon::start(dir.path(), &[]);
     let out = deploy(&project, &daemon);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected = "util.py 6\nbeta\nrefused 69\n";
     assert_eq!(ask(&daemon), expected);
     let info = daemon.get("/v1/functions/peek").json();

@@ -48,8 +48,7 @@ pub(crate) fn validate(function: &str, statics: &[StaticSet]) -> Result<()> {
         ));
     }
     for (i, set) in statics.iter().enumerate() {
-        if super::check_function_name(&set.name).is_err() || RESERVED.contains(&set.name.as_str())
-        {
+        if super::check_function_name(&set.name).is_err() || RESERVED.contains(&set.name.as_str()) {
             return bad(format!(
                 "static set name `{}` is not allowed: use letters, digits and `_`, not starting with a digit, and not stdin, stdout or stderr",
                 set.name
@@ -85,7 +84,10 @@ pub(crate) fn hash_items(statics: &[StaticSet]) -> Vec<Vec<Hash>> {
 
 /// The bytes of every item the tenant's functions hold, by content hash,
 /// leaving out function `except` (one being replaced).
-pub(crate) fn tenant_blobs(state: Option<&TenantState>, except: Option<&str>) -> HashMap<Hash, Bytes> {
+pub(crate) fn tenant_blobs(
+    state: Option<&TenantState>,
+    except: Option<&str>,
+) -> HashMap<Hash, Bytes> {
     let mut blobs = HashMap::new();
     let Some(state) = state else {
         return blobs;
@@ -132,7 +134,11 @@ pub(crate) fn added_bytes(
 
 /// Points every item whose content the tenant already holds at that copy,
 /// so that the new function shares it rather than keeping another.
-pub(crate) fn share(statics: &mut [StaticSet], hashes: &[Vec<Hash>], existing: &HashMap<Hash, Bytes>) {
+pub(crate) fn share(
+    statics: &mut [StaticSet],
+    hashes: &[Vec<Hash>],
+    existing: &HashMap<Hash, Bytes>,
+) {
     let mut new: HashMap<Hash, Bytes> = HashMap::new();
     for (set, hashes) in statics.iter_mut().zip(hashes) {
         for (item, hash) in set.items.iter_mut().zip(hashes) {

@@ -181,7 +181,10 @@ impl Store {
 
     /// Persists function `name`: first the static blobs of `new_blobs` (the
     /// contents the tenant did not hold yet), then its module, then its record.
-    #[allow(clippy::too_many_arguments, reason = "one function's whole record, passed once")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one function's whole record, passed once"
+    )]
     pub(crate) fn put_function(
         &self,
         tenant: &str,
@@ -387,7 +390,9 @@ impl Blobs {
         let read = if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             match fs::read(self.dir.join(hash)) {
                 Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == hash => Ok(Bytes::from(bytes)),
-                Ok(_) => Err(format!("its stored bytes do not match their SHA-256 {hash}")),
+                Ok(_) => Err(format!(
+                    "its stored bytes do not match their SHA-256 {hash}"
+                )),
                 Err(e) => Err(format!("its stored bytes cannot be read: {e}")),
             }
         } else {
@@ -415,7 +420,9 @@ impl Blobs {
                     item: item.name.clone(),
                     reason,
                 };
-                let data = self.get(&item.sha256.to_ascii_lowercase()).map_err(corrupt)?;
+                let data = self
+                    .get(&item.sha256.to_ascii_lowercase())
+                    .map_err(corrupt)?;
                 let mut hash = [0u8; 32];
                 hex::decode_to_slice(&item.sha256, &mut hash)
                     .map_err(|e| corrupt(e.to_string()))?;

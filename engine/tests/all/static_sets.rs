@@ -49,7 +49,10 @@ fn example_sets() -> Vec<StaticSet> {
                 Item::new("sub/util.py", 0, "x = 1\n"),
             ],
         ),
-        set("table", vec![Item::new("table.txt", 0, "alpha beta gamma\n")]),
+        set(
+            "table",
+            vec![Item::new("table.txt", 0, "alpha beta gamma\n")],
+        ),
     ]
 }
 
@@ -94,7 +97,10 @@ fn wasi_functions_list_stat_seek_and_read_static_folders_and_cannot_write_them()
     let erofs = 69; // wasi-libc's EROFS
     let eacces = 2; // wasi-libc's EACCES
     let lines: Vec<&str> = answer.lines().collect();
-    assert!(lines.contains(&"lib/") && lines.contains(&"table/"), "{answer}");
+    assert!(
+        lines.contains(&"lib/") && lines.contains(&"table/"),
+        "{answer}"
+    );
     let rest: Vec<&str> = lines
         .iter()
         .skip_while(|l| l.ends_with('/') || l.starts_with('.'))
@@ -154,9 +160,7 @@ fn abi_v1_functions_receive_static_sets_after_their_inputs() {
         item("tail", 4, "table/big:299990:100"),
         item("none", 5, "table/absent:0:1"),
     ];
-    let answer = t
-        .invoke("Peek", sets(&[("Requests", requests)]))
-        .unwrap();
+    let answer = t.invoke("Peek", sets(&[("Requests", requests)])).unwrap();
     let mut out = answer.outputs["Answers"].clone();
     out.sort_by_key(|i| i.key);
     // `each` gives one shard per request: one input item, then the statics.
@@ -225,9 +229,10 @@ fn static_set_names_are_checked_and_may_not_clash_with_declared_sets() {
 }
 
 fn blobs(dir: &Path, tenant: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("tenants").join(tenant).join("static"))
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir.join("tenants").join(tenant).join("static"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
     files.sort();
     files
 }
@@ -266,14 +271,20 @@ fn the_same_content_is_stored_once_per_tenant_and_never_shared_across_tenants() 
     assert_eq!(blobs(dir.path(), "a").len(), 1);
     // Tenant b holds the identical content in its own store.
     let b = engine.tenant("b");
-    register_wasi(&b, vec![set("model", vec![Item::new("m.bin", 0, model.clone())])]);
+    register_wasi(
+        &b,
+        vec![set("model", vec![Item::new("m.bin", 0, model.clone())])],
+    );
     assert_eq!(blobs(dir.path(), "b").len(), 1);
     // A function of b without static sets sees none of anyone's.
     let c = engine.tenant("c");
     register_wasi(&c, Vec::new());
     let listing = ask(&c, "ls /\nstat /model\n");
     assert!(!listing.contains("model"), "{listing}");
-    assert!(listing.ends_with("error 44\n"), "ENOENT expected: {listing}");
+    assert!(
+        listing.ends_with("error 44\n"),
+        "ENOENT expected: {listing}"
+    );
     // Deleting every function of a removes a's copy, not b's.
     for i in 0..10 {
         a.delete_function(&format!("f{i}")).unwrap();
@@ -321,10 +332,7 @@ fn a_static_set_over_the_quota_is_refused_and_nothing_is_stored() {
     }
     assert!(t.get_function("big").is_none());
     assert_eq!(blobs(dir.path(), "acme").len(), 1);
-    assert!(!dir
-        .path()
-        .join("tenants/acme/functions/big.json")
-        .exists());
+    assert!(!dir.path().join("tenants/acme/functions/big.json").exists());
 }
 
 #[test]
