@@ -189,6 +189,7 @@ impl Entry {
                 "storing": micros(t.storing),
                 "total": micros(t.total),
             },
+            "fetch_cache_hits": t.fetch_cache_hits,
             "error": null,
         });
         if let Some(f) = &self.failure {

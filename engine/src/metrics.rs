@@ -23,6 +23,9 @@ pub struct Timings {
     pub storing: Duration,
     /// From admission to the answer: `queued + compute`.
     pub total: Duration,
+    /// Objects the invocation's `fetch` shards had answered from the fetch
+    /// cache (revalidated, no body transferred; `docs/dataplane.md`).
+    pub fetch_cache_hits: u64,
 }
 
 /// A snapshot of the engine's counters (monotonic unless noted).

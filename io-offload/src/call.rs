@@ -1,5 +1,6 @@
 //! The calls the runtime accepts, one per built-in communication function.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::{Item, MemoryBudget};
@@ -89,6 +90,7 @@ impl Call {
 pub struct CallOptions {
     pub(crate) max_object: Option<(u64, String)>,
     pub(crate) budget: Option<Arc<MemoryBudget>>,
+    pub(crate) cache_hits: Option<Arc<AtomicU64>>,
 }
 
 impl CallOptions {
@@ -115,6 +117,14 @@ impl CallOptions {
     /// spills it to disk otherwise. Default: none (the node's only).
     pub fn budget(&mut self, budget: Arc<MemoryBudget>) -> &mut Self {
         self.budget = Some(budget);
+        self
+    }
+
+    /// Adds one to `counter` for every object this call's `fetch` answers
+    /// from the fetch cache (e.g. one counter per invocation, for its log).
+    /// Default: none (the runtime's [`IoStats`](crate::IoStats) count all).
+    pub fn count_cache_hits(&mut self, counter: Arc<AtomicU64>) -> &mut Self {
+        self.cache_hits = Some(counter);
         self
     }
 }

@@ -235,6 +235,15 @@ fn the_fetch_cache_answers_unchanged_objects_without_their_body_per_tenant() {
         vec![(200, 3 << 20), (304, 0), (200, 3 << 20), (304, 0), (304, 0)],
         "beta's first fetch did not use alpha's entry"
     );
+    // The invocation log says how many objects each invocation had from the cache.
+    let logs = daemon.call_as("alpha", "GET", "/v1/logs", b"").json();
+    let hits: Vec<u64> = logs["invocations"]
+        .as_array()
+        .expect("invocations")
+        .iter()
+        .map(|e| e["fetch_cache_hits"].as_u64().expect("fetch_cache_hits"))
+        .collect();
+    assert_eq!(hits, [0, 1, 1], "{logs}");
     let metrics = daemon.get("/metrics").text();
     for line in [
         "pappus_fetch_cache_hits_total 3",

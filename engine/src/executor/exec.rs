@@ -83,6 +83,8 @@ pub(crate) struct Exec {
     /// Bytes this invocation's fetched objects may hold in memory (beyond
     /// them, objects are spilled to disk); made at its first `fetch`.
     fetch_budget: OnceLock<Arc<pappus_io::MemoryBudget>>,
+    /// Objects this invocation's fetches had from the fetch cache.
+    fetch_cache_hits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Exec {
@@ -100,6 +102,7 @@ impl Exec {
             wasi,
             authority,
             fetch_budget: OnceLock::new(),
+            fetch_cache_hits: Arc::default(),
             core,
             cancel: CancelToken::new(),
             admitted: Instant::now(),
@@ -280,6 +283,7 @@ impl Exec {
         if let Some((bytes, name)) = object_limit {
             options.max_object_bytes(bytes, name);
         }
+        options.count_cache_hits(Arc::clone(&self.fetch_cache_hits));
         options
     }
 
@@ -308,6 +312,9 @@ impl Exec {
                     compute: now.saturating_duration_since(started),
                     storing: TimingSums::read(&self.sums.storing),
                     total: now.saturating_duration_since(self.admitted),
+                    fetch_cache_hits: self
+                        .fetch_cache_hits
+                        .load(std::sync::atomic::Ordering::Relaxed),
                 },
                 wasi: self.wasi,
             }

@@ -7,6 +7,7 @@
 //! otherwise ([`crate::body`]). `http://` and `s3://` objects go through the
 //! tenant's fetch cache when there is one ([`crate::cache`]).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -32,9 +33,16 @@ pub(crate) async fn run(
         spill: Arc::clone(&ctx.shared.spill),
         cache: None,
     };
+    let hits = options.cache_hits.as_deref();
     super::for_each(uris, ctx.config().max_in_flight, |item| async move {
         let uri = uri::text(&item.data)?;
         let data = fetch(ctx, auth, &uri, deadline, limit, plan).await?;
+        if data.hit {
+            if let Some(hits) = hits {
+                hits.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let data = data.bytes;
         Ok(Item {
             name: item.name,
             key: item.key,
@@ -56,6 +64,18 @@ fn limit(ctx: &Ctx, options: &CallOptions) -> Limit {
     }
 }
 
+/// A fetched object, and whether the cache answered it.
+struct Fetched {
+    bytes: Bytes,
+    hit: bool,
+}
+
+impl Fetched {
+    fn transferred(bytes: Bytes) -> Fetched {
+        Fetched { bytes, hit: false }
+    }
+}
+
 /// Reads the object at `uri`, if `auth` allows it.
 async fn fetch(
     ctx: &Ctx,
@@ -64,11 +84,12 @@ async fn fetch(
     deadline: Deadline,
     limit: &Limit,
     plan: &BodyPlan,
-) -> Result<Bytes> {
+) -> Result<Fetched> {
     match uri::parse_object(uri)? {
         Target::File(path) => {
             let access = auth.file_read(uri, &path)?;
-            file::read(ctx, auth, uri, &access, deadline, limit, plan).await
+            let bytes = file::read(ctx, auth, uri, &access, deadline, limit, plan).await?;
+            Ok(Fetched::transferred(bytes))
         }
         Target::Http(url) => {
             // The authority is asked before the cache is looked at, so a
@@ -111,9 +132,10 @@ async fn get(
     deadline: Deadline,
     limit: &Limit,
     plan: &BodyPlan,
-) -> Result<Bytes> {
+) -> Result<Fetched> {
     let Some(cache) = ctx.shared.cache.as_ref() else {
-        return Ok(send(ctx, object, &[], deadline, limit, plan).await?.body);
+        let response = send(ctx, object, &[], deadline, limit, plan).await?;
+        return Ok(Fetched::transferred(response.body));
     };
     let tenant: Arc<str> = Arc::from(auth.name());
     let dest = match cache.tenant_dir(&tenant) {
@@ -123,7 +145,8 @@ async fn get(
         },
         Err(e) => {
             tracing::warn!(error = %e, "cannot create a tenant's fetch cache directory; fetching uncached");
-            return Ok(send(ctx, object, &[], deadline, limit, plan).await?.body);
+            let response = send(ctx, object, &[], deadline, limit, plan).await?;
+            return Ok(Fetched::transferred(response.body));
         }
     };
     let cached_plan = match plan {
@@ -163,7 +186,7 @@ async fn get(
                         .bytes_saved
                         .fetch_add(found.size, std::sync::atomic::Ordering::Relaxed);
                     tracing::debug!(tenant = %tenant, uri = object.uri, bytes = found.size, "fetch cache hit");
-                    return Ok(bytes);
+                    return Ok(Fetched { bytes, hit: true });
                 }
                 Err(e @ Error::TooLarge { .. }) => return Err(e),
                 Err(e) => {
@@ -176,9 +199,13 @@ async fn get(
         // A 304 to a request that was not conditional, or for a file that is
         // gone: ask again without conditions.
         let response = send(ctx, object, &[], deadline, limit, &cached_plan).await?;
-        return Ok(keep(cache, &tenant, object.uri, response));
+        return Ok(Fetched::transferred(keep(
+            cache, &tenant, object.uri, response,
+        )));
     }
-    Ok(keep(cache, &tenant, object.uri, response))
+    Ok(Fetched::transferred(keep(
+        cache, &tenant, object.uri, response,
+    )))
 }
 
 /// Counts a miss and keeps a cacheable answer (whose body went to a new
