@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use pappus_daemon::IoSettings;
+use pappus_engine::IoSettings;
 use pappus_engine::Limits;
 use serde::Deserialize;
 

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use pappus_daemon::IoSettings;
-use pappus_engine::{Engine, Limits, WasiContext, WasiSettings};
+use pappus_engine::IoSettings;
+use pappus_engine::{EngineConfig, Limits, WasiContext, WasiSettings};
 
 use crate::manifest::Manifest;
 use crate::sets::{InputArgs, OutputArgs};
@@ -144,13 +144,15 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
 
     // Modules and I/O settings: pappus.toml first, then flags override.
     let (mut modules, manifest_io) = load_manifest(&args.file)?;
-    let io_config = args.io.or(manifest_io).ring_config()?;
-
-    let mut builder = Engine::builder().io_config(io_config);
-    if let Some(threads) = args.threads {
-        builder = builder.compute_threads(threads);
-    }
-    let engine = builder.build().context("cannot start the engine")?;
+    let config = EngineConfig {
+        compute_threads: args.threads,
+        io: args.io.or(manifest_io),
+        ..EngineConfig::default()
+    };
+    let engine = config
+        .builder()?
+        .build()
+        .context("cannot start the engine")?;
 
     for spec in &args.functions {
         let Some((name, path)) = spec.split_once('=') else {

@@ -15,8 +15,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use super::auth::{default_redis_prefix, Tokens};
-use super::io_settings::IoSettings;
-use pappus_engine::{Limits, DEFAULT_TENANT};
+use pappus_engine::{EngineConfig, Limits, DEFAULT_TENANT};
 use pappus_io::{Authority, IoPolicy};
 
 const MIB: u64 = 1024 * 1024;
@@ -30,8 +29,6 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * MIB;
 pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 30_000;
 /// Default time a client may take to send a request's head or body: 30 s.
 pub const DEFAULT_CLIENT_TIMEOUT_MS: u64 = 30_000;
-/// Default invocation queue bound, the engine's own default.
-pub const DEFAULT_QUEUE_BOUND: usize = 1024;
 /// Default cap on a function's deadline: 60 s. Deadlines hold a compute thread,
 /// so an operator bounds them; a registration asking for more is refused.
 pub const DEFAULT_MAX_TIMEOUT_MS: u64 = 60_000;
@@ -46,126 +43,84 @@ pub const DEFAULT_HTTP_THREADS: usize = 2;
 
 /// One source of settings; every field is optional so that sources can be layered.
 ///
-/// The same struct is the clap argument group of `pappus serve` (each flag also read
-/// from its `PAPPUS_*` environment variable) and the schema of the `--config` TOML
-/// file (keys are the flag names with `_` for `-`; the I/O runtime's settings go
-/// in an `[io]` table, see [`IoSettings`]).
-#[derive(Clone, Debug, Default, Deserialize, clap::Args)]
-#[serde(deny_unknown_fields)]
+/// The same struct is the schema of the `--config` TOML file (keys are the flag
+/// names with `_` for `-`; the I/O runtime's settings go in an `[io]` table,
+/// see [`IoSettings`](pappus_engine::IoSettings)) and, with this crate's `clap` feature, the argument group
+/// of `pappus serve` (each flag also read from its `PAPPUS_*` environment
+/// variable). The engine's settings are [`EngineConfig`]'s, flattened in:
+/// a new engine setting is added there, never here.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Settings {
     /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port.
-    #[arg(long, env = "PAPPUS_LISTEN", value_name = "ADDR:PORT")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_LISTEN", value_name = "ADDR:PORT"))]
     pub listen: Option<SocketAddr>,
-    /// Directory holding registered functions, compositions and compiled code;
-    /// without it the registry lives in memory and is lost on exit.
-    #[arg(long, env = "PAPPUS_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
     /// Threads serving HTTP [default: 2].
-    #[arg(long, env = "PAPPUS_HTTP_THREADS", value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_HTTP_THREADS", value_name = "N"))]
     pub http_threads: Option<usize>,
-    /// Threads running compute shards [default: one per core].
-    #[arg(long, env = "PAPPUS_COMPUTE_THREADS", value_name = "N")]
-    pub compute_threads: Option<usize>,
-    /// Threads running I/O functions [default: 1].
-    #[arg(long, env = "PAPPUS_IO_THREADS", value_name = "N")]
-    pub io_threads: Option<usize>,
-    /// Invocations executing at once [default: 64].
-    #[arg(long, env = "PAPPUS_MAX_IN_FLIGHT", value_name = "N")]
-    pub max_in_flight: Option<usize>,
-    /// Invocations that may wait for an execution slot; beyond it requests get
-    /// 429 at once (0: none wait) [default: 1024].
-    #[arg(long, env = "PAPPUS_QUEUE_BOUND", value_name = "N")]
-    pub queue_bound: Option<usize>,
     /// Largest request body in bytes; larger ones get 413 [default: 16 MiB].
-    #[arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES"))]
     pub max_body_bytes: Option<u64>,
     /// Client connections open at once; more are answered 429 and closed
     /// [default: 512].
-    #[arg(long, env = "PAPPUS_MAX_CONNECTIONS", value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_CONNECTIONS", value_name = "N"))]
     pub max_connections: Option<usize>,
     /// Request body bytes being read at once over all requests; a body that
     /// does not fit gets 429 [default: 256 MiB].
-    #[arg(long, env = "PAPPUS_MAX_BODY_BYTES_IN_FLIGHT", value_name = "BYTES")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_BODY_BYTES_IN_FLIGHT", value_name = "BYTES"))]
     pub max_body_bytes_in_flight: Option<u64>,
     /// How long a client may take to send a request's head (after connecting
     /// or after its previous answer) and, once admitted, its body; an idle
     /// connection is then closed, a late body answered 408 [default: 30000].
-    #[arg(long, env = "PAPPUS_CLIENT_TIMEOUT_MS", value_name = "MS")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_CLIENT_TIMEOUT_MS", value_name = "MS"))]
     pub client_timeout_ms: Option<u64>,
     /// How long SIGTERM waits for in-flight work before exiting [default: 30000].
-    #[arg(long, env = "PAPPUS_DRAIN_TIMEOUT_MS", value_name = "MS")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_DRAIN_TIMEOUT_MS", value_name = "MS"))]
     pub drain_timeout_ms: Option<u64>,
-    /// Memory limit of a function registered without `memory_mib` [default: 64].
-    #[arg(long, env = "PAPPUS_FUNCTION_MEMORY_MIB", value_name = "MIB")]
-    pub function_memory_mib: Option<u64>,
-    /// Deadline of a function registered without `timeout_ms` [default: 5000].
-    #[arg(long, env = "PAPPUS_FUNCTION_TIMEOUT_MS", value_name = "MS")]
-    pub function_timeout_ms: Option<u64>,
-    /// Output limit of a function registered without `max_output_mib` [default: 16].
-    #[arg(long, env = "PAPPUS_FUNCTION_MAX_OUTPUT_MIB", value_name = "MIB")]
-    pub function_max_output_mib: Option<u64>,
-    /// Largest memory limit a registration may ask for [default: the engine's].
-    #[arg(long, env = "PAPPUS_MAX_MEMORY_MIB", value_name = "MIB")]
-    pub max_memory_mib: Option<u64>,
     /// Largest deadline a registration may ask for; more is refused with 400
     /// [default: 60000].
-    #[arg(long, env = "PAPPUS_MAX_TIMEOUT_MS", value_name = "MS")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_TIMEOUT_MS", value_name = "MS"))]
     pub max_timeout_ms: Option<u64>,
-    /// Longest chain of compositions calling compositions that a registration
-    /// may create [default: 32].
-    #[arg(long, env = "PAPPUS_MAX_NESTING_DEPTH", value_name = "N")]
-    pub max_nesting_depth: Option<usize>,
-    /// Most shards one application may create in one invocation; beyond it the
-    /// invocation fails with `too_many_shards` [default: 100000].
-    #[arg(long, env = "PAPPUS_MAX_SHARDS_PER_APPLICATION", value_name = "N")]
-    pub max_shards_per_application: Option<u64>,
-    /// Most shards one invocation may create in total, nested compositions
-    /// included [default: 1000000].
-    #[arg(long, env = "PAPPUS_MAX_SHARDS_PER_INVOCATION", value_name = "N")]
-    pub max_shards_per_invocation: Option<u64>,
-    /// Most functions one tenant may register; one more is refused with 403
-    /// `quota_exceeded` [default: 1000].
-    #[arg(long, env = "PAPPUS_MAX_FUNCTIONS_PER_TENANT", value_name = "N")]
-    pub max_functions_per_tenant: Option<u64>,
-    /// Most compositions one tenant may register [default: 1000].
-    #[arg(long, env = "PAPPUS_MAX_COMPOSITIONS_PER_TENANT", value_name = "N")]
-    pub max_compositions_per_tenant: Option<u64>,
-    /// Most MiB of modules (summed over its functions) one tenant may register
-    /// [default: 512].
-    #[arg(long, env = "PAPPUS_MAX_MODULE_MIB_PER_TENANT", value_name = "MIB")]
-    pub max_module_mib_per_tenant: Option<u64>,
     /// TOML file mapping bearer tokens to tenants, with each tenant's I/O
     /// policy; turns authentication on.
-    #[arg(long, env = "PAPPUS_TOKENS", value_name = "FILE")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_TOKENS", value_name = "FILE"))]
     pub tokens: Option<PathBuf>,
     /// I/O policy (TOML, `docs/io.md`) of the single tenant when
     /// authentication is off [default: the least authority: no files, public
     /// HTTP only, no S3, no Redis]. With a tokens file, policies go there.
-    #[arg(long, env = "PAPPUS_IO_POLICY", value_name = "FILE")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_POLICY", value_name = "FILE"))]
     pub io_policy: Option<PathBuf>,
     /// Allow a non-loopback listen address without a tokens file.
-    #[arg(
+    #[cfg_attr(feature = "clap", arg(
         long,
         env = "PAPPUS_INSECURE_NO_AUTH",
         value_parser = clap::builder::BoolishValueParser::new()
-    )]
+    ))]
     #[serde(default)]
     pub insecure_no_auth: bool,
     /// Invocations kept per tenant for `GET /v1/logs` (0: none) [default: 100].
-    #[arg(long, env = "PAPPUS_LOGS_PER_TENANT", value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_LOGS_PER_TENANT", value_name = "N"))]
     pub logs_per_tenant: Option<usize>,
     /// Log format: `text` or `json` [default: text].
-    #[arg(long, env = "PAPPUS_LOG_FORMAT", value_name = "FORMAT")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_LOG_FORMAT", value_name = "FORMAT"))]
     pub log_format: Option<LogFormat>,
-    /// Settings of the I/O runtime (timeouts, object size, S3 store, Redis):
-    /// flat flags (`--s3-endpoint`), an `[io]` table in the file.
-    #[command(flatten)]
-    #[serde(default)]
-    pub io: IoSettings,
+    /// The engine's settings (threads, bounds, limits, quotas, data
+    /// directory, and the I/O runtime's in an `[io]` table): see
+    /// [`EngineConfig`]; flat flags and top-level file keys.
+    #[cfg_attr(feature = "clap", command(flatten))]
+    #[serde(flatten)]
+    pub engine: EngineConfig,
+    /// Refuses keys no setting has (`deny_unknown_fields` does not combine
+    /// with `flatten`), so that a typo in the file does not pass silently.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(flatten, deserialize_with = "refuse_unknown_keys")]
+    #[allow(dead_code, reason = "only deserializing it matters: it fails on a stray key")]
+    unknown: (),
 }
 
 /// How log lines are written to stderr.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -191,12 +146,7 @@ impl Settings {
     pub fn or(self, lower: Settings) -> Settings {
         Settings {
             listen: self.listen.or(lower.listen),
-            data_dir: self.data_dir.or(lower.data_dir),
             http_threads: self.http_threads.or(lower.http_threads),
-            compute_threads: self.compute_threads.or(lower.compute_threads),
-            io_threads: self.io_threads.or(lower.io_threads),
-            max_in_flight: self.max_in_flight.or(lower.max_in_flight),
-            queue_bound: self.queue_bound.or(lower.queue_bound),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_connections: self.max_connections.or(lower.max_connections),
             max_body_bytes_in_flight: self
@@ -204,36 +154,27 @@ impl Settings {
                 .or(lower.max_body_bytes_in_flight),
             drain_timeout_ms: self.drain_timeout_ms.or(lower.drain_timeout_ms),
             client_timeout_ms: self.client_timeout_ms.or(lower.client_timeout_ms),
-            function_memory_mib: self.function_memory_mib.or(lower.function_memory_mib),
-            function_timeout_ms: self.function_timeout_ms.or(lower.function_timeout_ms),
-            function_max_output_mib: self
-                .function_max_output_mib
-                .or(lower.function_max_output_mib),
-            max_memory_mib: self.max_memory_mib.or(lower.max_memory_mib),
             max_timeout_ms: self.max_timeout_ms.or(lower.max_timeout_ms),
-            max_nesting_depth: self.max_nesting_depth.or(lower.max_nesting_depth),
-            max_shards_per_application: self
-                .max_shards_per_application
-                .or(lower.max_shards_per_application),
-            max_shards_per_invocation: self
-                .max_shards_per_invocation
-                .or(lower.max_shards_per_invocation),
-            max_functions_per_tenant: self
-                .max_functions_per_tenant
-                .or(lower.max_functions_per_tenant),
-            max_compositions_per_tenant: self
-                .max_compositions_per_tenant
-                .or(lower.max_compositions_per_tenant),
-            max_module_mib_per_tenant: self
-                .max_module_mib_per_tenant
-                .or(lower.max_module_mib_per_tenant),
             tokens: self.tokens.or(lower.tokens),
             io_policy: self.io_policy.or(lower.io_policy),
             insecure_no_auth: self.insecure_no_auth || lower.insecure_no_auth,
             log_format: self.log_format.or(lower.log_format),
             logs_per_tenant: self.logs_per_tenant.or(lower.logs_per_tenant),
-            io: self.io.or(lower.io),
+            engine: self.engine.or(lower.engine),
+            unknown: (),
         }
+    }
+}
+
+/// Fails on any key left over once every setting took its own (see
+/// [`Settings`]'s `unknown`).
+fn refuse_unknown_keys<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+    let rest = BTreeMap::<String, serde::de::IgnoredAny>::deserialize(deserializer)?;
+    match rest.keys().next() {
+        None => Ok(()),
+        Some(key) => Err(serde::de::Error::custom(format!(
+            "unknown setting `{key}` (I/O runtime settings go in the [io] table)"
+        ))),
     }
 }
 
@@ -242,18 +183,8 @@ impl Settings {
 pub struct Config {
     /// Address to bind.
     pub listen: SocketAddr,
-    /// Registry directory; `None` keeps everything in memory.
-    pub data_dir: Option<PathBuf>,
     /// HTTP worker threads.
     pub http_threads: usize,
-    /// Compute threads; `None` leaves the engine default.
-    pub compute_threads: Option<usize>,
-    /// I/O threads; `None` leaves the engine default.
-    pub io_threads: Option<usize>,
-    /// Invocations executing at once; `None` leaves the engine default.
-    pub max_in_flight: Option<usize>,
-    /// Invocations that may wait beyond `max_in_flight`; more get `429`.
-    pub queue_bound: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Client connections open at once.
@@ -264,33 +195,24 @@ pub struct Config {
     pub drain_timeout: Duration,
     /// How long a client may take to send a request's head or body.
     pub client_timeout: Duration,
-    /// Limits of a function registered without explicit ones.
+    /// The engine's settings, validated ([`EngineConfig::builder`] succeeds).
+    pub engine: EngineConfig,
+    /// Limits of a function registered without explicit ones
+    /// ([`EngineConfig::default_limits`]).
     pub default_limits: Limits,
     /// Cap on a function's memory limit; `None` leaves the engine default.
     pub max_memory_bytes: Option<u64>,
     /// Cap on a function's deadline.
     pub max_timeout: Duration,
-    /// Bound on nested compositions; `None` leaves the engine default.
-    pub max_nesting_depth: Option<usize>,
-    /// Shards per application; `None` leaves the engine default.
-    pub max_shards_per_application: Option<u64>,
-    /// Shards per invocation; `None` leaves the engine default.
-    pub max_shards_per_invocation: Option<u64>,
-    /// Functions per tenant; `None` leaves the engine default.
-    pub max_functions_per_tenant: Option<u64>,
-    /// Compositions per tenant; `None` leaves the engine default.
-    pub max_compositions_per_tenant: Option<u64>,
-    /// Bytes of modules per tenant; `None` leaves the engine default.
-    pub max_module_bytes_per_tenant: Option<u64>,
     /// Bearer tokens; `None` means authentication is off (single default tenant).
     pub tokens: Option<Tokens>,
     /// Log format.
     pub log_format: LogFormat,
     /// Invocations kept per tenant for `GET /v1/logs`.
     pub logs_per_tenant: usize,
-    /// Configuration of the I/O runtime that runs the builtins (its thread
-    /// count is `io_threads`); its default authority is the least one, so a
-    /// call that carries no tenant's authority can reach nothing private.
+    /// Configuration of the I/O runtime that runs the builtins (built from
+    /// `engine.io`); its default authority is the least one, so a call that
+    /// carries no tenant's authority can reach nothing private.
     pub io: pappus_io::RingConfig,
     /// Each tenant's I/O authority (every tenant of the tokens file, or the
     /// default tenant without one), with the daemon's own files denied.
@@ -302,8 +224,9 @@ impl Config {
     /// over the defaults, loads the tokens file and validates the result.
     ///
     /// # Errors
-    /// An unreadable or invalid config or tokens file, a zero thread count or
-    /// bound, invalid I/O settings (see [`IoSettings::ring_config`]), or a non-loopback listen address without a tokens file and without
+    /// An unreadable or invalid config or tokens file, invalid engine settings
+    /// ([`EngineConfig::builder`], I/O settings included), a zero bound, or a
+    /// non-loopback listen address without a tokens file and without
     /// `insecure_no_auth`.
     pub fn load(settings: Settings, file: Option<&Path>) -> anyhow::Result<Config> {
         let settings = match file {
@@ -334,17 +257,9 @@ impl Config {
                  give a tokens file (--tokens FILE) or pass --insecure-no-auth"
             );
         }
-        let defaults = Limits::default();
-        let default_limits = Limits {
-            memory_bytes: mib(settings.function_memory_mib, "function_memory_mib")?
-                .unwrap_or(defaults.memory_bytes),
-            timeout: settings
-                .function_timeout_ms
-                .map(Duration::from_millis)
-                .unwrap_or(defaults.timeout),
-            max_output_bytes: mib(settings.function_max_output_mib, "function_max_output_mib")?
-                .unwrap_or(defaults.max_output_bytes),
-        };
+        // Every engine setting is checked here, before anything starts.
+        settings.engine.builder().map(drop)?;
+        let default_limits = settings.engine.default_limits()?;
         let max_timeout_ms = settings.max_timeout_ms.unwrap_or(DEFAULT_MAX_TIMEOUT_MS);
         if max_timeout_ms == 0 {
             bail!("max_timeout_ms must be at least 1");
@@ -356,32 +271,19 @@ impl Config {
                 default_limits.timeout.as_millis()
             );
         }
-        let max_memory_bytes = mib(settings.max_memory_mib, "max_memory_mib")?;
-        if let Some(max) = max_memory_bytes {
-            if default_limits.memory_bytes > max {
-                bail!(
-                    "function_memory_mib ({} bytes) exceeds max_memory_mib ({max} bytes)",
-                    default_limits.memory_bytes
-                );
-            }
-        }
-        let shards = |value: Option<u64>, what: &str| match value {
-            Some(0) => bail!("{what} must be at least 1"),
-            other => Ok(other),
-        };
-        let mut io = settings.io.ring_config()?;
+        let mut io = settings.engine.io.ring_config()?;
         // Spill files and the fetch cache live in the data directory, when
         // there is one (docs/io.md, docs/dataplane.md).
-        if let Some(data) = settings.data_dir.as_deref() {
+        if let Some(data) = settings.engine.data_dir.as_deref() {
             io.spill_dir(data.join("spill"));
-            if settings.io.fetch_cache_on() {
+            if settings.engine.io.fetch_cache_on() {
                 io.fetch_cache(data.join("fetch-cache"));
             }
         }
         let least = Authority::new(&IoPolicy::default()).context("the least I/O authority")?;
         io.authority(Arc::new(least.named("none")));
         let own_files: Vec<&Path> = [
-            settings.data_dir.as_deref(),
+            settings.engine.data_dir.as_deref(),
             settings.tokens.as_deref(),
             settings.io_policy.as_deref(),
             file,
@@ -393,13 +295,8 @@ impl Config {
             tenant_authorities(tokens.as_ref(), settings.io_policy.as_deref(), &own_files)?;
         let config = Config {
             listen,
-            data_dir: settings.data_dir,
             http_threads: positive(settings.http_threads, "http_threads")?
                 .unwrap_or(DEFAULT_HTTP_THREADS),
-            compute_threads: positive(settings.compute_threads, "compute_threads")?,
-            io_threads: positive(settings.io_threads, "io_threads")?,
-            max_in_flight: positive(settings.max_in_flight, "max_in_flight")?,
-            queue_bound: settings.queue_bound.unwrap_or(DEFAULT_QUEUE_BOUND),
             max_body_bytes: usize::try_from(
                 settings.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             )
@@ -418,24 +315,10 @@ impl Config {
                     .drain_timeout_ms
                     .unwrap_or(DEFAULT_DRAIN_TIMEOUT_MS),
             ),
+            max_memory_bytes: settings.engine.max_memory_bytes()?,
             default_limits,
-            max_memory_bytes,
             max_timeout,
-            max_nesting_depth: positive(settings.max_nesting_depth, "max_nesting_depth")?,
-            max_shards_per_application: shards(
-                settings.max_shards_per_application,
-                "max_shards_per_application",
-            )?,
-            max_shards_per_invocation: shards(
-                settings.max_shards_per_invocation,
-                "max_shards_per_invocation",
-            )?,
-            max_functions_per_tenant: settings.max_functions_per_tenant,
-            max_compositions_per_tenant: settings.max_compositions_per_tenant,
-            max_module_bytes_per_tenant: mib(
-                settings.max_module_mib_per_tenant,
-                "max_module_mib_per_tenant",
-            )?,
+            engine: settings.engine,
             tokens,
             log_format: settings.log_format.unwrap_or_default(),
             logs_per_tenant: settings
@@ -521,16 +404,6 @@ fn deny_forms(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(forms)
 }
 
-/// Converts an optional MiB count to bytes, refusing overflow.
-fn mib(value: Option<u64>, what: &str) -> anyhow::Result<Option<u64>> {
-    value
-        .map(|v| {
-            v.checked_mul(MIB)
-                .with_context(|| format!("{what} = {v} is too large"))
-        })
-        .transpose()
-}
-
 /// Refuses an explicit zero, which would make the daemon unable to do anything.
 fn positive(value: Option<usize>, what: &str) -> anyhow::Result<Option<usize>> {
     match value {
@@ -546,7 +419,10 @@ mod tests {
     #[test]
     fn higher_source_wins_and_defaults_fill_the_rest() {
         let flags = Settings {
-            queue_bound: Some(7),
+            engine: EngineConfig {
+                queue_bound: Some(7),
+                ..EngineConfig::default()
+            },
             ..Settings::default()
         };
         let file: Settings =
@@ -554,7 +430,7 @@ mod tests {
                 .unwrap_or_default();
         let config = Config::resolve(flags.or(file)).ok();
         let config = config.as_ref();
-        assert_eq!(config.map(|c| c.queue_bound), Some(7));
+        assert_eq!(config.map(|c| c.engine.queue_bound), Some(Some(7)));
         assert_eq!(config.map(|c| c.max_body_bytes), Some(1000));
         assert_eq!(config.map(|c| c.listen.port()), Some(0));
         assert_eq!(config.map(|c| c.http_threads), Some(DEFAULT_HTTP_THREADS));
@@ -595,15 +471,15 @@ mod tests {
         assert!(resolve("max_shards_per_application = 0").is_err());
         assert!(resolve("max_nesting_depth = 0").is_err());
         let config = resolve("max_shards_per_invocation = 5\nmax_nesting_depth = 3").expect("ok");
-        assert_eq!(config.max_shards_per_invocation, Some(5));
-        assert_eq!(config.max_nesting_depth, Some(3));
+        assert_eq!(config.engine.max_shards_per_invocation, Some(5));
+        assert_eq!(config.engine.max_nesting_depth, Some(3));
         let config = resolve(
             "max_functions_per_tenant = 7\nmax_compositions_per_tenant = 0\nmax_module_mib_per_tenant = 2",
         )
         .expect("quotas");
-        assert_eq!(config.max_functions_per_tenant, Some(7));
-        assert_eq!(config.max_compositions_per_tenant, Some(0));
-        assert_eq!(config.max_module_bytes_per_tenant, Some(2 * MIB));
+        assert_eq!(config.engine.max_functions_per_tenant, Some(7));
+        assert_eq!(config.engine.max_compositions_per_tenant, Some(0));
+        assert_eq!(config.engine.max_module_mib_per_tenant, Some(2));
         assert!(resolve("max_module_mib_per_tenant = 9223372036854775807").is_err());
     }
 
@@ -630,17 +506,20 @@ mod tests {
              redis_url = \"redis://127.0.0.1:6379/0\"\n",
         )
         .expect("valid [io] table");
-        assert_eq!(file.io.io_timeout_ms, Some(1500));
+        assert_eq!(file.engine.io.io_timeout_ms, Some(1500));
         let flags = Settings {
-            io: IoSettings {
-                io_timeout_ms: Some(250),
-                s3_access_key: Some("GKflag".into()),
-                ..IoSettings::default()
+            engine: EngineConfig {
+                io: pappus_engine::IoSettings {
+                    io_timeout_ms: Some(250),
+                    s3_access_key: Some("GKflag".into()),
+                    ..pappus_engine::IoSettings::default()
+                },
+                ..EngineConfig::default()
             },
             ..Settings::default()
         };
         let config = Config::resolve(flags.or(file)).expect("valid settings");
-        assert_eq!(config.queue_bound, 5);
+        assert_eq!(config.engine.queue_bound, Some(5));
         assert_eq!(config.io.get_timeout(), Duration::from_millis(250));
         assert_eq!(config.io.get_max_object_bytes(), 8 * MIB);
         let debug = format!("{:?}", config.io);

@@ -10,10 +10,12 @@
 //! registration is on disk before the `201` is sent.
 //!
 //! This crate owns the HTTP server, its tokio runtime, logging and the daemon's
-//! settings ([`Settings`] from flags, environment and a TOML file, resolved into
-//! a [`Config`]; the I/O runtime's part is [`IoSettings`], which `pappus run`
-//! shares). Running compositions is `pappus-engine`'s job; parsing the command
-//! line is the `pappus` command's (`cli/`).
+//! own settings ([`Settings`] from a TOML file and, with the `clap` feature,
+//! flags and environment, resolved into a [`Config`]). The engine's settings,
+//! the I/O runtime's included, are `pappus-engine`'s [`EngineConfig`], which
+//! [`Settings`] flattens in and `pappus run` reads too. Running compositions is
+//! `pappus-engine`'s job; parsing the command line is the `pappus` command's
+//! (`cli/`), which turns the `clap` feature on.
 //!
 //! The API reference (with curl examples) is `docs/daemon.md`.
 //!
@@ -39,7 +41,6 @@ mod config;
 mod drain;
 mod errors;
 mod invocation_log;
-pub mod io_settings;
 mod logging;
 mod metrics;
 mod routes;
@@ -55,7 +56,7 @@ use tokio::net::TcpListener;
 
 pub use auth::Tokens;
 pub use config::{Config, LogFormat, Settings, DEFAULT_HTTP_THREADS};
-pub use io_settings::IoSettings;
+pub use pappus_engine::{EngineConfig, IoSettings};
 pub use logging::{flush_logs, init_logging};
 pub use server::{serve_router, ConnectionLimits, HttpThreads};
 
@@ -96,47 +97,11 @@ struct AppState {
 /// # Errors
 /// The engine refuses the settings or cannot load the data directory.
 pub fn build_engine(config: &Config) -> anyhow::Result<Engine> {
-    let mut builder = Engine::builder()
-        .queue_bound(config.queue_bound)
-        .default_limits(config.default_limits)
-        .io_config(config.io.clone());
-    if let Some(n) = config.max_in_flight {
-        builder = builder.max_in_flight(n);
-    }
-    if let Some(n) = config.compute_threads {
-        builder = builder.compute_threads(n);
-    }
-    if let Some(n) = config.io_threads {
-        builder = builder.io_threads(n);
-    }
-    if let Some(bytes) = config.max_memory_bytes {
-        builder = builder.max_memory_bytes(bytes);
-    }
-    if let Some(depth) = config.max_nesting_depth {
-        builder = builder.max_nesting_depth(depth);
-    }
-    if let Some(n) = config.max_shards_per_application {
-        builder = builder.max_shards_per_application(n);
-    }
-    if let Some(n) = config.max_shards_per_invocation {
-        builder = builder.max_shards_per_invocation(n);
-    }
-    if let Some(n) = config.max_functions_per_tenant {
-        builder = builder.max_functions_per_tenant(n);
-    }
-    if let Some(n) = config.max_compositions_per_tenant {
-        builder = builder.max_compositions_per_tenant(n);
-    }
-    if let Some(bytes) = config.max_module_bytes_per_tenant {
-        builder = builder.max_module_bytes_per_tenant(bytes);
-    }
-    if let Some(dir) = &config.data_dir {
-        builder = builder.data_dir(dir.clone());
-    }
+    let mut builder = config.engine.builder()?.io_config(config.io.clone());
     for (tenant, authority) in &config.authorities {
         builder = builder.tenant_authority(tenant, authority.clone());
     }
-    match &config.data_dir {
+    match &config.engine.data_dir {
         Some(dir) => builder
             .build()
             .with_context(|| format!("starting the engine on data directory {}", dir.display())),
@@ -162,7 +127,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 
 /// [`run`] without the final flush.
 fn run_until_drained(config: Config) -> anyhow::Result<()> {
-    if config.data_dir.is_none() {
+    if config.engine.data_dir.is_none() {
         tracing::warn!("no data directory: registrations are kept in memory only");
     }
     let engine = build_engine(&config)?;
@@ -241,10 +206,11 @@ pub async fn serve(
         auth = config.tokens.is_some(),
         tenants = config.tokens.as_ref().map_or(1, Tokens::tenant_count),
         data_dir = %config
+            .engine
             .data_dir
             .as_deref()
             .map_or_else(|| "none (in memory)".into(), |d| d.display().to_string()),
-        queue_bound = config.queue_bound,
+        queue_bound = config.engine.queue_bound.unwrap_or(pappus_engine::DEFAULT_QUEUE_BOUND),
         max_body_bytes = config.max_body_bytes,
         max_connections = config.max_connections,
         "listening"

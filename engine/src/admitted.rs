@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use pappus_io::Authority;
 
-use crate::engine::{shut_down, InvocationFuture};
+use crate::future::{shut_down, InvocationFuture};
 use crate::executor::resolved::Resolved;
 use crate::executor::{Core, Slot};
 use crate::{Invocation, Result, Sets, WasiContext};

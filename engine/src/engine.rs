@@ -1,11 +1,8 @@
 //! [`Engine`], [`EngineBuilder`] and [`Tenant`]: the embedding API.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pappus_io::Authority;
@@ -13,9 +10,9 @@ use pappus_io::Authority;
 use crate::admitted::Admitted;
 use crate::executor::builtins::Io;
 use crate::executor::pool::Pool;
-use crate::executor::{Admission, CancelToken, Core, ShardBounds};
+use crate::executor::{Admission, Core, ShardBounds};
 use crate::metrics::{Counters, EventHook};
-use crate::oneshot::Receiver;
+use crate::future::InvocationFuture;
 use crate::registry::quota::Quotas;
 use crate::registry::store::Store;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
@@ -74,9 +71,9 @@ impl Default for EngineBuilder {
     fn default() -> Self {
         EngineBuilder {
             compute_threads: None,
-            io_threads: 1,
-            queue_bound: 1024,
-            max_in_flight: 64,
+            io_threads: crate::DEFAULT_IO_THREADS,
+            queue_bound: crate::DEFAULT_QUEUE_BOUND,
+            max_in_flight: crate::DEFAULT_MAX_IN_FLIGHT,
             data_dir: None,
             default_limits: Limits::default(),
             max_memory_bytes: None,
@@ -892,74 +889,5 @@ impl Tenant {
     /// composition calls it; [`Error::Storage`].
     pub fn delete_composition(&self, name: &str) -> Result<()> {
         self.registry().delete_composition(&self.name, name)
-    }
-}
-
-pub(crate) fn shut_down() -> Error {
-    Error::Config {
-        reason: "the engine shut down before the invocation answered".into(),
-    }
-}
-
-/// The answer of [`Tenant::invoke_async`]: a future independent of any async
-/// runtime (woken from the engine's threads).
-#[must_use = "futures do nothing unless awaited"]
-pub struct InvocationFuture {
-    state: Option<Result<Receiver<Result<Invocation>>>>,
-    /// Cancels the invocation if the future is dropped before its answer
-    /// (the caller went away): nothing else would ever read it.
-    cancel: Option<(CancelToken, Arc<Core>)>,
-}
-
-impl InvocationFuture {
-    /// The future of a started invocation, cancelled by `cancel` if dropped
-    /// before its answer.
-    pub(crate) fn started(
-        receiver: Receiver<Result<Invocation>>,
-        cancel: CancelToken,
-        core: Arc<Core>,
-    ) -> InvocationFuture {
-        InvocationFuture {
-            state: Some(Ok(receiver)),
-            cancel: Some((cancel, core)),
-        }
-    }
-
-    /// A future that is ready with `error`.
-    pub(crate) fn failed(error: Error) -> InvocationFuture {
-        InvocationFuture {
-            state: Some(Err(error)),
-            cancel: None,
-        }
-    }
-}
-
-impl Drop for InvocationFuture {
-    fn drop(&mut self) {
-        if let (Some(Ok(_)), Some((cancel, core))) = (&self.state, &self.cancel) {
-            cancel.cancel();
-            Counters::add(&core.counters.invocations_cancelled, 1);
-        }
-    }
-}
-
-impl Future for InvocationFuture {
-    type Output = Result<Invocation>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.state.as_mut() {
-            None => Poll::Ready(Err(shut_down())),
-            Some(Err(_)) => match self.state.take() {
-                Some(Err(e)) => Poll::Ready(Err(e)),
-                _ => Poll::Ready(Err(shut_down())),
-            },
-            Some(Ok(receiver)) => match Pin::new(receiver).poll(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(answer) => {
-                    self.state = None;
-                    Poll::Ready(answer.unwrap_or_else(|| Err(shut_down())))
-                }
-            },
-        }
     }
 }

@@ -88,9 +88,11 @@
 //! every shard start and finish.
 
 mod admitted;
+mod config;
 mod engine;
 mod error;
 mod executor;
+mod future;
 pub mod json;
 mod metrics;
 mod oneshot;
@@ -99,9 +101,14 @@ mod spin;
 mod wiring;
 
 pub use admitted::Admitted;
-pub use engine::{
-    Engine, EngineBuilder, InvocationFuture, Tenant, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_TENANT,
+pub use config::{
+    EngineConfig, IoSettings, DEFAULT_IO_MAX_OBJECT_MIB, DEFAULT_IO_RETRIES, DEFAULT_IO_THREADS,
+    DEFAULT_IO_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_BOUND, DEFAULT_S3_REGION,
 };
+pub use engine::{
+    Engine, EngineBuilder, Tenant, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_TENANT,
+};
+pub use future::InvocationFuture;
 pub use error::{DiagnosticInfo, Error, Refusal, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::Signature as ModuleSignature;

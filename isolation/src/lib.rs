@@ -42,6 +42,7 @@
 
 mod abi;
 mod cache;
+mod call_state;
 mod cancel;
 mod config;
 mod error;

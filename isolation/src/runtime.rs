@@ -6,14 +6,14 @@ use std::time::Instant;
 
 use wasmtime::{
     Enabled, Engine, Extern, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    ModuleExport, OptLevel, PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter,
-    Store, Trap, ValType,
+    ModuleExport, OptLevel, PoolingAllocationConfig, ValType,
 };
 
 use crate::abi::{self, OutputError};
+use crate::call_state::{classify, new_store, CallState, HasCallState, TABLE_ELEMENTS};
 use crate::cache::{CacheStats, Counters, DiskCache};
 use crate::input_area::{self, InputArea};
-use crate::interrupt::{self, Armed, CodeMap, Watchdog};
+use crate::interrupt::{self, CodeMap, Watchdog};
 use crate::signature::{self, Signature};
 use crate::static_sets::{self, BakedSet, StaticSet};
 use crate::swap::{self, SwapWatch};
@@ -21,9 +21,6 @@ use crate::wasi::{self, WasiState};
 use crate::{
     CallOptions, CancelToken, Config, Error, InputSet, Limits, OutputSet, Result, WasiSettings,
 };
-
-/// Largest table any guest may have, in elements.
-const TABLE_ELEMENTS: usize = 10_000;
 
 /// Compiles and runs guest functions.
 ///
@@ -146,102 +143,10 @@ impl fmt::Debug for Runtime {
     }
 }
 
-/// Per-call store data: the memory limiter and the interruption state.
-pub(crate) struct CallState {
-    memory_limit: usize,
-    refused_growth: bool,
-    deadline: Instant,
-    /// When the caller gives up on the call (before the deadline), if it does.
-    cutoff: Option<Instant>,
-    cancel: Option<CancelToken>,
-}
-
-impl CallState {
-    /// The state of a call that started at `started`, when its deadline
-    /// starts to run.
-    pub(crate) fn new(
-        limits: &Limits,
-        cancel: Option<&CancelToken>,
-        cutoff: Option<Instant>,
-        started: Instant,
-    ) -> CallState {
-        CallState {
-            memory_limit: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
-            refused_growth: false,
-            deadline: started + limits.timeout,
-            cutoff,
-            cancel: cancel.cloned(),
-        }
-    }
-
-    /// Watches the call on this thread until the guard is finished: it is
-    /// stopped at its deadline, at the cutoff, or once cancelled.
-    pub(crate) fn watch<'a>(&self, watchdog: &'a Watchdog, code: &'a CodeMap) -> Armed<'a> {
-        let stop_at = match self.cutoff {
-            Some(cutoff) => cutoff.min(self.deadline),
-            None => self.deadline,
-        };
-        watchdog.arm(code, stop_at, self.cancel.as_ref())
-    }
-
-    /// The failure of a call the watchdog stopped: why it was stopped.
-    fn stopped(&self, function: String, limits: &Limits) -> Error {
-        if self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            Error::Cancelled { function }
-        } else if Instant::now() < self.deadline && self.cutoff.is_some() {
-            Error::Cutoff { function }
-        } else {
-            Error::Timeout {
-                function,
-                limit: limits.timeout,
-            }
-        }
-    }
-}
-
-/// Store data that carries a [`CallState`] (ABI v1's is the state itself).
-pub(crate) trait HasCallState: Sized + 'static {
-    fn call_state_mut(&mut self) -> &mut CallState;
-}
-
-impl HasCallState for CallState {
-    fn call_state_mut(&mut self) -> &mut CallState {
-        self
-    }
-}
-
+/// WASI's store data carries its call's state beside the program's.
 impl HasCallState for WasiState {
     fn call_state_mut(&mut self) -> &mut CallState {
         &mut self.call
-    }
-}
-
-/// A store for one call, with its memory limiter.
-pub(crate) fn new_store<T: HasCallState>(engine: &Engine, data: T) -> Store<T> {
-    let mut store = Store::new(engine, data);
-    store.limiter(|state| state.call_state_mut());
-    store
-}
-
-impl ResourceLimiter for CallState {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let ok = desired <= self.memory_limit;
-        self.refused_growth |= !ok;
-        Ok(ok)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= TABLE_ELEMENTS)
     }
 }
 
@@ -732,51 +637,6 @@ fn placement(area: Option<InputArea>, size: u64, region_len: u64) -> (u64, u64) 
     match area {
         Some(area) if area.end() == size => (area.base, pages.saturating_sub(area.len / abi::PAGE)),
         _ => (size, pages),
-    }
-}
-
-/// Maps a wasmtime failure during instantiation or the call to our error;
-/// `stopped` says the watchdog stopped the call (its trap is the stop's).
-pub(crate) fn classify(
-    name: &str,
-    limits: &Limits,
-    e: wasmtime::Error,
-    state: &CallState,
-    stopped: bool,
-) -> Error {
-    let function = name.to_owned();
-    let refused_growth = state.refused_growth;
-    if stopped {
-        return state.stopped(function, limits);
-    }
-    if let Some(trap) = e.downcast_ref::<Trap>() {
-        if refused_growth {
-            return Error::MemoryLimit {
-                function,
-                limit_bytes: limits.memory_bytes,
-            };
-        }
-        return Error::Trap {
-            function,
-            trap: trap.to_string(),
-            stderr: String::new(),
-        };
-    }
-    if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
-        return Error::Resources {
-            function,
-            detail: format!("{e:#}"),
-        };
-    }
-    if refused_growth {
-        return Error::MemoryLimit {
-            function,
-            limit_bytes: limits.memory_bytes,
-        };
-    }
-    Error::Resources {
-        function,
-        detail: format!("{e:#}"),
     }
 }
 

@@ -20,7 +20,7 @@ use super::entropy::Clock;
 use super::errno::{fdflags, Errno};
 use super::fds::Fd;
 use crate::interrupt;
-use crate::runtime::CallState;
+use crate::call_state::CallState;
 use fd::{fdstat, read, readdir, seek, writable_file, write, Stat};
 use memory::Mem;
 use path::open;

@@ -5,7 +5,8 @@
 //! [`IoSettings::or`] (flags and environment over a TOML `[io]` table over the
 //! defaults); [`IoSettings::ring_config`] applies the defaults, validates the
 //! result and builds the [`RingConfig`] given to
-//! [`EngineBuilder::io_config`](pappus_engine::EngineBuilder::io_config).
+//! [`EngineBuilder::io_config`](crate::EngineBuilder::io_config). It is the
+//! `io` part of [`EngineConfig`](crate::EngineConfig).
 //!
 //! The I/O runtime starts lazily, on the first builtin call, so a setting it
 //! would refuse would otherwise only show up in the middle of an invocation;
@@ -15,9 +16,17 @@
 use std::fmt;
 use std::time::Duration;
 
-use anyhow::bail;
 use pappus_io::{RingConfig, S3Config};
 use serde::Deserialize;
+
+use crate::{Error, Result};
+
+/// Returns [`Error::Config`] with a formatted reason.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(Error::Config { reason: format!($($arg)*) })
+    };
+}
 
 /// Default deadline of one I/O call: 30 s (the I/O runtime's own default).
 pub const DEFAULT_IO_TIMEOUT_MS: u64 = 30_000;
@@ -41,80 +50,84 @@ const MIB: u64 = 1024 * 1024;
 ///
 /// `Debug` is written by hand: settings get logged and printed in errors, and
 /// the S3 secret key and a password in the Redis URL must never end up there.
-#[derive(Clone, Default, Deserialize, clap::Args)]
+#[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(deny_unknown_fields)]
-#[command(next_help_heading = "I/O runtime (fetch, store, http, kv_get, kv_put)")]
+#[cfg_attr(
+    feature = "clap",
+    command(next_help_heading = "I/O runtime (fetch, store, http, kv_get, kv_put)")
+)]
 pub struct IoSettings {
     /// Deadline of one I/O call, retries and backoff included [default: 30000].
-    #[arg(long, env = "PAPPUS_IO_TIMEOUT_MS", value_name = "MS")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_TIMEOUT_MS", value_name = "MS"))]
     pub io_timeout_ms: Option<u64>,
     /// Largest object an I/O call may read or write, in MiB [default: 256].
-    #[arg(long, env = "PAPPUS_IO_MAX_OBJECT_MIB", value_name = "MIB")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_OBJECT_MIB", value_name = "MIB"))]
     pub io_max_object_mib: Option<u64>,
     /// Retries of an idempotent request after a connection error or a 5xx
     /// answer [default: 3].
-    #[arg(long, env = "PAPPUS_IO_RETRIES", value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_RETRIES", value_name = "N"))]
     pub io_retries: Option<u32>,
     /// S3-compatible store for `s3://bucket/key` URIs, e.g.
     /// http://127.0.0.1:3900 (plain HTTP only) [default: none, `s3://` fails].
-    #[arg(long, env = "PAPPUS_S3_ENDPOINT", value_name = "URL")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_S3_ENDPOINT", value_name = "URL"))]
     pub s3_endpoint: Option<String>,
     /// Region the S3 store expects in signatures [default: us-east-1].
-    #[arg(long, env = "PAPPUS_S3_REGION", value_name = "REGION")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_S3_REGION", value_name = "REGION"))]
     pub s3_region: Option<String>,
     /// S3 access key id [default: AWS_ACCESS_KEY_ID, when an endpoint is set].
-    #[arg(long, env = "PAPPUS_S3_ACCESS_KEY", value_name = "KEY")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_S3_ACCESS_KEY", value_name = "KEY"))]
     pub s3_access_key: Option<String>,
     /// S3 secret access key; prefer the environment to the command line, which
     /// other users can see [default: AWS_SECRET_ACCESS_KEY, when an endpoint is set].
-    #[arg(
+    #[cfg_attr(feature = "clap", arg(
         long,
         env = "PAPPUS_S3_SECRET_KEY",
         value_name = "SECRET",
         hide_env_values = true
-    )]
+    ))]
     pub s3_secret_key: Option<String>,
     /// Redis server for `kv_get` and `kv_put`, e.g. redis://127.0.0.1:6379/0
     /// [default: none, the kv calls fail].
-    #[arg(long, env = "PAPPUS_REDIS_URL", value_name = "URL")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_REDIS_URL", value_name = "URL"))]
     pub redis_url: Option<String>,
     /// Most I/O calls submitted and not finished, over all I/O threads;
     /// further builtin shards fail at once with `overloaded` [default: 4096].
-    #[arg(long, env = "PAPPUS_IO_MAX_QUEUED_CALLS", value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_QUEUED_CALLS", value_name = "N"))]
     pub io_max_queued_calls: Option<usize>,
     /// Most files and sockets the I/O runtime keeps open at once for
     /// transfers; further transfers wait within their deadline [default: 1024].
-    #[arg(long, env = "PAPPUS_IO_MAX_OPEN_FILES", value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_OPEN_FILES", value_name = "N"))]
     pub io_max_open_files: Option<usize>,
     /// Most host name lookups running at once (each uses a helper thread);
     /// further lookups wait [default: 16].
-    #[arg(long, env = "PAPPUS_IO_MAX_DNS_LOOKUPS", value_name = "N")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_DNS_LOOKUPS", value_name = "N"))]
     pub io_max_dns_lookups: Option<usize>,
 
     // Bounds on fetched bytes and the fetch cache (docs/io.md, "Budgets";
     // docs/dataplane.md, "The fetch cache").
     /// Most MiB of fetched objects held in memory at once, all invocations;
     /// objects beyond it are spilled to disk [default: 256].
-    #[arg(long, env = "PAPPUS_IO_FETCH_MEMORY_MIB", value_name = "MIB")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_FETCH_MEMORY_MIB", value_name = "MIB"))]
     pub io_fetch_memory_mib: Option<u64>,
     /// Most MiB of fetched objects one invocation holds in memory; its
     /// objects beyond it are spilled to disk [default: 128].
-    #[arg(
+    #[cfg_attr(feature = "clap", arg(
         long,
         env = "PAPPUS_IO_INVOCATION_FETCH_MEMORY_MIB",
         value_name = "MIB"
-    )]
+    ))]
     pub io_invocation_fetch_memory_mib: Option<u64>,
     /// Most MiB of spill files alive at once; a fetch needing more fails with
     /// `overloaded` [default: 16384].
-    #[arg(long, env = "PAPPUS_IO_SPILL_MIB", value_name = "MIB")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_SPILL_MIB", value_name = "MIB"))]
     pub io_spill_mib: Option<u64>,
     /// Most MiB one tenant's fetch cache holds [default: 1024].
-    #[arg(long, env = "PAPPUS_FETCH_CACHE_TENANT_MIB", value_name = "MIB")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_FETCH_CACHE_TENANT_MIB", value_name = "MIB"))]
     pub fetch_cache_tenant_mib: Option<u64>,
     /// Most MiB the fetch cache holds over all tenants; 0 turns it off
     /// [default: 8192; the cache needs a data directory].
-    #[arg(long, env = "PAPPUS_FETCH_CACHE_NODE_MIB", value_name = "MIB")]
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_FETCH_CACHE_NODE_MIB", value_name = "MIB"))]
     pub fetch_cache_node_mib: Option<u64>,
 }
 
@@ -186,7 +199,7 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 /// A setting in MiB as bytes, or its default (already in bytes).
-fn mib_bytes(value: Option<u64>, default: u64, key: &str, env_name: &str) -> anyhow::Result<u64> {
+fn mib_bytes(value: Option<u64>, default: u64, key: &str, env_name: &str) -> Result<u64> {
     match value {
         None => Ok(default),
         Some(mib) => match mib.checked_mul(MIB) {
@@ -203,7 +216,7 @@ fn mib_bytes(value: Option<u64>, default: u64, key: &str, env_name: &str) -> any
 impl IoSettings {
     /// Applies the bounds on fetched bytes and the fetch cache's sizes (the
     /// cache's directory is the daemon's to give: [`Self::fetch_cache_on`]).
-    fn fetch_bounds(&self, config: &mut RingConfig) -> anyhow::Result<()> {
+    fn fetch_bounds(&self, config: &mut RingConfig) -> Result<()> {
         config
             .fetch_memory_bytes(mib_bytes(
                 self.io_fetch_memory_mib,
@@ -280,7 +293,7 @@ impl IoSettings {
     /// `u64`; an S3 endpoint that is not `http://`, or without both keys; an S3
     /// key or region without an endpoint; a Redis URL that is not `redis://`.
     /// Each message names the setting's flag, environment variable and file key.
-    pub fn ring_config(&self) -> anyhow::Result<RingConfig> {
+    pub fn ring_config(&self) -> Result<RingConfig> {
         self.ring_config_with_env(|name| std::env::var(name).ok())
     }
 
@@ -289,7 +302,7 @@ impl IoSettings {
     fn ring_config_with_env(
         &self,
         env: impl Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<RingConfig> {
+    ) -> Result<RingConfig> {
         let mut config = RingConfig::new();
 
         let timeout_ms = self.io_timeout_ms.unwrap_or(DEFAULT_IO_TIMEOUT_MS);
@@ -366,7 +379,7 @@ impl IoSettings {
     }
 
     /// The S3 store, if an endpoint is set (see [`ring_config`](Self::ring_config)).
-    fn s3_config(&self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<S3Config>> {
+    fn s3_config(&self, env: impl Fn(&str) -> Option<String>) -> Result<Option<S3Config>> {
         let Some(endpoint) = given(&self.s3_endpoint) else {
             let stray = [
                 (&self.s3_access_key, "s3_access_key"),
