@@ -13,4 +13,5 @@ mod stopping;
 mod support;
 mod wasi;
 mod wasi_c;
+mod wasi_programs;
 mod wiring;

@@ -194,8 +194,8 @@ fn imports_outside_wasi_or_not_provided_are_refused_by_name() {
             "`env`.`host_call`",
         ),
         (
-            r#"(module (import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))"#,
-            "`wasi_snapshot_preview1`.`sock_accept`",
+            r#"(module (import "wasi_snapshot_preview1" "proc_raise" (func (param i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))"#,
+            "`wasi_snapshot_preview1`.`proc_raise`",
         ),
         (
             r#"(module (import "wasi_snapshot_preview1" "no_such_call" (func)) (memory (export "memory") 1) (func (export "_start")))"#,

@@ -17,7 +17,7 @@ const WASI_LIBC: &str = "/usr/lib/wasm32-wasi/libc.a";
 
 /// Compiles `source` for wasm32-wasi into `dir`, or `None` (with a message) when
 /// clang or wasi-libc is missing.
-fn compile_wasi(source: &Path, dir: &Path) -> Option<Vec<u8>> {
+pub(crate) fn compile_wasi(source: &Path, dir: &Path) -> Option<Vec<u8>> {
     if !Path::new(WASI_LIBC).exists() {
         eprintln!("skipping: wasi-libc is not installed ({WASI_LIBC} missing)");
         return None;
@@ -59,7 +59,7 @@ fn native(source: &Path, dir: &Path) -> Option<PathBuf> {
     }
 }
 
-fn guest_source(name: &str) -> PathBuf {
+pub(crate) fn guest_source(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("guests")
