@@ -502,14 +502,18 @@ pub(crate) fn add_to_linker(linker: &mut Linker<WasiState>) -> wasmtime::Result<
                         _count: i32,
                         _flags: i32,
                         _len_out: i32,
-                        _flags_out: i32| not_a_socket(c, fd as u32));
+                        _flags_out: i32| {
+        not_a_socket(c, fd as u32)
+    });
     wrap!("sock_send", |_m,
                         c,
                         fd: i32,
                         _iovs: i32,
                         _count: i32,
                         _flags: i32,
-                        _len_out: i32| not_a_socket(c, fd as u32));
+                        _len_out: i32| {
+        not_a_socket(c, fd as u32)
+    });
     wrap!("sock_shutdown", |_m, c, fd: i32, _how: i32| not_a_socket(
         c, fd as u32
     ));
