@@ -29,4 +29,5 @@ pub mod plot;
 pub mod procfs;
 pub mod report;
 pub mod suite;
+pub mod width;
 pub mod workloads;

@@ -158,6 +158,19 @@ impl Suite {
         drop(engine);
         let memory = self.memory(&workloads)?;
         let static_sets = self.static_sets().map_err(|e| format!("{e:#}"));
+        self.progress("fan-out width: each of a no-op, 1,000 to 100,000 items");
+        let width = self
+            .wasm("noop")
+            .and_then(|noop| {
+                crate::width::measure(
+                    &self.opts.pappus,
+                    &self.opts.work,
+                    &noop,
+                    &self.budget.widths,
+                    self.budget.width_tries,
+                )
+            })
+            .map_err(|e| format!("{e:#}"));
         // Last, with nothing else of the suite running: CPU-bound and short.
         self.progress("compute: sandboxed kernels against native code");
         let compute = crate::compute::measure(&|f| self.wasm(f)).map_err(|e| format!("{e:#}"));
@@ -174,6 +187,7 @@ impl Suite {
             compute,
             fetch_cache,
             static_sets,
+            width,
         };
         let run = render::Run {
             quick: self.opts.quick,

@@ -63,6 +63,22 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// The width of a fan-out: an `each` of a no-op guest through a fresh
+    /// daemon at each size, against `all` over the same items.
+    Width {
+        /// Item counts to measure.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000usize, 10_000, 100_000])]
+        sizes: Vec<usize>,
+        /// Invocations per size and composition; the best counts.
+        #[arg(long, default_value_t = 3)]
+        tries: usize,
+        /// The repository root [default: the current directory].
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// The `pappus` binary [default: $PAPPUS_BIN or target/release/pappus].
+        #[arg(long)]
+        pappus: Option<PathBuf>,
+    },
     /// One bounded run against a running daemon.
     Load {
         /// The daemon's address (loopback only).
@@ -137,6 +153,34 @@ fn main() -> Result<()> {
                 t.repeats,
                 t.repeat_body_bytes
             );
+        }
+        Command::Width {
+            sizes,
+            tries,
+            repo,
+            pappus,
+        } => {
+            let repo = match repo {
+                Some(r) => r,
+                None => std::env::current_dir().context("current directory")?,
+            };
+            let wasm_path = repo.join("examples/functions/wasm/noop.wasm");
+            let wasm = std::fs::read(&wasm_path)
+                .with_context(|| format!("reading {}", wasm_path.display()))?;
+            let pappus = pappus.unwrap_or_else(|| pappus_benches::daemon::find_binary(&repo));
+            let work = repo.join("target/pappus-bench");
+            let points = pappus_benches::width::measure(&pappus, &work, &wasm, &sizes, tries)?;
+            println!("items | each | per shard | all | per item (all)");
+            for p in points {
+                println!(
+                    "{} | {} | {} | {} | {}",
+                    p.items,
+                    format_duration(p.each),
+                    format_duration(p.per_shard()),
+                    format_duration(p.all),
+                    format_duration(p.per_item_all())
+                );
+            }
         }
         Command::Load {
             addr,

@@ -19,6 +19,9 @@ pub(super) struct Budget {
     pub(super) sweep_time: Duration,
     pub(super) idle_functions: usize,
     pub(super) load_clients: usize,
+    /// Item counts of the fan-out width run, and invocations per count.
+    pub(super) widths: Vec<usize>,
+    pub(super) width_tries: usize,
 }
 
 impl Budget {
@@ -38,6 +41,8 @@ impl Budget {
                 sweep_time: Duration::from_millis(800),
                 idle_functions: 100,
                 load_clients: 4,
+                widths: vec![1_000, 10_000],
+                width_tries: 2,
             }
         } else {
             Budget {
@@ -54,6 +59,8 @@ impl Budget {
                 sweep_time: Duration::from_secs(4),
                 idle_functions: 1000,
                 load_clients: 8,
+                widths: vec![1_000, 10_000, 100_000],
+                width_tries: 3,
             }
         }
     }

@@ -31,6 +31,8 @@ pub(super) struct Measured {
     pub(super) fetch_cache: Result<crate::fetch_cache::FetchCacheTimes, String>,
     /// Static sets (`docs/dataplane.md`), or why they were not measured.
     pub(super) static_sets: Result<super::static_sets::StaticRuns, String>,
+    /// The width of a fan-out by item count, or why it was not measured.
+    pub(super) width: Result<Vec<crate::width::WidthPoint>, String>,
 }
 
 /// The run itself, for the report's header.
@@ -237,6 +239,18 @@ mod tests {
                 in_flight: 2,
                 load: daemon_run(&[2000], 16 * mb),
             },
+            width: Ok(vec![
+                crate::width::WidthPoint {
+                    items: 1000,
+                    each: std::time::Duration::from_millis(4),
+                    all: std::time::Duration::from_micros(800),
+                },
+                crate::width::WidthPoint {
+                    items: 100_000,
+                    each: std::time::Duration::from_millis(1500),
+                    all: std::time::Duration::from_millis(80),
+                },
+            ]),
             compute: Ok(vec![
                 KernelTimes {
                     id: "matmul_aat_128",
@@ -361,6 +375,19 @@ mod tests {
                  of 60 alternated calls | {} vs {}: 1.20x | pass (target: at most 1.3x) |",
                 format_duration(Duration::from_micros(360)),
                 format_duration(Duration::from_micros(300)),
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "| fan-out width: time per shard of an `each` of a no-op through the daemon, \
+                 1,000 to 100,000 items, best of several | {} at 1000 items (all: {} per item); \
+                 {} at 100000 items (all: {} per item) | FAIL (target: at most {} at every width) |",
+                format_duration(Duration::from_micros(4)),
+                format_duration(Duration::from_nanos(800)),
+                format_duration(Duration::from_micros(15)),
+                format_duration(Duration::from_nanos(800)),
+                format_duration(Duration::from_micros(10)),
             )),
             "{text}"
         );

@@ -11,6 +11,7 @@ use super::super::static_sets::{StaticRuns, CONCURRENT, LARGE_SET, SHARED_SET};
 use super::Measured;
 use crate::compute::{KernelTimes, CALLS};
 use crate::hist::format_duration;
+use crate::width::{WidthPoint, TARGET_PER_SHARD};
 
 /// The workload the request-path targets are about.
 const REQUEST_PATH: &str = "matmul 3x3";
@@ -100,6 +101,7 @@ pub(super) fn rows(m: &Measured) -> Vec<Vec<String>> {
         ),
     ]);
     rows.push(compute_row(m));
+    rows.push(width_row(&m.width));
     rows.extend(kernel_rows(&m.compute));
     rows.push(fetch_cache_row(&m.fetch_cache));
     rows.extend(static_rows(&m.static_sets));
@@ -279,6 +281,43 @@ fn compute_row(m: &Measured) -> Vec<String> {
             verdict(Some(a / b >= NATIVE_MULTIPLE), &target),
         ],
         _ => vec![claim, "not measured".into(), verdict(None, &target)],
+    }
+}
+
+/// The most time per shard of an `each` over the widths measured.
+fn width_row(width: &Result<Vec<WidthPoint>, String>) -> Vec<String> {
+    let claim = "fan-out width: time per shard of an `each` of a no-op through the daemon, \
+                 1,000 to 100,000 items, best of several"
+        .to_string();
+    let target = format!(
+        "at most {} at every width",
+        format_duration(TARGET_PER_SHARD)
+    );
+    match width {
+        Ok(points) if !points.is_empty() => {
+            let measured = points
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} at {} items (all: {} per item)",
+                        format_duration(p.per_shard()),
+                        p.items,
+                        format_duration(p.per_item_all())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let widest = points.iter().map(|p| p.items).max().unwrap_or(0);
+            let pass = points.iter().all(|p| p.per_shard() <= TARGET_PER_SHARD);
+            let measured = if widest < 100_000 {
+                format!("{measured} (quick run: up to {widest} items)")
+            } else {
+                measured
+            };
+            vec![claim, measured, verdict(Some(pass), &target)]
+        }
+        Ok(_) => vec![claim, "not measured".into(), verdict(None, &target)],
+        Err(why) => vec![claim, why.clone(), verdict(None, &target)],
     }
 }
 
