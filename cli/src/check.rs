@@ -53,13 +53,28 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
                 continue;
             };
             let bytes = std::fs::read(module).with_context(|| {
+                // Before the first build a project's modules do not exist yet.
+                let hint = if module.exists() {
+                    String::new()
+                } else {
+                    format!(
+                        " (not built yet? run `pappus build` in {})",
+                        path.parent()
+                            .filter(|p| !p.as_os_str().is_empty())
+                            .unwrap_or(Path::new("."))
+                            .display()
+                    )
+                };
                 format!(
-                    "cannot read module {} for function `{function}`",
+                    "cannot read module {} for function `{function}`{hint}",
                     module.display()
                 )
             })?;
             let verdict = pappus_engine::module_signature(function, &bytes)
-                .and_then(|sig| pappus_engine::check_declaration(function, declared, sig.as_ref()));
+                .and_then(|sig| {
+                    let wasi = pappus_engine::module_is_wasi(&bytes);
+                    pappus_engine::check_declaration(function, declared, sig.as_ref(), wasi)
+                });
             match verdict {
                 Ok(None) => {}
                 Ok(Some(warning)) => {

@@ -112,14 +112,14 @@ pub use future::InvocationFuture;
 pub use error::{DiagnosticInfo, Error, Refusal, Result};
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::Signature as ModuleSignature;
-pub use pappus_isolation::{Limits, StaticSet, WasiContext, WasiSettings};
+pub use pappus_isolation::{CacheStats, Limits, StaticSet, WasiContext, WasiSettings};
 pub use pappus_model::{Bytes, Item, Sets};
 pub use registry::quota::{
     DEFAULT_MAX_COMPOSITIONS_PER_TENANT, DEFAULT_MAX_FUNCTIONS_PER_TENANT,
     DEFAULT_MAX_MODULE_BYTES_PER_TENANT, DEFAULT_MAX_STATIC_BYTES_PER_TENANT,
 };
 pub use registry::{CompositionInfo, FunctionInfo, Registration, StaticSetInfo};
-pub use wiring::{check_declaration, module_signature};
+pub use wiring::{check_declaration, module_is_wasi, module_signature};
 
 /// The answer of a successful invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -667,8 +667,8 @@ impl Registry {
 }
 
 /// Checks each `function` declaration of a text against the signature its
-/// registered module embeds: a difference is [`Error::SignatureMismatch`]; a
-/// module without one gives a warning. Declarations of functions not
+/// registered module embeds: a difference is [`Error::SignatureMismatch`]; an
+/// ABI v1 module without one gives a warning (a WASI program cannot have one). Declarations of functions not
 /// registered are left to the usual rules.
 fn check_declarations(
     state: &TenantState,
@@ -683,6 +683,7 @@ fn check_declarations(
             name,
             declared,
             entry.function.signature(),
+            entry.function.is_wasi(),
         )?);
         // A static set is an input the composition does not pass: a declared
         // set of the same name would be two sets in one place.

@@ -20,9 +20,17 @@ pub fn module_signature(function: &str, module: &[u8]) -> Result<Option<ModuleSi
     })
 }
 
+/// Whether `module` is a WASI program (it imports WASI preview 1 functions),
+/// read without compiling it: such a module cannot embed a signature.
+pub fn module_is_wasi(module: &[u8]) -> bool {
+    pappus_isolation::imports_wasi(module)
+}
+
 /// Checks the declaration `declared` of `function` against the signature its
-/// module embeds. Answers a warning for a module without one (the declaration
-/// cannot be checked), `None` when they agree.
+/// module embeds. Answers a warning for an ABI v1 module without one (the
+/// declaration cannot be checked), `None` when they agree or the module is a
+/// WASI program (`wasi`), which has no `entry!` to embed one: warning about
+/// every WASI function would drown the warnings that matter.
 ///
 /// # Errors
 /// [`Error::SignatureMismatch`] naming both lists when the declaration's input
@@ -31,6 +39,7 @@ pub fn check_declaration(
     function: &str,
     declared: &Signature,
     module: Option<&ModuleSignature>,
+    wasi: bool,
 ) -> Result<Option<String>> {
     let shown = format!(
         "({}) => ({})",
@@ -44,6 +53,7 @@ pub fn check_declaration(
             declared: shown,
             module: module.to_string(),
         }),
+        None if wasi => Ok(None),
         None => Ok(Some(format!(
             "function `{function}`: its module embeds no signature, so the declaration {shown} is not checked (build it with the SDK's `entry!(f, inputs = [..], outputs = [..])`)"
         ))),

@@ -64,6 +64,6 @@ pub use error::{Error, Result};
 pub use model::{InputSet, OutputSet};
 pub use pappus_model::{Bytes, Item};
 pub use runtime::{Function, Runtime};
-pub use signature::{read as read_signature, Signature};
+pub use signature::{imports_wasi, read as read_signature, Signature};
 pub use static_sets::StaticSet;
 pub use wasi::{CallOptions, WasiContext, WasiSettings};

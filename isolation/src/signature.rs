@@ -6,6 +6,8 @@ use std::fmt;
 
 /// The section's name.
 const SECTION: &str = "pappus.signature";
+/// The import module of WASI preview 1 functions.
+const WASI_MODULE: &str = "wasi_snapshot_preview1";
 /// The only encoding version this host reads.
 const VERSION: u8 = 1;
 
@@ -72,6 +74,30 @@ pub fn read(module: &[u8]) -> Result<Option<Signature>, String> {
         }
     }
     Ok(found)
+}
+
+/// Whether `module` imports WASI preview 1 functions, i.e. is a WASI program
+/// rather than an ABI v1 guest, read without compiling it. A WASI program has
+/// no `entry!` and so no signature; tools use this to say nothing about the
+/// missing section. `false` for `.wat` text and for a module malformed before
+/// its import section (compiling reports those).
+pub fn imports_wasi(module: &[u8]) -> bool {
+    if !module.starts_with(b"\0asm") {
+        return false;
+    }
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        match payload {
+            Ok(wasmparser::Payload::ImportSection(imports)) => {
+                return imports
+                    .into_imports()
+                    .any(|import| import.is_ok_and(|i| i.module == WASI_MODULE));
+            }
+            // Imports come before code and data: nothing later can hold them.
+            Ok(wasmparser::Payload::CodeSectionStart { .. }) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    false
 }
 
 /// Decodes version 1: a byte `1`, then the inputs, then the outputs, each a `u32`

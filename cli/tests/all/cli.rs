@@ -7,7 +7,16 @@ use pappus_testkit::{repo_root, wasm_path};
 
 fn pappus(args: &[&str], dir: &Path) -> Output {
     // Make sure the modules the examples point at exist.
-    for f in ["split_words", "count", "concat", "matmul", "upper"] {
+    for f in [
+        "split_words",
+        "count",
+        "concat",
+        "matmul",
+        "upper",
+        "access",
+        "fan_out",
+        "render",
+    ] {
         wasm_path(f);
     }
     Command::new(env!("CARGO_BIN_EXE_pappus"))
@@ -26,6 +35,15 @@ fn fails_naming(out: &Output, needle: &str) {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts `out` succeeded and said nothing on stderr: a README example's
+/// first run is clean (its functions embed their signatures), so that a real
+/// warning stands out.
+#[track_caller]
+fn clean_success(out: &Output) {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "a README example printed on stderr");
 }
 
 #[test]
@@ -73,7 +91,7 @@ fn run_wordcount_example() {
         ],
         &root,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    clean_success(&out);
     let stdout = text(&out.stdout);
     let sets = pappus_engine::json::parse_sets(stdout.as_bytes()).unwrap();
     assert_eq!(sets.keys().collect::<Vec<_>>(), ["Counts", "Report"]);
@@ -95,7 +113,7 @@ fn run_matmul_example_with_inputs_json() {
         ],
         &root,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    clean_success(&out);
     let sets = pappus_engine::json::parse_sets(&out.stdout).unwrap();
     let fib = sets["Result"].iter().find(|i| i.name == "fib").unwrap();
     let words: Vec<u64> = fib
@@ -105,6 +123,22 @@ fn run_matmul_example_with_inputs_json() {
         .collect();
     // [[1,1],[1,0]]^4 = [[5,3],[3,2]]
     assert_eq!(words, [2, 5, 3, 3, 2]);
+}
+
+#[test]
+fn run_render_logs_example_against_nginx() {
+    // What examples/render-logs/run.sh does, with nginx from the testkit.
+    let root = repo_root();
+    let nginx = pappus_testkit::nginx_serving(&root.join("examples/render-logs/www"));
+    let request = format!("Request=server: {}\ntoken: alice-7f3a\n", nginx.url());
+    let out = pappus(
+        &["run", "examples/render-logs/render-logs.pap", "--input", &request],
+        &root,
+    );
+    clean_success(&out);
+    let sets = pappus_engine::json::parse_sets(&out.stdout).unwrap();
+    let page = text(&sets["Page"][0].data);
+    assert!(page.contains("<h1>Logs for alice</h1>"), "{page}");
 }
 
 #[test]

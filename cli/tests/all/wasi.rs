@@ -24,6 +24,14 @@ fn pappus(args: &[&str], dir: &Path, envs: &[(&str, &str)]) -> Output {
         .expect("cannot run pappus")
 }
 
+/// Asserts `out` succeeded and said nothing on stderr: a README example's
+/// first run is clean, so that a real warning stands out.
+#[track_caller]
+fn clean_success(out: &Output) {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "a README example printed on stderr");
+}
+
 /// Runs an example's build script (idempotent; the guest toolchain is
 /// installed by ./setup.sh).
 fn build_example(example: &str) {
@@ -75,7 +83,7 @@ fn wordfreq_c_example_matches_its_native_build() {
         &root,
         &[],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    clean_success(&out);
     let sets = parse_sets(&out.stdout).unwrap();
     let docs = root.join("examples/wordfreq-c/docs");
     let mut names: Vec<String> = std::fs::read_dir(&docs)
@@ -111,7 +119,7 @@ fn wordfreq_cpp_example_takes_its_arguments_from_pappus_toml() {
             &root,
             &[],
         );
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        clean_success(&out);
         parse_sets(&out.stdout).unwrap()
     };
     let cpp = run("wordfreq-cpp");
@@ -143,7 +151,7 @@ fn wordlen_rust_example_writes_keyed_files() {
         &root,
         &[],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    clean_success(&out);
     let sets = parse_sets(&out.stdout).unwrap();
     let by_length = &sets["ByLength"];
     assert!(by_length.len() > 3, "{by_length:?}");
@@ -190,7 +198,7 @@ fn wasi_mix_example_fetches_and_mixes_wasi_with_abi_v1() {
         &root,
         &[],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    clean_success(&out);
     let sets = parse_sets(&out.stdout).unwrap();
     let native = Command::new(root.join("examples/wordfreq-c/wordfreq"))
         .stdin(std::fs::File::open(&fox).unwrap())
@@ -322,4 +330,101 @@ fn a_failure_reports_the_seed_time_exit_status_and_stderr() {
     assert!(stderr.contains("--seed 7 --time 1234"), "{stderr}");
     assert!(stderr.contains("exited with status 3"), "{stderr}");
     assert!(stderr.contains("probe: failing on purpose"), "{stderr}");
+}
+
+/// A project folder with `picky` (`tests/guests/picky.c`) compiled for WASI
+/// and `thumbs.pap` applying it to each item of `Images`, its failures caught
+/// in `Failed` when `catch` is true.
+fn picky_dir(catch: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/picky.c");
+    let out = Command::new("clang")
+        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-o"])
+        .arg(dir.path().join("picky.wasm"))
+        .arg(&source)
+        .output()
+        .expect("cannot run clang (run ./setup.sh)");
+    assert!(out.status.success(), "clang: {}", text(&out.stderr));
+    std::fs::write(
+        dir.path().join("pappus.toml"),
+        "[functions]\npicky = \"picky.wasm\"\n",
+    )
+    .unwrap();
+    let (outputs, clause) = if catch {
+        ("Thumbs, Failed", " catch Failed")
+    } else {
+        ("Thumbs", "")
+    };
+    std::fs::write(
+        dir.path().join("thumbs.pap"),
+        format!(
+            "function picky (stdin) => (stdout);\n\
+             composition Thumbs (Images) => ({outputs}) {{\n    \
+             picky (stdin = each Images) => (Thumbs = stdout){clause};\n}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("inputs.json"),
+        r#"{"Images": [
+            {"name": "cat.png", "key": 1, "data": "cat"},
+            {"name": "broken.png", "key": 2, "data": "bad bytes"},
+            {"name": "dog.png", "key": 3, "data": "dog"}
+        ]}"#,
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn catch_turns_a_trapping_shard_into_an_item_and_the_others_complete() {
+    // All-or-nothing by default: the one bad item fails the run.
+    let dir = picky_dir(false);
+    let out = pappus(
+        &["run", "thumbs.pap", "--inputs", "inputs.json"],
+        dir.path(),
+        &[],
+    );
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("picky: cannot decode this item"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dir = picky_dir(true);
+    let out = pappus(
+        &["run", "thumbs.pap", "--inputs", "inputs.json"],
+        dir.path(),
+        &[],
+    );
+    clean_success(&out);
+    let sets = parse_sets(&out.stdout).unwrap();
+    let mut thumbs: Vec<(String, u64, String)> = sets["Thumbs"]
+        .iter()
+        .map(|i| (i.name.clone(), i.key, text(&i.data)))
+        .collect();
+    thumbs.sort();
+    assert_eq!(
+        thumbs,
+        [
+            ("cat.png".to_string(), 1, "CAT".to_string()),
+            ("dog.png".to_string(), 3, "DOG".to_string())
+        ]
+    );
+    let failed = &sets["Failed"];
+    assert_eq!(failed.len(), 1);
+    assert_eq!((failed[0].name.as_str(), failed[0].key), ("broken.png", 2));
+    let record: serde_json::Value = serde_json::from_slice(&failed[0].data).unwrap();
+    assert_eq!(record["kind"], "trap", "{record}");
+    assert_eq!(
+        record["stderr"], "picky: cannot decode this item\n",
+        "{record}"
+    );
+    assert!(
+        record["shard"]
+            .as_str()
+            .is_some_and(|s| s.contains("broken.png")),
+        "{record}"
+    );
 }

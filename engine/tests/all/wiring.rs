@@ -135,3 +135,29 @@ fn a_memory_limit_above_the_ceiling_is_an_invalid_limit() {
         "{message}"
     );
 }
+
+#[test]
+fn a_wasi_module_registers_without_a_signature_warning() {
+    // A WASI program has no `entry!` to embed set names: warning about it
+    // would only drown the warnings that matter.
+    let engine = engine();
+    let wasi = r#"(module
+        (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+        (memory (export "memory") 1)
+        (func (export "_start")))"#;
+    engine
+        .register_function("quiet", wasi.as_bytes(), Limits::default())
+        .unwrap();
+    let registration = engine
+        .register_compositions_with_warnings(
+            "function quiet (stdin) => (stdout);
+             composition Q (stdin) => (Out) { quiet (stdin = each stdin) => (Out = stdout); }",
+        )
+        .unwrap();
+    assert_eq!(registration.compositions, ["Q"]);
+    assert!(
+        registration.warnings.is_empty(),
+        "{:?}",
+        registration.warnings
+    );
+}

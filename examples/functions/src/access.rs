@@ -36,4 +36,4 @@ fn access(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(access);
+entry!(access, inputs = ["request"], outputs = ["auth"]);

@@ -29,4 +29,4 @@ fn compress(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(compress);
+entry!(compress, inputs = ["in"], outputs = ["out"]);

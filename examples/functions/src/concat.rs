@@ -13,4 +13,4 @@ fn concat(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(concat);
+entry!(concat, inputs = ["in"], outputs = ["out"]);

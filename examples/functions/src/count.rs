@@ -34,4 +34,4 @@ fn count(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(count);
+entry!(count, inputs = ["in"], outputs = ["counts"]);

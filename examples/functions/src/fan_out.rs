@@ -57,4 +57,4 @@ fn fan_out(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(fan_out);
+entry!(fan_out, inputs = ["auth", "request"], outputs = ["requests", "grant"]);

@@ -31,4 +31,4 @@ fn matmul(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(matmul);
+entry!(matmul, inputs = ["in"], outputs = ["out"]);

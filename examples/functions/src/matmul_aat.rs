@@ -31,4 +31,4 @@ fn matmul_aat(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(matmul_aat);
+entry!(matmul_aat, inputs = ["in"], outputs = ["out"]);

@@ -128,4 +128,4 @@ fn render(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(render);
+entry!(render, inputs = ["logs", "grant"], outputs = ["page"]);

@@ -29,4 +29,4 @@ fn split_words(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(split_words);
+entry!(split_words, inputs = ["text"], outputs = ["words"]);

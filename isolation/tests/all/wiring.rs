@@ -139,3 +139,22 @@ fn custom_section(name: &str, payload: &[u8]) -> Vec<u8> {
     out.extend(payload);
     out
 }
+
+#[test]
+fn wasi_programs_are_told_apart_without_compiling() {
+    let wasi = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "_start")))"#,
+    )
+    .expect("valid wat");
+    assert!(pappus_isolation::imports_wasi(&wasi));
+    // ABI v1 modules import nothing; one importing another module is not WASI.
+    assert!(!pappus_isolation::imports_wasi(&wasm("upper")));
+    let other = wat::parse_str(r#"(module (import "env" "f" (func)))"#).expect("valid wat");
+    assert!(!pappus_isolation::imports_wasi(&other));
+    // Text and garbage are not WASI modules either (compiling says why).
+    assert!(!pappus_isolation::imports_wasi(b"(module)"));
+    assert!(!pappus_isolation::imports_wasi(b"\0asm\x01\0\0\0\x02\xff"));
+}
