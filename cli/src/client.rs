@@ -134,8 +134,13 @@ impl Client {
             builder = builder.header("content-type", content_type);
         }
         let result = match body {
+            // `Expect: 100-continue`: the daemon refuses a request it will not
+            // take (too large, unauthorised, overloaded) before reading its
+            // body; asking first lets us read that answer instead of writing
+            // the body into a closed connection ("broken pipe").
             Some(body) => self.agent.run(
                 builder
+                    .header("expect", "100-continue")
                     .body(body)
                     .with_context(|| format!("invalid request {method} {url}"))?,
             ),
@@ -145,8 +150,7 @@ impl Client {
                     .with_context(|| format!("invalid request {method} {url}"))?,
             ),
         };
-        let mut response =
-            result.with_context(|| format!("cannot reach the daemon at {}", self.base))?;
+        let mut response = result.map_err(|e| self.unanswered(e))?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
@@ -161,7 +165,28 @@ impl Client {
     }
 }
 
-/// "the daemon answered 403 (forbidden): message", plus rendered diagnostics.
+impl Client {
+    /// The error for a request that got no answer: a connection the daemon
+    /// closed while the body was on its way is told apart from one never made.
+    fn unanswered(&self, error: ureq::Error) -> anyhow::Error {
+        let closed = matches!(&error, ureq::Error::Io(e) if matches!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        ));
+        let context = if closed {
+            format!(
+                "the daemon at {} closed the connection before answering",
+                self.base
+            )
+        } else {
+            format!("cannot reach the daemon at {}", self.base)
+        };
+        anyhow::Error::new(error).context(context)
+    }
+}
+
+/// "the daemon answered 413 (payload_too_large): message [limit max_body_bytes
+/// = 16777216]", plus rendered diagnostics.
 fn describe_error(status: u16, body: &[u8]) -> String {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
@@ -172,6 +197,14 @@ fn describe_error(status: u16, body: &[u8]) -> String {
     let kind = error.get("kind").and_then(Value::as_str).unwrap_or("error");
     let message = error.get("message").and_then(Value::as_str).unwrap_or("");
     let mut text = format!("the daemon answered {status} ({kind}): {message}");
+    let detail = error.get("detail");
+    if let Some(limit) = detail.and_then(|d| d.get("limit")).and_then(Value::as_str) {
+        text.push_str(&format!(" [limit {limit}"));
+        if let Some(max) = detail.and_then(|d| d.get("max")) {
+            text.push_str(&format!(" = {max}"));
+        }
+        text.push(']');
+    }
     if let Some(rendered) = error
         .get("detail")
         .and_then(|d| d.get("rendered"))

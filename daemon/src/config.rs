@@ -25,6 +25,9 @@ const MIB: u64 = 1024 * 1024;
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 /// Default maximum request body: 16 MiB, enough for large modules and inputs.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * MIB;
+/// Default maximum module upload (`PUT /v1/functions/{name}`): 64 MiB, room
+/// for a language runtime such as CPython compiled to wasm (about 26 MiB).
+pub const DEFAULT_MAX_MODULE_BYTES: u64 = 64 * MIB;
 /// Default bound on the time SIGTERM waits for in-flight work: 30 s.
 pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 30_000;
 /// Default time a client may take to send a request's head or body: 30 s.
@@ -58,9 +61,14 @@ pub struct Settings {
     /// Threads serving HTTP [default: 2].
     #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_HTTP_THREADS", value_name = "N"))]
     pub http_threads: Option<usize>,
-    /// Largest request body in bytes; larger ones get 413 [default: 16 MiB].
+    /// Largest request body in bytes (module uploads excepted); larger ones
+    /// get 413 [default: 16 MiB].
     #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES"))]
     pub max_body_bytes: Option<u64>,
+    /// Largest module upload (`PUT /v1/functions/{name}`) in bytes; larger
+    /// ones get 413 [default: 64 MiB].
+    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_MODULE_BYTES", value_name = "BYTES"))]
+    pub max_module_bytes: Option<u64>,
     /// Client connections open at once; more are answered 429 and closed
     /// [default: 512].
     #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_CONNECTIONS", value_name = "N"))]
@@ -148,6 +156,7 @@ impl Settings {
             listen: self.listen.or(lower.listen),
             http_threads: self.http_threads.or(lower.http_threads),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            max_module_bytes: self.max_module_bytes.or(lower.max_module_bytes),
             max_connections: self.max_connections.or(lower.max_connections),
             max_body_bytes_in_flight: self
                 .max_body_bytes_in_flight
@@ -185,11 +194,14 @@ pub struct Config {
     pub listen: SocketAddr,
     /// HTTP worker threads.
     pub http_threads: usize,
-    /// Largest accepted request body.
+    /// Largest accepted request body (module uploads excepted).
     pub max_body_bytes: usize,
+    /// Largest accepted module upload.
+    pub max_module_bytes: usize,
     /// Client connections open at once.
     pub max_connections: usize,
-    /// Request body bytes being read at once (at least `max_body_bytes`).
+    /// Request body bytes being read at once (at least `max_body_bytes` and
+    /// `max_module_bytes`).
     pub max_body_bytes_in_flight: u64,
     /// Bound on the drain after SIGTERM/SIGINT.
     pub drain_timeout: Duration,
@@ -301,6 +313,10 @@ impl Config {
                 settings.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             )
             .context("max_body_bytes does not fit in memory")?,
+            max_module_bytes: usize::try_from(
+                settings.max_module_bytes.unwrap_or(DEFAULT_MAX_MODULE_BYTES),
+            )
+            .context("max_module_bytes does not fit in memory")?,
             max_connections: positive(settings.max_connections, "max_connections")?
                 .unwrap_or(DEFAULT_MAX_CONNECTIONS),
             max_body_bytes_in_flight: settings
@@ -327,13 +343,17 @@ impl Config {
             io,
             authorities,
         };
-        if config.max_body_bytes_in_flight < config.max_body_bytes as u64 {
-            bail!(
-                "max_body_bytes_in_flight ({}) must be at least max_body_bytes ({}), \
-                 or no body of the largest size could ever be read",
-                config.max_body_bytes_in_flight,
-                config.max_body_bytes
-            );
+        for (setting, max) in [
+            ("max_body_bytes", config.max_body_bytes),
+            ("max_module_bytes", config.max_module_bytes),
+        ] {
+            if config.max_body_bytes_in_flight < max as u64 {
+                bail!(
+                    "max_body_bytes_in_flight ({}) must be at least {setting} ({max}), \
+                     or no body of the largest size could ever be read",
+                    config.max_body_bytes_in_flight,
+                );
+            }
         }
         Ok(config)
     }

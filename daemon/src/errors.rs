@@ -68,14 +68,17 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, kind, message)
     }
 
-    /// 413: the body exceeds the configured maximum.
-    pub fn payload_too_large(limit: usize) -> ApiError {
+    /// 413: the body (of `declared` bytes, when its length was declared)
+    /// exceeds `max` bytes, the value of the setting `setting`. The detail
+    /// names the setting and its value, as other limits' answers do.
+    pub fn payload_too_large(declared: Option<u64>, max: usize, setting: &str) -> ApiError {
+        let size = declared.map_or_else(String::new, |n| format!(" of {n} bytes"));
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("request body exceeds the limit of {limit} bytes"),
+            format!("request body{size} exceeds the limit of {max} bytes ({setting})"),
         )
-        .with_detail(json!({ "max_body_bytes": limit }))
+        .with_detail(json!({ "limit": setting, "max": max }))
     }
 
     /// 503: the daemon is draining and takes no new work.

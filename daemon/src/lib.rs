@@ -180,6 +180,7 @@ pub async fn serve(
         drain: drain.clone(),
         bodies: Arc::new(routes::BodyLimits::new(
             config.max_body_bytes,
+            config.max_module_bytes,
             config.max_body_bytes_in_flight,
             config.client_timeout,
         )),
@@ -212,6 +213,7 @@ pub async fn serve(
             .map_or_else(|| "none (in memory)".into(), |d| d.display().to_string()),
         queue_bound = config.engine.queue_bound.unwrap_or(pappus_engine::DEFAULT_QUEUE_BOUND),
         max_body_bytes = config.max_body_bytes,
+        max_module_bytes = config.max_module_bytes,
         max_connections = config.max_connections,
         "listening"
     );

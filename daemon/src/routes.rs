@@ -153,11 +153,16 @@ fn query<T>(params: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
 }
 
-/// The bounds on request bodies: the largest one, and the bytes all requests
-/// may be reading at once (in KiB permits, so that any budget fits a semaphore).
+/// The bounds on request bodies: the largest one of each kind, and the bytes
+/// all requests may be reading at once (in KiB permits, so that any budget
+/// fits a semaphore).
 pub(super) struct BodyLimits {
-    /// Largest body accepted.
+    /// Largest body accepted by every route but module uploads.
     pub(super) max: usize,
+    /// Largest module accepted by `PUT /v1/functions/{name}`: modules (a
+    /// language runtime compiled to wasm is tens of MiB) outgrow invocation
+    /// bodies, which are held per invocation and so kept smaller.
+    pub(super) max_module: usize,
     /// Permits of 1 KiB for bodies being read, over all requests.
     pub(super) in_flight: tokio::sync::Semaphore,
     /// The permits `in_flight` started with.
@@ -166,18 +171,41 @@ pub(super) struct BodyLimits {
     timeout: std::time::Duration,
 }
 
+/// Which bound of [`BodyLimits`] a route's body is held to.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum BodyKind {
+    /// A module upload: `max_module_bytes`.
+    Module,
+    /// Anything else (composition text, invocation inputs): `max_body_bytes`.
+    Request,
+}
+
 impl BodyLimits {
-    /// `max` bytes per body, `in_flight` bytes over all bodies being read.
-    /// `timeout` for reading one body.
-    pub(super) fn new(max: usize, in_flight: u64, timeout: std::time::Duration) -> BodyLimits {
+    /// `max` bytes per body (`max_module` per module), `in_flight` bytes over
+    /// all bodies being read. `timeout` for reading one body.
+    pub(super) fn new(
+        max: usize,
+        max_module: usize,
+        in_flight: u64,
+        timeout: std::time::Duration,
+    ) -> BodyLimits {
         let permits = usize::try_from(in_flight.div_ceil(1024))
             .unwrap_or(usize::MAX)
             .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         BodyLimits {
             max,
+            max_module,
             in_flight: tokio::sync::Semaphore::new(permits),
             permits,
             timeout,
+        }
+    }
+
+    /// The largest body of `kind`, and the setting that sets it.
+    fn bound(&self, kind: BodyKind) -> (usize, &'static str) {
+        match kind {
+            BodyKind::Module => (self.max_module, "max_module_bytes"),
+            BodyKind::Request => (self.max, "max_body_bytes"),
         }
     }
 
@@ -190,21 +218,27 @@ impl BodyLimits {
     }
 }
 
-/// The declared `Content-Length`, or `413` when it is over `limits.max`: a
-/// check on the header alone, so that an oversized request is refused without
-/// reading any of it.
-fn refuse_oversized(headers: &HeaderMap, limits: &BodyLimits) -> Result<Option<u64>, ApiError> {
+/// The declared `Content-Length`, or `413` when it is over the bound of
+/// `kind`: a check on the header alone, so that an oversized request is
+/// refused without reading any of it (a client that sent `Expect:
+/// 100-continue` gets the answer before it sends the body).
+fn refuse_oversized(
+    headers: &HeaderMap,
+    limits: &BodyLimits,
+    kind: BodyKind,
+) -> Result<Option<u64>, ApiError> {
+    let (max, setting) = limits.bound(kind);
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max as u64) {
-        return Err(ApiError::payload_too_large(limits.max));
+    if let Some(n) = declared.filter(|&n| n > max as u64) {
+        return Err(ApiError::payload_too_large(Some(n), max, setting));
     }
     Ok(declared)
 }
 
-/// Reads the whole body, answering `413` past `limits.max` bytes: at once when
+/// Reads the whole body, answering `413` past the bound of `kind`: at once when
 /// the declared `Content-Length` is too large, otherwise as soon as the bytes
 /// read exceed it (chunked bodies), so an oversized body is never buffered.
 /// Reading first reserves the declared length (or, without one, the maximum)
@@ -214,9 +248,10 @@ async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limits: &BodyLimits,
+    kind: BodyKind,
 ) -> Result<Bytes, ApiError> {
-    let limit = limits.max;
-    let declared = refuse_oversized(headers, limits)?;
+    let (limit, setting) = limits.bound(kind);
+    let declared = refuse_oversized(headers, limits, kind)?;
     let reserve = declared.unwrap_or(limit as u64).div_ceil(1024);
     let _reserved = match u32::try_from(reserve)
         .ok()
@@ -246,7 +281,7 @@ async fn read_body(
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::payload_too_large(limit))
+            Err(ApiError::payload_too_large(None, limit, setting))
         }
         Err(error) => Err(ApiError::bad_request(
             "bad_body",
@@ -261,8 +296,9 @@ async fn read_body(
 async fn admit_registration(
     state: &AppState,
     headers: &HeaderMap,
+    kind: BodyKind,
 ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-    refuse_oversized(headers, &state.bodies)?;
+    refuse_oversized(headers, &state.bodies, kind)?;
     state
         .registrations
         .clone()

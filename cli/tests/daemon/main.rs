@@ -7,6 +7,7 @@ mod auth;
 mod backpressure;
 mod bounds;
 mod config;
+mod deploy;
 mod errors;
 mod fetch_bounds;
 mod lifecycle;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{admit_registration, blocking, json, read_body, Name};
+use super::{admit_registration, blocking, json, read_body, BodyKind, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
@@ -25,8 +25,8 @@ pub(super) async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let _admitted = admit_registration(&state, &headers).await?;
-    let bytes = read_body(&headers, body, &state.bodies).await?;
+    let _admitted = admit_registration(&state, &headers, BodyKind::Request).await?;
+    let bytes = read_body(&headers, body, &state.bodies, BodyKind::Request).await?;
     let source = String::from_utf8(bytes.to_vec()).map_err(|e| {
         ApiError::bad_request(
             "invalid_input",

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{admit_registration, blocking, json, read_body, Name};
+use super::{admit_registration, blocking, json, read_body, BodyKind, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
@@ -204,8 +204,8 @@ pub(super) async fn put(
     let params = RegisterParams::parse(raw.as_deref())?;
     let limits = params.limits.resolve(&state)?;
     let settings = params.settings(&name);
-    let _admitted = admit_registration(&state, &headers).await?;
-    let body = read_body(&headers, body, &state.bodies).await?;
+    let _admitted = admit_registration(&state, &headers, BodyKind::Module).await?;
+    let body = read_body(&headers, body, &state.bodies, BodyKind::Module).await?;
     // A bundle carries the module and its static sets; any other body is the
     // module alone.
     let is_bundle = headers

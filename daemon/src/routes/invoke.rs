@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{query, read_body, Name};
+use super::{query, read_body, BodyKind, Name};
 use crate::auth::TenantName;
 use crate::errors::ApiError;
 use crate::AppState;
@@ -151,7 +151,7 @@ pub(super) async fn invoke(
         }
         Err(error) => Err(error),
         Ok(admitted) => {
-            let body = read_body(&headers, body, &state.bodies).await?;
+            let body = read_body(&headers, body, &state.bodies, BodyKind::Request).await?;
             let inputs = inputs(&params, &headers, body)?;
             admitted.invoke_async_with(inputs, params.wasi()).await
         }
