@@ -7,6 +7,10 @@
 //! flags (flags and `PAPPUS_*` environment variables win).
 //!
 //! Inputs and outputs are [`crate::sets`]'s, shared with `pappus invoke`.
+//!
+//! Compiled code is cached in the user's cache directory ([`code_cache_dir`]),
+//! as the daemon caches it in its data directory: a module is compiled on its
+//! first run only, and cache files are authenticated with a key kept there.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +42,10 @@ pub(crate) struct Args {
     /// Print the invocation's timings on stderr.
     #[arg(long)]
     timings: bool,
+    /// Compile every module instead of using (and filling) the compiled-code
+    /// cache in $XDG_CACHE_HOME/pappus/code (default ~/.cache/pappus/code).
+    #[arg(long)]
+    no_code_cache: bool,
     /// Seed of the random stream WASI functions see (default: fresh); with the
     /// value `--timings` printed, replays a run.
     #[arg(long, value_name = "N")]
@@ -149,10 +157,30 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         io: args.io.or(manifest_io),
         ..EngineConfig::default()
     };
-    let engine = config
-        .builder()?
-        .build()
-        .context("cannot start the engine")?;
+    let (engine, cache) = match code_cache_dir().filter(|_| !args.no_code_cache) {
+        Some(dir) => match config.builder()?.code_cache_dir(&dir).build() {
+            Ok(engine) => (engine, Some(dir)),
+            Err(e) => {
+                // A cache that cannot be used costs time, not the run.
+                eprintln!(
+                    "warning: not caching compiled code in {}: {e}",
+                    dir.display()
+                );
+                let engine = config
+                    .builder()?
+                    .build()
+                    .context("cannot start the engine")?;
+                (engine, None)
+            }
+        },
+        None => (
+            config
+                .builder()?
+                .build()
+                .context("cannot start the engine")?,
+            None,
+        ),
+    };
 
     for spec in &args.functions {
         let Some((name, path)) = spec.split_once('=') else {
@@ -218,15 +246,51 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     args.outputs.emit(&answer.outputs)?;
+    let cached = engine.code_cache_stats();
+    if cached.rejected > 0 {
+        eprintln!(
+            "warning: {} compiled-code cache file(s) refused (not authenticated by the cache key, damaged, or made by another build) and recompiled",
+            cached.rejected
+        );
+    }
     if args.timings {
         let t = answer.timings;
         eprintln!(
             "timings: queued {:?}, fetching {:?}, sandbox {:?}, compute {:?}, storing {:?}, total {:?}",
             t.queued, t.fetching, t.sandbox, t.compute, t.storing, t.total
         );
+        eprintln!(
+            "  (sandbox, fetching and storing are summed over the {} shard(s) and the I/O calls, so with shards in parallel they may exceed compute; compute and total are wall-clock)",
+            engine.metrics().sandboxes_created
+        );
+        eprintln!(
+            "code cache: {} module(s) loaded, {} compiled, {} refused ({})",
+            cached.hits,
+            cached.compiled,
+            cached.rejected,
+            cache
+                .as_deref()
+                .map_or_else(|| "off".into(), |d| d.display().to_string())
+        );
         eprintln!("{}", replay_line(answer.wasi));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where `pappus run` caches compiled code: `$XDG_CACHE_HOME/pappus/code`, or
+/// `~/.cache/pappus/code` (the XDG default); `None` without either variable.
+/// A relative `XDG_CACHE_HOME` is ignored, as the XDG specification says.
+fn code_cache_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = xdg.or_else(|| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .map(|home| home.join(".cache"))
+    })?;
+    Some(base.join("pappus").join("code"))
 }
 
 /// The seed and time of an invocation, and the flags that replay it.

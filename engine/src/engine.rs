@@ -15,6 +15,7 @@ use crate::metrics::{Counters, EventHook};
 use crate::future::InvocationFuture;
 use crate::registry::quota::Quotas;
 use crate::registry::store::Store;
+use crate::CacheStats;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
 use crate::{
     Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, StaticSet, WasiContext,
@@ -57,6 +58,7 @@ pub struct EngineBuilder {
     queue_bound: usize,
     max_in_flight: usize,
     data_dir: Option<PathBuf>,
+    code_cache_dir: Option<PathBuf>,
     default_limits: Limits,
     max_memory_bytes: Option<u64>,
     io_config: Option<pappus_io::RingConfig>,
@@ -75,6 +77,7 @@ impl Default for EngineBuilder {
             queue_bound: crate::DEFAULT_QUEUE_BOUND,
             max_in_flight: crate::DEFAULT_MAX_IN_FLIGHT,
             data_dir: None,
+            code_cache_dir: None,
             default_limits: Limits::default(),
             max_memory_bytes: None,
             io_config: None,
@@ -119,6 +122,18 @@ impl EngineBuilder {
     /// reload it on [`build`](Self::build). Default: none (in memory only).
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Cache compiled code in `dir` without persisting the registry: for a
+    /// process that registers the same modules on every start (`pappus run`),
+    /// so that only the first start compiles them. `dir` is created (mode
+    /// 0700) if missing; its files are authenticated by the key in
+    /// `dir/cache.key`, created (mode 0600) on first use, as for a data
+    /// directory's cache. Takes the place of the data directory's cache when
+    /// both are set. Default: none.
+    pub fn code_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.code_cache_dir = Some(dir.into());
         self
     }
 
@@ -264,15 +279,28 @@ impl EngineBuilder {
         if let Some(bytes) = self.max_memory_bytes {
             config.max_memory_bytes(bytes);
         }
-        if let Some(store) = &store {
-            let key = pappus_isolation::CacheKey::load_or_create(&store.cache_key_path()).map_err(
-                |e| Error::Config {
+        let cache = match (&self.code_cache_dir, &store) {
+            (Some(dir), _) => {
+                std::os::unix::fs::DirBuilderExt::mode(
+                    std::fs::DirBuilder::new().recursive(true),
+                    0o700,
+                )
+                .create(dir)
+                .map_err(|e| Error::Config {
+                    reason: format!("cannot create the code cache {}: {e}", dir.display()),
+                })?;
+                Some((dir.clone(), dir.join("cache.key")))
+            }
+            (None, Some(store)) => Some((store.cache_dir(), store.cache_key_path())),
+            (None, None) => None,
+        };
+        if let Some((dir, key_path)) = cache {
+            let key = pappus_isolation::CacheKey::load_or_create(&key_path).map_err(|e| {
+                Error::Config {
                     reason: format!("cannot load the compiled-code cache key: {e}"),
-                },
-            )?;
-            config
-                .cache_dir(Some(store.cache_dir()))
-                .cache_key(Some(key));
+                }
+            })?;
+            config.cache_dir(Some(dir)).cache_key(Some(key));
         }
         let runtime = pappus_isolation::Runtime::new(&config).map_err(|e| Error::Config {
             reason: format!("cannot start the sandbox runtime: {e}"),
@@ -591,6 +619,14 @@ impl Engine {
                 .map_or(0, |h| h.restarts),
             io: io.unwrap_or_default(),
         }
+    }
+
+    /// Counters of the compiled-code cache: modules loaded from it, compiled,
+    /// refused (a file not authenticated by the cache key, damaged, or made
+    /// for another engine: recompiled, never run) and written. All zero but
+    /// `compiled` without a cache.
+    pub fn code_cache_stats(&self) -> CacheStats {
+        self.inner.core.runtime.cache_stats()
     }
 
     /// The health of the I/O runtime's threads, or `None` when it was not
