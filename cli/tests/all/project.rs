@@ -2,10 +2,7 @@
 //! build`, `pappus run` on the result, then `deploy`, `invoke`, `ls`, `rm` and
 //! `logs` against a `pappus serve` the test starts.
 //!
-//! The WASI languages (`rust`, `c`) build today; running them needs the WASI
-//! profile. Their run step checks what the engine says: while it refuses WASI
-//! modules (naming the `wasi_snapshot_preview1` import) the step reports itself
-//! skipped on stderr; once the engine accepts them, the step runs and asserts.
+//! The WASI languages (`rust`, `c`) build and run as generated.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -88,6 +85,8 @@ fn new_and_build(parent: &Path, name: &str, lang: &str) -> PathBuf {
                 !content.contains(root.to_str().expect("UTF-8 path")),
                 "{file}: {content}"
             );
+            // What the file says is true: args and env reach the program.
+            assert!(!content.contains("not passed yet"), "{file}: {content}");
         }
     }
     let out = pappus(&project, &["build"]);
@@ -104,9 +103,6 @@ fn new_and_build(parent: &Path, name: &str, lang: &str) -> PathBuf {
     project
 }
 
-/// Runs a WASI project's composition, or reports the step skipped while the
-/// engine refuses WASI modules. Never passes silently: the refusal itself is
-/// checked to be about the WASI import.
 /// Runs a generated WASI project as generated and checks its greeting.
 fn run_generated(project: &Path) {
     let out = pappus(project, &["run", "app.pap", "--input", "Input=world"]);
