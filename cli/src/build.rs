@@ -8,11 +8,14 @@
 //!   artifact, found in cargo's JSON messages (so `CARGO_TARGET_DIR` is honoured).
 //! - C: `clang --target=wasm32-wasi --sysroot=/usr -O2 -s` (WASI) or the
 //!   freestanding ABI v1 flags of `docs/toolchain.md`, on `src` (a file, or
-//!   every `*.c` of a folder) plus `cflags`.
+//!   every `*.c` of a folder) plus `cflags`, incrementally ([`c`]): a source
+//!   is recompiled only when it, a header it includes or the flags changed.
+
+mod c;
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 
 use anyhow::{bail, Context as _};
 use serde::Deserialize;
@@ -36,7 +39,7 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
             println!("{name}: {} (prebuilt)", function.wasm.display());
             continue;
         };
-        build_one(name, function, spec)
+        build_one(&manifest.dir, name, function, spec)
             .with_context(|| format!("cannot build function `{name}`"))?;
         let size = std::fs::metadata(&function.wasm).map_or(0, |m| m.len());
         println!(
@@ -59,14 +62,34 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_one(name: &str, function: &Function, spec: &BuildSpec) -> anyhow::Result<()> {
+fn build_one(dir: &Path, name: &str, function: &Function, spec: &BuildSpec) -> anyhow::Result<()> {
     if let Some(parent) = function.wasm.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     match spec.lang {
         Lang::Rust => build_rust(name, function.kind, &spec.src, &function.wasm),
-        Lang::C => build_c(function.kind, spec, &function.wasm),
+        Lang::C => {
+            // Beside cargo's `target/` of Rust functions; one folder per
+            // function, since two may share sources with other flags.
+            let objects = dir.join("target").join("c").join(name);
+            let outcome = c::build(function.kind, spec, &function.wasm, &objects)?;
+            if outcome.compiled == 0 && !outcome.linked {
+                eprintln!(
+                    "{name}: up to date ({} source{} unchanged)",
+                    outcome.sources,
+                    if outcome.sources == 1 { "" } else { "s" }
+                );
+            } else {
+                eprintln!(
+                    "{name}: compiled {} of {} source{}",
+                    outcome.compiled,
+                    outcome.sources,
+                    if outcome.sources == 1 { "" } else { "s" }
+                );
+            }
+            Ok(())
+        }
     }
 }
 
@@ -163,60 +186,4 @@ fn build_rust(name: &str, kind: Kind, crate_dir: &Path, wasm: &Path) -> anyhow::
     std::fs::copy(module, wasm)
         .with_context(|| format!("cannot copy {} to {}", module.display(), wasm.display()))?;
     Ok(())
-}
-
-fn build_c(kind: Kind, spec: &BuildSpec, wasm: &Path) -> anyhow::Result<()> {
-    let needs = match kind {
-        Kind::AbiV1 => Needs::CAbiV1,
-        Kind::Wasi => Needs::CWasi,
-    };
-    toolchain::check(needs)?;
-    let sources = c_sources(&spec.src)?;
-    let mut command = Command::new("clang");
-    match kind {
-        Kind::Wasi => command.args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-s"]),
-        Kind::AbiV1 => command.args([
-            "--target=wasm32",
-            "-O2",
-            "-nostdlib",
-            "-ffreestanding",
-            "-Wl,--no-entry",
-            "-Wl,--strip-all",
-        ]),
-    };
-    command
-        .args(&spec.cflags)
-        .arg("-o")
-        .arg(wasm)
-        .args(&sources);
-    eprintln!(
-        "building with clang: {}",
-        sources
-            .iter()
-            .map(|s| s.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let status = command.status().context("cannot start clang")?;
-    if !status.success() {
-        bail!("clang failed ({status}); its messages are above");
-    }
-    Ok(())
-}
-
-/// `src` itself if it is a file, else the `*.c` files of the folder.
-fn c_sources(src: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if src.is_file() {
-        return Ok(vec![src.to_path_buf()]);
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(src)
-        .with_context(|| format!("cannot list {}", src.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "c"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("no .c file in {}", src.display());
-    }
-    Ok(files)
 }

@@ -117,17 +117,27 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// "12345 bytes, memory 64 MiB, timeout 5000 ms, output 16 MiB" from a
-/// function's JSON description (`GET /v1/functions/{name}`).
+/// "module 12345 bytes, memory 64 MiB, timeout 5000 ms, output 16 MiB" from
+/// a function's JSON description (`GET /v1/functions/{name}`), then a WASI
+/// program's arguments and environment when it has any (`, args ["--top",
+/// "3"], env {"LANG": "C"}`): what the function will run with, so a wrong
+/// setting shows where it is deployed.
 pub(crate) fn describe_function(info: &Value) -> String {
     let number = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0);
     let limits = info.get("limits");
     let field = |name: &str| number(limits.and_then(|l| l.get(name)));
-    format!(
+    let mut text = format!(
         "module {} bytes, memory {} MiB, timeout {} ms, output {} MiB",
         number(info.get("module_bytes")),
         field("memory_bytes") >> 20,
         field("timeout_ms"),
         field("max_output_bytes") >> 20,
-    )
+    );
+    if let Some(args) = info.get("args").filter(|a| a.as_array().is_some_and(|a| !a.is_empty())) {
+        text.push_str(&format!(", args {args}"));
+    }
+    if let Some(env) = info.get("env").filter(|e| e.as_object().is_some_and(|e| !e.is_empty())) {
+        text.push_str(&format!(", env {env}"));
+    }
+    text
 }
