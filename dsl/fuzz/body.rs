@@ -42,7 +42,9 @@ pub fn fuzz_one(data: &[u8]) {
         assert!(position.iter().all(|&p| p != usize::MAX), "node missing from order");
         for (n, node) in plan.nodes.iter().enumerate() {
             for input in &node.inputs {
-                if let pappus_dsl::Producer::Node { node: p, .. } = plan.sets[input.set.0].producer {
+                if let pappus_dsl::Producer::Node { node: p, .. } | pappus_dsl::Producer::Catch(p) =
+                    plan.sets[input.set.0].producer
+                {
                     assert!(position[p.0] < position[n], "producer after consumer");
                 }
             }

@@ -79,7 +79,7 @@ pub struct Composition {
     pub span: Span,
 }
 
-/// One application: `F (param = MODE SET, ...) => (SET = out, ...) [by A JOIN B ...];`
+/// One application: `F (param = MODE SET, ...) => (SET = out, ...) [by A JOIN B ...] [catch SET];`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Application {
     /// The function, builtin or composition applied.
@@ -90,6 +90,9 @@ pub struct Application {
     pub outputs: Vec<OutputBinding>,
     /// The `by` clause, if any.
     pub join: Option<JoinClause>,
+    /// The `catch SET` clause, if any: the set that receives one item per
+    /// failed shard, instead of the failure failing the invocation.
+    pub catch: Option<Ident>,
     /// From the callee to the closing `;`.
     pub span: Span,
 }
@@ -178,6 +181,9 @@ impl File {
                             b.span = Span::default();
                             b.set.span = Span::default();
                             b.output.span = Span::default();
+                        }
+                        if let Some(c) = &mut app.catch {
+                            c.span = Span::default();
                         }
                         if let Some(j) = &mut app.join {
                             j.span = Span::default();

@@ -140,6 +140,22 @@ impl<'a> Checker<'a> {
             let callee = self.resolve_cached(&mut cache, index, comp, app, calls, comps);
             let sig = callee.as_ref().map(|r| &*r.sig);
             self.application(comp, a, sig, &mut sets, &mut flow);
+            if let (Some(catch), Some(resolve::Kind::Composition)) =
+                (&app.catch, callee.as_ref().map(|r| r.kind))
+            {
+                self.error(
+                    catch.span,
+                    format!(
+                        "`catch` applies to function and builtin applications; `{}` is a composition",
+                        app.callee.name
+                    ),
+                )
+                .notes
+                .push(format!(
+                    "add `catch` to the applications inside `{}` whose shards may fail",
+                    app.callee.name
+                ));
+            }
             resolved.push(callee);
         }
         self.composition_outputs(comp, &mut sets);

@@ -327,11 +327,22 @@ impl<'s> P<'s> {
         } else {
             (i, None)
         };
+        // A contextual keyword, like `named`: nothing else may stand here, so
+        // `catch` stays usable as a name everywhere else.
+        let (i, catch) = if self.peek_word(i) == Some("catch") {
+            let (i, _) = self.keyword(i, "catch")?;
+            let (i, set) = self.ident(i, "a set name (the set of failed shards)")?;
+            (i, Some(set))
+        } else {
+            (i, None)
+        };
         let (i, semi) = self.punct(i, ";").map_err(|_| {
-            let what = if join.is_some() {
-                "`;` or a join (`inner`, `left`, `right`, `outer`, `cross`)"
-            } else {
-                "`;` or `by`"
+            let what = match (&join, &catch) {
+                (_, Some(_)) => "`;`",
+                (Some(_), None) => {
+                    "`;`, `catch` or a join (`inner`, `left`, `right`, `outer`, `cross`)"
+                }
+                (None, None) => "`;`, `by` or `catch`",
             };
             self.expected(ws(i), what)
         })?;
@@ -343,6 +354,7 @@ impl<'s> P<'s> {
                 inputs,
                 outputs,
                 join,
+                catch,
                 span,
             },
         ))

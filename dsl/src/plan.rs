@@ -90,6 +90,8 @@ pub enum Producer {
         /// Index into the node's bound outputs.
         output: usize,
     },
+    /// The failures of a node's shards: its [`Node::catch`] set.
+    Catch(NodeId),
 }
 
 /// One application.
@@ -103,6 +105,10 @@ pub struct Node {
     pub outputs: Vec<NodeOutput>,
     /// How keyed inputs are combined, if the application has a `by` clause.
     pub join: Option<Join>,
+    /// The set of failed shards, if the application has a `catch` clause: a
+    /// shard that fails adds one item to it (and none to the outputs)
+    /// instead of failing the invocation.
+    pub catch: Option<SetId>,
     /// The application in the source.
     pub span: Span,
 }
@@ -238,6 +244,7 @@ impl std::fmt::Display for Plan {
             match set.producer {
                 Producer::Input(k) => write!(f, "input {k}")?,
                 Producer::Node { node, output } => write!(f, "n{}.{output}", node.0)?,
+                Producer::Catch(node) => write!(f, "n{}.catch", node.0)?,
             }
             for (node, input) in &set.consumers {
                 write!(f, " -> n{}.{input}", node.0)?;
@@ -281,6 +288,9 @@ impl std::fmt::Display for Plan {
                 for (kind, k) in &join.rest {
                     write!(f, " {} #{k}", kind.keyword())?;
                 }
+            }
+            if let Some(set) = node.catch {
+                write!(f, " catch -> s{}", set.0)?;
             }
             writeln!(f)?;
         }

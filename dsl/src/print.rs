@@ -86,5 +86,8 @@ fn application(out: &mut String, app: &Application) {
             let _ = write!(out, " {} {}", kind.keyword(), set.name);
         }
     }
+    if let Some(catch) = &app.catch {
+        let _ = write!(out, " catch {}", catch.name);
+    }
     out.push(';');
 }

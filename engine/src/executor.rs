@@ -21,6 +21,7 @@
 //! [`resolved::Resolved`] plans.
 
 pub(crate) mod builtins;
+mod catch;
 mod consumers;
 mod exec;
 mod label;

@@ -112,11 +112,17 @@ fn node(
         first: keyed_index(&j.first),
         rest: j.rest.iter().map(|(k, s)| (*k, keyed_index(s))).collect(),
     });
+    let catch = app.catch.as_ref().map(|name| {
+        let set = set_id(sets, name);
+        defs[set.0].producer = Producer::Catch(node_id);
+        set
+    });
     Node {
         callee,
         inputs,
         outputs,
         join,
+        catch,
         span: app.span,
     }
 }

@@ -48,7 +48,11 @@ impl<'a> Checker<'a> {
     pub(super) fn composition_sets(&mut self, comp: &'a Composition) -> CompositionSets<'a> {
         // Sized up front: growing large vectors and tables is a measurable part of
         // checking big files.
-        let produced: usize = comp.body.iter().map(|a| a.outputs.len()).sum();
+        let produced: usize = comp
+            .body
+            .iter()
+            .map(|a| a.outputs.len() + usize::from(a.catch.is_some()))
+            .sum();
         let capacity = comp.inputs.len() + produced;
         let mut sets = CompositionSets {
             sets: Vec::with_capacity(capacity),
@@ -61,26 +65,25 @@ impl<'a> Checker<'a> {
             sets.push(id, Writer::Input(i));
         }
         for (a, app) in comp.body.iter().enumerate() {
-            for out in &app.outputs {
-                if let Some(first) = sets.get(&out.set.name) {
+            // The `catch` set is written by its application like an output.
+            let written = app.outputs.iter().map(|o| &o.set).chain(&app.catch);
+            for set in written {
+                if let Some(first) = sets.get(&set.name) {
                     let note = match sets.sets[first].writer {
                         Writer::Input(_) => {
-                            format!("`{}` is an input of `{}`", out.set.name, comp.name.name)
+                            format!("`{}` is an input of `{}`", set.name, comp.name.name)
                         }
                         Writer::App(fa) => format!(
                             "it is first assigned by the application of `{}`",
                             comp.body[fa].callee.name
                         ),
                     };
-                    self.error(
-                        out.set.span,
-                        format!("set `{}` is assigned twice", out.set.name),
-                    )
-                    .notes
-                    .push(note);
+                    self.error(set.span, format!("set `{}` is assigned twice", set.name))
+                        .notes
+                        .push(note);
                     continue;
                 }
-                sets.push(&out.set, Writer::App(a));
+                sets.push(set, Writer::App(a));
             }
         }
         sets

@@ -53,6 +53,23 @@ fn keywords_are_whole_words() {
 }
 
 #[test]
+fn catch_is_a_keyword_only_where_it_ends_an_application() {
+    let src = "composition C (catch) => (Out, Failed) {\n  catch (catch = each catch) => (Out = catch) by catch inner catch catch Failed;\n}";
+    let c = composition(src);
+    let app = &c.body[0];
+    assert_eq!(app.callee.name, "catch");
+    assert_eq!(app.inputs[0].set.name, "catch");
+    assert_eq!(app.outputs[0].output.name, "catch");
+    let failed = app.catch.as_ref().expect("a catch clause");
+    assert_eq!(failed.name, "Failed");
+    assert_eq!(&src[failed.span.start..failed.span.end], "Failed");
+    assert!(
+        src[app.span.start..app.span.end].ends_with("catch Failed;"),
+        "{src}"
+    );
+}
+
+#[test]
 fn comments_and_whitespace_anywhere() {
     let c = composition(
         "composition#c\nC(A)=>(B){#x\nF(#a\nx=all#b\nA)=>(B=y)by#z\nA inner B#q\n;#end\n}",
@@ -124,7 +141,7 @@ fn errors_say_what_was_expected_and_found() {
         ),
         (
             "composition C () => () { F (x = all A) => () by A inner B full C; }",
-            "expected `;` or a join (`inner`, `left`, `right`, `outer`, `cross`), found `full`",
+            "expected `;`, `catch` or a join (`inner`, `left`, `right`, `outer`, `cross`), found `full`",
         ),
         (
             "composition C () => () { F (x => all A) => (); }",
@@ -136,7 +153,11 @@ fn errors_say_what_was_expected_and_found() {
         ),
         (
             "composition C () => () { F () => () }",
-            "expected `;` or `by`, found `}`",
+            "expected `;`, `by` or `catch`, found `}`",
+        ),
+        (
+            "composition C () => () { F () => () catch X Y; }",
+            "expected `;`, found `Y`",
         ),
     ];
     for (src, message) in cases {

@@ -64,12 +64,14 @@ fn application() -> impl Strategy<Value = Application> {
         prop::collection::vec(input, 0..4),
         prop::collection::vec(output, 0..3),
         prop::option::of(join),
+        prop::option::of(ident()),
     )
-        .prop_map(|(callee, inputs, outputs, join)| Application {
+        .prop_map(|(callee, inputs, outputs, join, catch)| Application {
             callee,
             inputs,
             outputs,
             join,
+            catch,
             span: Span::default(),
         })
 }

@@ -117,6 +117,7 @@ pub(crate) fn dispatch(
                 ),
                 kind: "io_unavailable",
                 refused: None,
+                stderr: String::new(),
             });
         }
         None => {
@@ -124,6 +125,7 @@ pub(crate) fn dispatch(
                 cause: format!("builtin `{}` requires the io runtime", builtin.name()),
                 kind: "io_unavailable",
                 refused: None,
+                stderr: String::new(),
             });
         }
     };
@@ -152,6 +154,7 @@ pub(crate) fn dispatch(
                 },
                 cause: e.to_string(),
                 kind: e.kind(),
+                stderr: String::new(),
             }),
         };
         done(result, spent);

@@ -21,6 +21,10 @@
 //! its inputs are complete and its shards are done, or at once when a
 //! non-optional input turns out empty.
 //!
+//! A failed shard fails the invocation, unless its application has a `catch`
+//! set and the failure is the shard's own ([`catch::catches`]): then the
+//! failure becomes one item of that set and the other shards go on.
+//!
 //! Every lookup that the plan guarantees (a node, set, application or
 //! dimension index in range, a shard or run still present) is checked; a
 //! failed check is a [`Broken`] invariant, which fails the invocation with
@@ -32,6 +36,7 @@ use pappus_dsl::Mode;
 use pappus_isolation::{OutputSet, WasiContext};
 use slab::Slab;
 
+use super::catch;
 use super::consumers;
 use super::label::shard_label;
 use super::outcome::ShardResult;
@@ -714,10 +719,27 @@ impl Machine {
         let mut outputs = match result {
             Ok(outputs) => outputs,
             Err(cause) => {
+                let application = resolved.labels.get(info.node).cloned().unwrap_or_default();
+                let shard = shard_label(&resolved, info.node, &info.units);
+                let catch_set = resolved.plan.nodes.get(info.node).and_then(|n| n.catch);
+                if let Some(set) = catch_set.filter(|_| catch::catches(cause.kind)) {
+                    // The shard's outputs are dropped with it; its failure is
+                    // an item, and the application goes on.
+                    let item = catch::failure_item(
+                        &resolved,
+                        info.node,
+                        &info.units,
+                        &application,
+                        &shard,
+                        &cause,
+                    );
+                    self.add_items(fx, info.run, set.0, vec![item])?;
+                    return self.maybe_finish_app(fx, info.run, info.node);
+                }
                 let failure = Error::Failure {
                     composition: path.to_string(),
-                    application: resolved.labels.get(info.node).cloned().unwrap_or_default(),
-                    shard: shard_label(&resolved, info.node, &info.units),
+                    application,
+                    shard,
                     cause: cause.cause.into_boxed_str(),
                     kind: cause.kind,
                     refused: cause.refused,
@@ -764,8 +786,14 @@ impl Machine {
             .nodes
             .get(node)
             .ok_or(Broken("a node index is within its plan"))?;
-        for output in &n.outputs {
-            self.set_complete(fx, run, output.set.0)?;
+        let written = n.outputs.iter().map(|o| o.set).chain(n.catch);
+        for set in written {
+            if !self.runs.contains(run) {
+                // Completing an earlier set let the run finish (a set nobody
+                // reads is taken as it is, complete or not).
+                return Ok(());
+            }
+            self.set_complete(fx, run, set.0)?;
         }
         self.maybe_finish_run(fx, run)
     }

@@ -11,6 +11,9 @@ pub(crate) struct Cause {
     pub kind: &'static str,
     /// The refused I/O call, when the tenant's authority refused one.
     pub refused: Option<Box<Refusal>>,
+    /// The last bytes a WASI function wrote to stderr before it failed
+    /// (empty otherwise), for the item a `catch` set records.
+    pub stderr: String,
 }
 
 impl Cause {
@@ -21,6 +24,7 @@ impl Cause {
             cause: "cancelled".into(),
             kind: "cancelled",
             refused: None,
+            stderr: String::new(),
         }
     }
 }
@@ -42,6 +46,7 @@ pub(crate) fn shielded(function: &str, run: impl FnOnce() -> ShardResult) -> Sha
             ),
             kind: "internal",
             refused: None,
+            stderr: String::new(),
         })
     })
 }

@@ -39,6 +39,7 @@ pub(crate) fn run(
             cause: "internal error: node out of range".into(),
             kind: "internal",
             refused: None,
+            stderr: String::new(),
         });
     };
     let inputs: Vec<InputSet<'_>> = node
@@ -121,6 +122,11 @@ pub(crate) fn run(
             cause: e.to_string(),
             kind: e.kind(),
             refused: None,
+            stderr: match &e {
+                pappus_isolation::Error::Trap { stderr, .. }
+                | pappus_isolation::Error::Exit { stderr, .. } => stderr.clone(),
+                _ => String::new(),
+            },
         }),
     }
 }
@@ -144,5 +150,6 @@ fn undeclared_output(function: &Function, set: &str, declared: &[String]) -> Cau
         ),
         kind: "undeclared_output",
         refused: None,
+        stderr: String::new(),
     }
 }

@@ -5,6 +5,7 @@
 mod authority;
 mod bounds;
 mod builtins;
+mod catch;
 mod durability;
 mod failures;
 mod io_faults;

@@ -457,6 +457,7 @@ fn transitions() {
                         cause: "trap".into(),
                         kind: "trap",
                         refused: None,
+                        stderr: String::new(),
                     };
                     harness.machine.shard_done(shard, Err(cause))
                 }
