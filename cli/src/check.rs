@@ -70,11 +70,10 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
                     module.display()
                 )
             })?;
-            let verdict = pappus_engine::module_signature(function, &bytes)
-                .and_then(|sig| {
-                    let wasi = pappus_engine::module_is_wasi(&bytes);
-                    pappus_engine::check_declaration(function, declared, sig.as_ref(), wasi)
-                });
+            let verdict = pappus_engine::module_signature(function, &bytes).and_then(|sig| {
+                let wasi = pappus_engine::module_is_wasi(&bytes);
+                pappus_engine::check_declaration(function, declared, sig.as_ref(), wasi)
+            });
             match verdict {
                 Ok(None) => {}
                 Ok(Some(warning)) => {

@@ -133,10 +133,16 @@ pub(crate) fn describe_function(info: &Value) -> String {
         field("timeout_ms"),
         field("max_output_bytes") >> 20,
     );
-    if let Some(args) = info.get("args").filter(|a| a.as_array().is_some_and(|a| !a.is_empty())) {
+    if let Some(args) = info
+        .get("args")
+        .filter(|a| a.as_array().is_some_and(|a| !a.is_empty()))
+    {
         text.push_str(&format!(", args {args}"));
     }
-    if let Some(env) = info.get("env").filter(|e| e.as_object().is_some_and(|e| !e.is_empty())) {
+    if let Some(env) = info
+        .get("env")
+        .filter(|e| e.as_object().is_some_and(|e| !e.is_empty()))
+    {
         text.push_str(&format!(", env {env}"));
     }
     text

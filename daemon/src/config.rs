@@ -56,47 +56,80 @@ pub const DEFAULT_HTTP_THREADS: usize = 2;
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Settings {
     /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port.
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_LISTEN", value_name = "ADDR:PORT"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_LISTEN", value_name = "ADDR:PORT")
+    )]
     pub listen: Option<SocketAddr>,
     /// Threads serving HTTP [default: 2].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_HTTP_THREADS", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_HTTP_THREADS", value_name = "N")
+    )]
     pub http_threads: Option<usize>,
     /// Largest request body in bytes (module uploads excepted); larger ones
     /// get 413 [default: 16 MiB].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_MAX_BODY_BYTES", value_name = "BYTES")
+    )]
     pub max_body_bytes: Option<u64>,
     /// Largest module upload (`PUT /v1/functions/{name}`) in bytes; larger
     /// ones get 413 [default: 64 MiB].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_MODULE_BYTES", value_name = "BYTES"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_MAX_MODULE_BYTES", value_name = "BYTES")
+    )]
     pub max_module_bytes: Option<u64>,
     /// Client connections open at once; more are answered 429 and closed
     /// [default: 512].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_CONNECTIONS", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_MAX_CONNECTIONS", value_name = "N")
+    )]
     pub max_connections: Option<usize>,
     /// Request body bytes being read at once over all requests; a body that
     /// does not fit gets 429 [default: 256 MiB].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_BODY_BYTES_IN_FLIGHT", value_name = "BYTES"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_MAX_BODY_BYTES_IN_FLIGHT", value_name = "BYTES")
+    )]
     pub max_body_bytes_in_flight: Option<u64>,
     /// How long a client may take to send a request's head (after connecting
     /// or after its previous answer) and, once admitted, its body; an idle
     /// connection is then closed, a late body answered 408 [default: 30000].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_CLIENT_TIMEOUT_MS", value_name = "MS"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_CLIENT_TIMEOUT_MS", value_name = "MS")
+    )]
     pub client_timeout_ms: Option<u64>,
     /// How long SIGTERM waits for in-flight work before exiting [default: 30000].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_DRAIN_TIMEOUT_MS", value_name = "MS"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_DRAIN_TIMEOUT_MS", value_name = "MS")
+    )]
     pub drain_timeout_ms: Option<u64>,
     /// Largest deadline a registration may ask for; more is refused with 400
     /// [default: 60000].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_TIMEOUT_MS", value_name = "MS"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_MAX_TIMEOUT_MS", value_name = "MS")
+    )]
     pub max_timeout_ms: Option<u64>,
     /// TOML file mapping bearer tokens to tenants, with each tenant's I/O
     /// policy; turns authentication on.
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_TOKENS", value_name = "FILE"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_TOKENS", value_name = "FILE")
+    )]
     pub tokens: Option<PathBuf>,
     /// I/O policy (TOML, `docs/io.md`) of the single tenant when
     /// authentication is off [default: the least authority: no files, public
     /// HTTP only, no S3, no Redis]. With a tokens file, policies go there.
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_POLICY", value_name = "FILE"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_POLICY", value_name = "FILE")
+    )]
     pub io_policy: Option<PathBuf>,
     /// Allow a non-loopback listen address without a tokens file.
     #[cfg_attr(feature = "clap", arg(
@@ -107,10 +140,16 @@ pub struct Settings {
     #[serde(default)]
     pub insecure_no_auth: bool,
     /// Invocations kept per tenant for `GET /v1/logs` (0: none) [default: 100].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_LOGS_PER_TENANT", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_LOGS_PER_TENANT", value_name = "N")
+    )]
     pub logs_per_tenant: Option<usize>,
     /// Log format: `text` or `json` [default: text].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_LOG_FORMAT", value_name = "FORMAT"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_LOG_FORMAT", value_name = "FORMAT")
+    )]
     pub log_format: Option<LogFormat>,
     /// The engine's settings (threads, bounds, limits, quotas, data
     /// directory, and the I/O runtime's in an `[io]` table): see
@@ -122,7 +161,10 @@ pub struct Settings {
     /// with `flatten`), so that a typo in the file does not pass silently.
     #[cfg_attr(feature = "clap", arg(skip))]
     #[serde(flatten, deserialize_with = "refuse_unknown_keys")]
-    #[allow(dead_code, reason = "only deserializing it matters: it fails on a stray key")]
+    #[allow(
+        dead_code,
+        reason = "only deserializing it matters: it fails on a stray key"
+    )]
     unknown: (),
 }
 
@@ -314,7 +356,9 @@ impl Config {
             )
             .context("max_body_bytes does not fit in memory")?,
             max_module_bytes: usize::try_from(
-                settings.max_module_bytes.unwrap_or(DEFAULT_MAX_MODULE_BYTES),
+                settings
+                    .max_module_bytes
+                    .unwrap_or(DEFAULT_MAX_MODULE_BYTES),
             )
             .context("max_module_bytes does not fit in memory")?,
             max_connections: positive(settings.max_connections, "max_connections")?

@@ -56,8 +56,8 @@ use tokio::net::TcpListener;
 
 pub use auth::Tokens;
 pub use config::{Config, LogFormat, Settings, DEFAULT_HTTP_THREADS};
-pub use pappus_engine::{EngineConfig, IoSettings};
 pub use logging::{flush_logs, init_logging};
+pub use pappus_engine::{EngineConfig, IoSettings};
 pub use server::{serve_router, ConnectionLimits, HttpThreads};
 
 use drain::Drain;

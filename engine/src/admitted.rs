@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use pappus_io::Authority;
 
-use crate::future::{shut_down, InvocationFuture};
 use crate::executor::resolved::Resolved;
 use crate::executor::{Core, Slot};
+use crate::future::{shut_down, InvocationFuture};
 use crate::{Invocation, Result, Sets, WasiContext};
 
 /// An admitted invocation of one composition, from

@@ -57,7 +57,10 @@ pub const DEFAULT_IO_THREADS: usize = 1;
 pub struct EngineConfig {
     /// Directory holding registered functions, compositions and compiled code;
     /// without it the registry lives in memory and is lost on exit.
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_DATA_DIR", value_name = "DIR"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_DATA_DIR", value_name = "DIR")
+    )]
     pub data_dir: Option<PathBuf>,
     /// Threads running compute shards [default: one per core].
     #[cfg_attr(
@@ -66,14 +69,23 @@ pub struct EngineConfig {
     )]
     pub compute_threads: Option<usize>,
     /// Threads running I/O functions [default: 1].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_THREADS", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_THREADS", value_name = "N")
+    )]
     pub io_threads: Option<usize>,
     /// Invocations executing at once [default: 64].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_IN_FLIGHT", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_MAX_IN_FLIGHT", value_name = "N")
+    )]
     pub max_in_flight: Option<usize>,
     /// Invocations that may wait for an execution slot; beyond it requests get
     /// 429 at once (0: none wait) [default: 1024].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_QUEUE_BOUND", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_QUEUE_BOUND", value_name = "N")
+    )]
     pub queue_bound: Option<usize>,
     /// Memory limit of a function registered without `memory_mib` [default: 64].
     #[cfg_attr(
@@ -94,7 +106,10 @@ pub struct EngineConfig {
     )]
     pub function_max_output_mib: Option<u64>,
     /// Largest memory limit a registration may ask for [default: the engine's].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_MAX_MEMORY_MIB", value_name = "MIB"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_MAX_MEMORY_MIB", value_name = "MIB")
+    )]
     pub max_memory_mib: Option<u64>,
     /// Longest chain of compositions calling compositions that a registration
     /// may create [default: 32].
@@ -343,6 +358,9 @@ mod tests {
             ..EngineConfig::default()
         };
         let merged = high.or(low);
-        assert_eq!((merged.queue_bound, merged.max_in_flight), (Some(7), Some(3)));
+        assert_eq!(
+            (merged.queue_bound, merged.max_in_flight),
+            (Some(7), Some(3))
+        );
     }
 }

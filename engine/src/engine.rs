@@ -11,12 +11,12 @@ use crate::admitted::Admitted;
 use crate::executor::builtins::Io;
 use crate::executor::pool::Pool;
 use crate::executor::{Admission, Core, ShardBounds};
-use crate::metrics::{Counters, EventHook};
 use crate::future::InvocationFuture;
+use crate::metrics::{Counters, EventHook};
 use crate::registry::quota::Quotas;
 use crate::registry::store::Store;
-use crate::CacheStats;
 use crate::registry::{CompositionInfo, FunctionEntry, FunctionInfo, Registration, Registry};
+use crate::CacheStats;
 use crate::{
     Bytes, Error, Event, Invocation, Limits, MetricsSnapshot, Result, Sets, StaticSet, WasiContext,
     WasiSettings,

@@ -105,11 +105,9 @@ pub use config::{
     EngineConfig, IoSettings, DEFAULT_IO_MAX_OBJECT_MIB, DEFAULT_IO_RETRIES, DEFAULT_IO_THREADS,
     DEFAULT_IO_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_BOUND, DEFAULT_S3_REGION,
 };
-pub use engine::{
-    Engine, EngineBuilder, Tenant, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_TENANT,
-};
-pub use future::InvocationFuture;
+pub use engine::{Engine, EngineBuilder, Tenant, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_TENANT};
 pub use error::{DiagnosticInfo, Error, Refusal, Result};
+pub use future::InvocationFuture;
 pub use metrics::{Event, EventHook, EventKind, MetricsSnapshot, Timings};
 pub use pappus_isolation::Signature as ModuleSignature;
 pub use pappus_isolation::{CacheStats, Limits, StaticSet, WasiContext, WasiSettings};

@@ -10,8 +10,8 @@ use wasmtime::{
 };
 
 use crate::abi::{self, OutputError};
-use crate::call_state::{classify, new_store, CallState, HasCallState, TABLE_ELEMENTS};
 use crate::cache::{CacheStats, Counters, DiskCache};
+use crate::call_state::{classify, new_store, CallState, HasCallState, TABLE_ELEMENTS};
 use crate::input_area::{self, InputArea};
 use crate::interrupt::{self, CodeMap, Watchdog};
 use crate::signature::{self, Signature};

@@ -222,7 +222,12 @@ fn object_is_current(object: &Path, depfile: &Path, record: &Path, command: &[Os
 }
 
 /// Whether `wasm` was linked by `command` from `objects` as they are now.
-fn module_is_current(wasm: &Path, objects: &[PathBuf], record: &Path, command: &[OsString]) -> bool {
+fn module_is_current(
+    wasm: &Path,
+    objects: &[PathBuf],
+    record: &Path,
+    command: &[OsString],
+) -> bool {
     let Some(linked) = modified(wasm) else {
         return false;
     };

@@ -73,7 +73,11 @@ fn unchanged_sources_are_not_recompiled() {
     .unwrap();
     let run = || {
         let out = pappus(project, &["run", "app.pap", "--input", "stdin=hey"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let sets = pappus_engine::json::parse_sets(&out.stdout).unwrap();
         String::from_utf8_lossy(&sets["Out"][0].data).into_owned()
     };
@@ -88,9 +92,15 @@ fn unchanged_sources_are_not_recompiled() {
     // Nothing changed: nothing compiled, nothing linked.
     let second = build(project);
     assert!(compiled(&second).is_empty(), "{second}");
-    assert!(second.contains("shout: up to date (2 sources unchanged)"), "{second}");
+    assert!(
+        second.contains("shout: up to date (2 sources unchanged)"),
+        "{second}"
+    );
     assert!(!second.contains("linking"), "{second}");
-    assert_eq!(std::fs::metadata(&wasm).unwrap().modified().unwrap(), linked);
+    assert_eq!(
+        std::fs::metadata(&wasm).unwrap().modified().unwrap(),
+        linked
+    );
 
     // One source edited: only it is recompiled.
     std::fs::write(
@@ -115,11 +125,7 @@ fn unchanged_sources_are_not_recompiled() {
     assert_eq!(run(), "HEY?HEY?");
 
     // Other flags: everything is recompiled, and the flags take effect.
-    std::fs::write(
-        project.join("pappus.toml"),
-        manifest("\"-DLOUD\""),
-    )
-    .unwrap();
+    std::fs::write(project.join("pappus.toml"), manifest("\"-DLOUD\"")).unwrap();
     let fifth = build(project);
     assert_eq!(compiled(&fifth), ["main.c", "shout.c"], "{fifth}");
     let sixth = build(project);

@@ -61,7 +61,11 @@ fn check_says_nothing_of_a_wasi_module_without_a_signature() {
         .arg(&source)
         .output()
         .expect("cannot run clang (run ./setup.sh)");
-    assert!(out.status.success(), "clang: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "clang: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(
         dir.path().join("pappus.toml"),
         "[functions]\nprobe = \"probe.wasm\"\n",
@@ -95,7 +99,11 @@ fn check_before_the_first_build_says_to_build() {
         .current_dir(parent.path())
         .output()
         .unwrap();
-    assert!(new.status.success(), "{}", String::from_utf8_lossy(&new.stderr));
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_pappus"))
         .args(["check", "app.pap"])
         .current_dir(parent.path().join("fresh"))

@@ -132,7 +132,12 @@ fn run_render_logs_example_against_nginx() {
     let nginx = pappus_testkit::nginx_serving(&root.join("examples/render-logs/www"));
     let request = format!("Request=server: {}\ntoken: alice-7f3a\n", nginx.url());
     let out = pappus(
-        &["run", "examples/render-logs/render-logs.pap", "--input", &request],
+        &[
+            "run",
+            "examples/render-logs/render-logs.pap",
+            "--input",
+            &request,
+        ],
         &root,
     );
     clean_success(&out);

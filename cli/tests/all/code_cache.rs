@@ -57,7 +57,10 @@ fn the_second_run_loads_compiled_code_from_the_cache() {
     let home = tempfile::tempdir().unwrap();
     let first = run(home.path(), &[]);
     let line = cache_line(&first);
-    assert!(line.starts_with("code cache: 0 module(s) loaded, 3 compiled, 0 refused"), "{line}");
+    assert!(
+        line.starts_with("code cache: 0 module(s) loaded, 3 compiled, 0 refused"),
+        "{line}"
+    );
     let dir = home.path().join("pappus").join("code");
     assert!(line.contains(&dir.display().to_string()), "{line}");
     assert_eq!(cache_files(&dir).len(), 3);
@@ -68,13 +71,19 @@ fn the_second_run_loads_compiled_code_from_the_cache() {
 
     let second = run(home.path(), &[]);
     let line = cache_line(&second);
-    assert!(line.starts_with("code cache: 3 module(s) loaded, 0 compiled, 0 refused"), "{line}");
+    assert!(
+        line.starts_with("code cache: 3 module(s) loaded, 0 compiled, 0 refused"),
+        "{line}"
+    );
     assert_eq!(first.stdout, second.stdout);
 
     // Opting out compiles and leaves the cache alone.
     let off = run(home.path(), &["--no-code-cache"]);
     let line = cache_line(&off);
-    assert_eq!(line, "code cache: 0 module(s) loaded, 3 compiled, 0 refused (off)");
+    assert_eq!(
+        line,
+        "code cache: 0 module(s) loaded, 3 compiled, 0 refused (off)"
+    );
     assert_eq!(first.stdout, off.stdout);
 }
 
@@ -96,7 +105,10 @@ fn a_tampered_cache_file_is_refused_and_recompiled() {
 
     let second = run(home.path(), &[]);
     let line = cache_line(&second);
-    assert!(line.starts_with("code cache: 2 module(s) loaded, 1 compiled, 1 refused"), "{line}");
+    assert!(
+        line.starts_with("code cache: 2 module(s) loaded, 1 compiled, 1 refused"),
+        "{line}"
+    );
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(
         stderr.contains("warning: 1 compiled-code cache file(s) refused"),
@@ -118,7 +130,10 @@ fn a_cache_key_others_can_read_is_not_used() {
     // Not trusted, not replaced: the run compiles without the cache and says why.
     let out = run(home.path(), &[]);
     let line = cache_line(&out);
-    assert!(line.starts_with("code cache: 0 module(s) loaded, 3 compiled, 0 refused (off)"), "{line}");
+    assert!(
+        line.starts_with("code cache: 0 module(s) loaded, 3 compiled, 0 refused (off)"),
+        "{line}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: not caching compiled code") && stderr.contains("0600"),

@@ -48,8 +48,14 @@ fn deploy_and_ls_show_args_and_env() {
             .unwrap_or_else(|| panic!("no line for {prefix:?} in {text}"))
             .to_owned()
     };
-    assert!(line(&stdout, "function upper:").ends_with(shown), "{stdout}");
-    assert!(!line(&stdout, "function plain:").contains("args"), "{stdout}");
+    assert!(
+        line(&stdout, "function upper:").ends_with(shown),
+        "{stdout}"
+    );
+    assert!(
+        !line(&stdout, "function plain:").contains("args"),
+        "{stdout}"
+    );
     let out = pappus(&daemon, &["ls", "functions"]);
     let stdout = succeeded(&out);
     assert!(line(&stdout, "upper ").ends_with(shown), "{stdout}");
@@ -96,7 +102,9 @@ fn deploy_shows_the_refusal_of_a_module_over_the_limit() {
     }
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     // The daemon is fine and takes a module under the limit.
-    daemon.put("/v1/functions/upper", &wasm("upper")).expect(201);
+    daemon
+        .put("/v1/functions/upper", &wasm("upper"))
+        .expect(201);
 }
 
 #[test]
@@ -123,7 +131,9 @@ fn modules_and_other_bodies_have_separate_limits() {
     let answer = daemon.put("/v1/compositions", &junk);
     answer.expect(413);
     assert_eq!(answer.json()["error"]["detail"]["limit"], "max_body_bytes");
-    daemon.put("/v1/functions/upper", &wasm("upper")).expect(201);
+    daemon
+        .put("/v1/functions/upper", &wasm("upper"))
+        .expect(201);
     daemon.put("/v1/compositions", SHOUT.as_bytes()).expect(201);
     let answer = daemon.post_json(
         "/v1/compositions/Shout/invoke",

@@ -59,75 +59,123 @@ const MIB: u64 = 1024 * 1024;
 )]
 pub struct IoSettings {
     /// Deadline of one I/O call, retries and backoff included [default: 30000].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_TIMEOUT_MS", value_name = "MS"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_TIMEOUT_MS", value_name = "MS")
+    )]
     pub io_timeout_ms: Option<u64>,
     /// Largest object an I/O call may read or write, in MiB [default: 256].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_OBJECT_MIB", value_name = "MIB"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_MAX_OBJECT_MIB", value_name = "MIB")
+    )]
     pub io_max_object_mib: Option<u64>,
     /// Retries of an idempotent request after a connection error or a 5xx
     /// answer [default: 3].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_RETRIES", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_RETRIES", value_name = "N")
+    )]
     pub io_retries: Option<u32>,
     /// S3-compatible store for `s3://bucket/key` URIs, e.g.
     /// http://127.0.0.1:3900 (plain HTTP only) [default: none, `s3://` fails].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_S3_ENDPOINT", value_name = "URL"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_S3_ENDPOINT", value_name = "URL")
+    )]
     pub s3_endpoint: Option<String>,
     /// Region the S3 store expects in signatures [default: us-east-1].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_S3_REGION", value_name = "REGION"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_S3_REGION", value_name = "REGION")
+    )]
     pub s3_region: Option<String>,
     /// S3 access key id [default: AWS_ACCESS_KEY_ID, when an endpoint is set].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_S3_ACCESS_KEY", value_name = "KEY"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_S3_ACCESS_KEY", value_name = "KEY")
+    )]
     pub s3_access_key: Option<String>,
     /// S3 secret access key; prefer the environment to the command line, which
     /// other users can see [default: AWS_SECRET_ACCESS_KEY, when an endpoint is set].
-    #[cfg_attr(feature = "clap", arg(
-        long,
-        env = "PAPPUS_S3_SECRET_KEY",
-        value_name = "SECRET",
-        hide_env_values = true
-    ))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            env = "PAPPUS_S3_SECRET_KEY",
+            value_name = "SECRET",
+            hide_env_values = true
+        )
+    )]
     pub s3_secret_key: Option<String>,
     /// Redis server for `kv_get` and `kv_put`, e.g. redis://127.0.0.1:6379/0
     /// [default: none, the kv calls fail].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_REDIS_URL", value_name = "URL"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_REDIS_URL", value_name = "URL")
+    )]
     pub redis_url: Option<String>,
     /// Most I/O calls submitted and not finished, over all I/O threads;
     /// further builtin shards fail at once with `overloaded` [default: 4096].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_QUEUED_CALLS", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_MAX_QUEUED_CALLS", value_name = "N")
+    )]
     pub io_max_queued_calls: Option<usize>,
     /// Most files and sockets the I/O runtime keeps open at once for
     /// transfers; further transfers wait within their deadline [default: 1024].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_OPEN_FILES", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_MAX_OPEN_FILES", value_name = "N")
+    )]
     pub io_max_open_files: Option<usize>,
     /// Most host name lookups running at once (each uses a helper thread);
     /// further lookups wait [default: 16].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_MAX_DNS_LOOKUPS", value_name = "N"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_MAX_DNS_LOOKUPS", value_name = "N")
+    )]
     pub io_max_dns_lookups: Option<usize>,
 
     // Bounds on fetched bytes and the fetch cache (docs/io.md, "Budgets";
     // docs/dataplane.md, "The fetch cache").
     /// Most MiB of fetched objects held in memory at once, all invocations;
     /// objects beyond it are spilled to disk [default: 256].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_FETCH_MEMORY_MIB", value_name = "MIB"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_FETCH_MEMORY_MIB", value_name = "MIB")
+    )]
     pub io_fetch_memory_mib: Option<u64>,
     /// Most MiB of fetched objects one invocation holds in memory; its
     /// objects beyond it are spilled to disk [default: 128].
-    #[cfg_attr(feature = "clap", arg(
-        long,
-        env = "PAPPUS_IO_INVOCATION_FETCH_MEMORY_MIB",
-        value_name = "MIB"
-    ))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            env = "PAPPUS_IO_INVOCATION_FETCH_MEMORY_MIB",
+            value_name = "MIB"
+        )
+    )]
     pub io_invocation_fetch_memory_mib: Option<u64>,
     /// Most MiB of spill files alive at once; a fetch needing more fails with
     /// `overloaded` [default: 16384].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_IO_SPILL_MIB", value_name = "MIB"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_IO_SPILL_MIB", value_name = "MIB")
+    )]
     pub io_spill_mib: Option<u64>,
     /// Most MiB one tenant's fetch cache holds [default: 1024].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_FETCH_CACHE_TENANT_MIB", value_name = "MIB"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_FETCH_CACHE_TENANT_MIB", value_name = "MIB")
+    )]
     pub fetch_cache_tenant_mib: Option<u64>,
     /// Most MiB the fetch cache holds over all tenants; 0 turns it off
     /// [default: 8192; the cache needs a data directory].
-    #[cfg_attr(feature = "clap", arg(long, env = "PAPPUS_FETCH_CACHE_NODE_MIB", value_name = "MIB"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PAPPUS_FETCH_CACHE_NODE_MIB", value_name = "MIB")
+    )]
     pub fetch_cache_node_mib: Option<u64>,
 }
 
@@ -299,10 +347,7 @@ impl IoSettings {
 
     /// [`ring_config`](Self::ring_config) with the environment as a function,
     /// so that tests do not depend on (or change) the process environment.
-    fn ring_config_with_env(
-        &self,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<RingConfig> {
+    fn ring_config_with_env(&self, env: impl Fn(&str) -> Option<String>) -> Result<RingConfig> {
         let mut config = RingConfig::new();
 
         let timeout_ms = self.io_timeout_ms.unwrap_or(DEFAULT_IO_TIMEOUT_MS);

@@ -126,7 +126,8 @@ fn catch_on_a_nested_composition_is_refused() {
         ))
         .unwrap_err();
     assert!(
-        err.to_string().contains("`catch` applies to function and builtin"),
+        err.to_string()
+            .contains("`catch` applies to function and builtin"),
         "{err}"
     );
 }

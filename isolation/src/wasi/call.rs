@@ -7,8 +7,8 @@ use wasmtime::{Engine, Extern, InstancePre, ModuleExport};
 
 use super::ctx::{CollectError, WasiCtx};
 use super::preview1::{ExitCode, WasiState};
-use crate::interrupt::{CodeMap, Watchdog};
 use crate::call_state::{classify, new_store, CallState};
+use crate::interrupt::{CodeMap, Watchdog};
 use crate::{CallOptions, Error, InputSet, Limits, OutputSet, Result, WasiSettings};
 
 /// The entry of a WASI command.
