@@ -57,4 +57,8 @@ fn fan_out(inputs: &Inputs, out: &mut Outputs) -> Result<()> {
     Ok(())
 }
 
-entry!(fan_out, inputs = ["auth", "request"], outputs = ["requests", "grant"]);
+entry!(
+    fan_out,
+    inputs = ["auth", "request"],
+    outputs = ["requests", "grant"]
+);
