@@ -54,6 +54,10 @@ pub const DEFAULT_HTTP_THREADS: usize = 2;
 /// a new engine setting is added there, never here.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
+#[allow(
+    clippy::manual_non_exhaustive,
+    reason = "the private field refuses stray file keys; it is no marker"
+)]
 pub struct Settings {
     /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port.
     #[cfg_attr(
