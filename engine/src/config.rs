@@ -50,7 +50,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 pub const DEFAULT_IO_THREADS: usize = 1;
 
 /// The settings of an engine, each optional (unset: the default its doc
-/// names); see the [module docs](self) for layering and for adding one.
+/// names); see this module's documentation for layering and for adding one.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(deny_unknown_fields)]

@@ -18,7 +18,7 @@ pub(crate) fn shut_down() -> Error {
     }
 }
 
-/// The answer of [`Tenant::invoke_async`]: a future independent of any async
+/// The answer of [`Tenant::invoke_async`](crate::Tenant::invoke_async): a future independent of any async
 /// runtime (woken from the engine's threads).
 #[must_use = "futures do nothing unless awaited"]
 pub struct InvocationFuture {

@@ -422,6 +422,7 @@ mod tests {
         let mut m = measured();
         m.throughput.closed.clear();
         m.compute = Err("the guest toolchain is missing".into());
+        m.static_sets = Err("the daemon did not start".into());
         m.fetch_cache = Err("nginx did not start".into());
         let mut out = Report::new();
         summary::targets(&mut out, &m);
