@@ -214,6 +214,8 @@ fn body_bytes_in_flight_are_bounded_and_the_other_tenant_is_still_served() {
         "1048576",
         "--max-body-bytes-in-flight",
         "1048576",
+        "--max-module-bytes",
+        "1048576",
     ]);
     node.shout("alpha");
     node.shout("beta");

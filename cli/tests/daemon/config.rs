@@ -6,7 +6,7 @@ use crate::support::Daemon;
 fn flags_beat_environment_beat_config_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("pappus.toml");
-    std::fs::write(&file, "max_body_bytes = 1000\nqueue_bound = 3\n").expect("write config");
+    std::fs::write(&file, "max_module_bytes = 1000\nqueue_bound = 3\n").expect("write config");
     let config = file.to_str().expect("utf-8 path");
     let body = vec![b'x'; 1500];
 
@@ -19,7 +19,7 @@ fn flags_beat_environment_beat_config_file() {
     let daemon = Daemon::start_with_env(
         dir.path(),
         &["--config", config],
-        &[("PAPPUS_MAX_BODY_BYTES", "2000")],
+        &[("PAPPUS_MAX_MODULE_BYTES", "2000")],
     );
     daemon.put("/v1/functions/f", &body).expect(400);
     drop(daemon);
@@ -27,8 +27,8 @@ fn flags_beat_environment_beat_config_file() {
     // Flag over environment: 1200 bytes.
     let daemon = Daemon::start_with_env(
         dir.path(),
-        &["--config", config, "--max-body-bytes", "1200"],
-        &[("PAPPUS_MAX_BODY_BYTES", "2000")],
+        &["--config", config, "--max-module-bytes", "1200"],
+        &[("PAPPUS_MAX_MODULE_BYTES", "2000")],
     );
     daemon.put("/v1/functions/f", &body).expect(413);
 }

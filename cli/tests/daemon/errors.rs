@@ -158,7 +158,11 @@ fn deleting_a_function_in_use_is_409() {
 #[test]
 fn oversized_body_is_413() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let daemon = Daemon::start(dir.path(), &["--max-body-bytes", "65536"]);
+    // Module uploads and other bodies have limits of their own.
+    let daemon = Daemon::start(
+        dir.path(),
+        &["--max-body-bytes", "65536", "--max-module-bytes", "65536"],
+    );
     let big = vec![b'x'; 100_000];
     let answer = daemon.put("/v1/functions/big", &big);
     answer.expect(413);
