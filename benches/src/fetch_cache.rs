@@ -51,7 +51,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
-/// Runs `rounds` rounds (each: one first invocation, then [`REPEATS`]).
+/// Runs `rounds` rounds (each: one first invocation, then `REPEATS` repeats).
 ///
 /// # Errors
 /// nginx does not start, the engine cannot be built, an invocation fails or
