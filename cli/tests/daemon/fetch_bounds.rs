@@ -77,6 +77,14 @@ fn failure(answer: &Response) -> String {
         .to_owned()
 }
 
+/// One small failing run (a missing object) starts the I/O runtime, so what
+/// follows measures fetching alone; answers the daemon's resident bytes then.
+fn warm_up(daemon: &Daemon, nginx_url: &str) -> u64 {
+    let warm = invoke(daemon, "alpha", "Digest", &[format!("{nginx_url}/missing")]);
+    assert_eq!(failure(&warm), "status", "{}", warm.text());
+    rss(daemon.pid()).0
+}
+
 /// Sparse files of `size` bytes (zeros): nginx serves them in full, the
 /// test's disk holds nothing.
 fn sparse_objects(root: &Path, count: usize, size: u64) -> Vec<String> {
@@ -121,14 +129,7 @@ fn an_invocation_fetching_many_large_objects_keeps_the_daemon_memory_bounded() {
         );
         deploy(&daemon, "alpha", "?memory_mib=192");
         // A first small run starts the I/O runtime.
-        let warm = invoke(
-            &daemon,
-            "alpha",
-            "Digest",
-            &[format!("{}/missing", nginx.url())],
-        );
-        assert_eq!(failure(&warm), "status", "{}", warm.text());
-        let (before, _) = rss(daemon.pid());
+        let before = warm_up(&daemon, &nginx.url());
         let answer = invoke(&daemon, "alpha", "Digest", &uris);
         answer.expect(200);
         let counts = answer.json()["Counts"].as_array().expect("counts").len();
@@ -184,14 +185,7 @@ fn an_object_larger_than_its_reader_takes_fails_fast_with_too_large() {
         .iter()
         .map(|n| format!("{}/{n}", nginx.url()))
         .collect();
-    let warm = invoke(
-        &daemon,
-        "alpha",
-        "Digest",
-        &[format!("{}/missing", nginx.url())],
-    );
-    assert_eq!(failure(&warm), "status", "{}", warm.text());
-    let (before, _) = rss(daemon.pid());
+    let before = warm_up(&daemon, &nginx.url());
     let answer = invoke(&daemon, "alpha", "Digest", &uris);
     assert_eq!(failure(&answer), "too_large", "{}", answer.text());
     let text = answer.text();
